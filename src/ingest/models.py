@@ -1,0 +1,137 @@
+"""Typed objects that flow through the pipeline: load -> clean -> extract -> ground -> store."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class RawDocument(BaseModel):
+    """An article as loaded from a file or fetched over HTTP, before cleaning."""
+
+    source: str = Field(description="The source exactly as the user gave it (path or URL).")
+    url: str | None = Field(None, description="Final URL after redirects, for fetched sources.")
+    path: str | None = Field(None, description="File path, for local sources.")
+    content_type: str = Field(description="'html' or 'text'.")
+    text: str = Field(description="Decoded content (HTML markup or plain text).")
+    encoding: str | None = None
+    http_status: int | None = None
+
+
+class LoadError(BaseModel):
+    """A source that could not be loaded; recorded in the run, never fatal to the batch."""
+
+    source: str
+    stage: str = "load"
+    message: str
+
+
+class Document(BaseModel):
+    """A cleaned article. All character offsets in later stages refer to ``text``."""
+
+    id: str = Field(description="First 16 hex digits of the SHA-256 of the cleaned text.")
+    source: str
+    url: str | None = None
+    title: str | None = None
+    author: str | None = None
+    published: str | None = None
+    site: str | None = None
+    language: str | None = None
+    content_type: str
+    raw: str
+    text: str
+    content_hash: str
+    duplicate_of: str | None = None
+
+
+class ClaimKind(str, Enum):
+    investment = "investment"
+    equity_stake = "equity_stake"
+    compute_commitment = "compute_commitment"
+    valuation = "valuation"
+    revenue = "revenue"
+    exclusivity = "exclusivity"
+    rofr = "rofr"
+    ip_rights = "ip_rights"
+    partnership_start = "partnership_start"
+    other = "other"
+
+
+class Qualifier(str, Enum):
+    exact = "exact"
+    approx = "approx"
+    up_to = "up_to"
+    at_least = "at_least"
+    more_than = "more_than"
+    range = "range"
+    estimate = "estimate"
+
+
+class DealStatus(str, Enum):
+    announced = "announced"
+    completed = "completed"
+    planned = "planned"
+    rumored = "rumored"
+    contingent = "contingent"
+    ended = "ended"
+    retained = "retained"
+
+
+class Alignment(str, Enum):
+    exact = "exact"
+    fuzzy = "fuzzy"
+    none = "none"
+
+
+class Claim(BaseModel):
+    """One deal fact stated by one document, with the exact words that state it."""
+
+    model_config = ConfigDict(use_enum_values=True)
+
+    kind: ClaimKind = Field(
+        description="investment (subject=investor, counterparty=investee); equity_stake (subject=holder); "
+        "compute_commitment (subject=buyer, counterparty=provider); valuation (subject=company valued); "
+        "revenue (subject=payer for revenue shares); exclusivity / rofr (subject=holder of the right); "
+        "ip_rights (value=end year); partnership_start (value=year); other."
+    )
+    subject: str | None = Field(None, description="Canonical company name (see the alias table).")
+    counterparty: str | None = Field(None, description="Canonical name of the other party, if any.")
+    value: float | None = Field(
+        None, description="Number in base units: USD in dollars, percent 0-100, GW, chips, or a year."
+    )
+    unit: str | None = Field(None, description="USD, percent, GW, chips, year, an ISO currency code, or null.")
+    value_low: float | None = Field(None, description="Low end of a stated range.")
+    value_high: float | None = Field(None, description="High end of a stated range.")
+    qualifier: Qualifier = Field(Qualifier.exact, description="How the figure is hedged.")
+    deal_status: DealStatus | None = Field(None, description="State of the deal the fact belongs to.")
+    as_of: str | None = Field(None, description="Date or year the fact refers to: YYYY, YYYY-MM or YYYY-MM-DD.")
+    quote: str = Field(description="The exact words of the source that state the fact.")
+    char_start: int | None = Field(None, ge=0, description="Start offset of the quote in the cleaned text.")
+    char_end: int | None = Field(None, ge=0, description="End offset (exclusive) of the quote.")
+    alignment: Alignment = Field(Alignment.none, description="How the quote was found in the text.")
+    grounded: bool = Field(False, description="Quote aligned and every figure of value stated in it.")
+    confidence: float = Field(0.5, ge=0, le=1)
+    extractor: str = Field("rules", description="Which extractor produced the claim.")
+
+    @model_validator(mode="after")
+    def _check_offsets(self) -> Claim:
+        if (self.char_start is None) != (self.char_end is None):
+            raise ValueError("char_start and char_end must be given together")
+        if self.char_start is not None and self.char_end < self.char_start:
+            raise ValueError("char_end must not be before char_start")
+        if self.value_low is not None and self.value_high is not None and self.value_low > self.value_high:
+            raise ValueError("value_low must not exceed value_high")
+        return self
+
+
+class PatternSignal(BaseModel):
+    """A passage that shows a partnership pattern (or kill-list move) from the taxonomy file."""
+
+    pattern: str = Field(description="Pattern id from patterns.yaml.")
+    phase: str | None = Field(None, description="Phase of the pattern, e.g. formation or restructure.")
+    quote: str
+    char_start: int | None = None
+    char_end: int | None = None
+    confidence: float = Field(0.5, ge=0, le=1)
+    extractor: str = "rules"

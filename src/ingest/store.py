@@ -1,0 +1,327 @@
+"""SQLite storage through sqlite-utils: schema, migrations, and the writes of each stage."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import sqlite_utils
+
+from .models import Document, LoadError
+
+DEFAULT_DB = "outputs/ingest.db"
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = []
+
+
+def migration(fn: Callable[[sqlite_utils.Database], None]) -> Callable[[sqlite_utils.Database], None]:
+    """Register a migration; migrations run once each, in order, by name."""
+    MIGRATIONS.append(fn)
+    return fn
+
+
+def db_path(path: str | os.PathLike | None = None) -> Path:
+    """The database path: the argument, else $INGEST_DB, else outputs/ingest.db."""
+    return Path(path or os.environ.get("INGEST_DB") or DEFAULT_DB)
+
+
+def open_db(path: str | os.PathLike | None = None) -> sqlite_utils.Database:
+    """Open (creating if needed) the database, with WAL, foreign keys and all migrations applied."""
+    p = db_path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite_utils.Database(p)
+    db.execute("PRAGMA busy_timeout = 30000")
+    db.execute("PRAGMA foreign_keys = ON")
+    db.enable_wal()
+    migrate(db)
+    return db
+
+
+def migrate(db: sqlite_utils.Database) -> list[str]:
+    """Apply the migrations this database has not seen; returns their names."""
+    db["_migrations"].create({"name": str, "applied_at": float}, pk="name", if_not_exists=True)
+    done = {r["name"] for r in db["_migrations"].rows}
+    applied = []
+    for fn in MIGRATIONS:
+        if fn.__name__ in done:
+            continue
+        with db.conn:
+            fn(db)
+            db["_migrations"].insert({"name": fn.__name__, "applied_at": time.time()})
+        applied.append(fn.__name__)
+    return applied
+
+
+def schema_version(db: sqlite_utils.Database) -> int:
+    """Number of migrations applied."""
+    return db["_migrations"].count
+
+
+@migration
+def m001_initial(db: sqlite_utils.Database) -> None:
+    db["runs"].create(
+        {
+            "id": int,
+            "started_at": float,
+            "finished_at": float,
+            "status": str,  # running, completed, failed, interrupted
+            "args": str,  # JSON
+            "config": str,  # JSON
+            "counts": str,  # JSON
+            "timings": str,  # JSON: seconds per stage
+        },
+        pk="id",
+    )
+    db["documents"].create(
+        {
+            "id": str,
+            "source": str,
+            "url": str,
+            "title": str,
+            "author": str,
+            "published": str,
+            "site": str,
+            "language": str,
+            "content_type": str,
+            "raw": str,
+            "text": str,
+            "content_hash": str,
+            "duplicate_of": str,
+            "run_id": int,
+            "created_at": float,
+        },
+        pk="id",
+        foreign_keys=[("run_id", "runs", "id"), ("duplicate_of", "documents", "id")],
+    )
+    db["documents"].create_index(["content_hash"], unique=True)
+    db["documents"].enable_fts(["title", "text"], create_triggers=True)
+    # Every source seen by every run, and what it became.
+    db["run_sources"].create(
+        {"run_id": int, "source": str, "status": str, "doc_id": str, "seconds": float},
+        pk=("run_id", "source"),
+        foreign_keys=[("run_id", "runs", "id"), ("doc_id", "documents", "id")],
+    )
+    db["errors"].create(
+        {"id": int, "run_id": int, "source": str, "stage": str, "message": str, "at": float},
+        pk="id",
+        foreign_keys=[("run_id", "runs", "id")],
+    )
+    # Claims and their evidence (issue: extraction). One row per fact stated by one document.
+    db["claims"].create(
+        {
+            "id": int,
+            "doc_id": str,
+            "run_id": int,
+            "claim_key": str,  # hash of doc, extractor, kind, parties, value, span: re-runs add nothing
+            "kind": str,
+            "subject": str,
+            "counterparty": str,
+            "value": float,
+            "unit": str,
+            "value_low": float,
+            "value_high": float,
+            "qualifier": str,
+            "deal_status": str,
+            "as_of": str,
+            "quote": str,
+            "char_start": int,
+            "char_end": int,
+            "alignment": str,
+            "grounded": int,
+            "confidence": float,
+            "extractor": str,
+            "model": str,
+            "prompt_version": str,
+            "review_status": str,  # pending, accepted, rejected, corrected
+            "reviewer": str,
+            "reviewed_at": float,
+            "fact_key": str,
+            "conflict_group": int,
+            "created_at": float,
+        },
+        pk="id",
+        foreign_keys=[("doc_id", "documents", "id"), ("run_id", "runs", "id")],
+    )
+    db["claims"].create_index(["claim_key"], unique=True)
+    db["claims"].create_index(["doc_id"])
+    db["claims"].create_index(["fact_key"])
+    db["claims"].create_index(["review_status", "kind"])
+    # Further spans of the same claim (a claim found twice in a document is merged, its spans kept).
+    db["evidence"].create(
+        {"id": int, "claim_id": int, "doc_id": str, "quote": str, "char_start": int, "char_end": int},
+        pk="id",
+        foreign_keys=[("claim_id", "claims", "id"), ("doc_id", "documents", "id")],
+    )
+    db["signals"].create(
+        {
+            "id": int,
+            "doc_id": str,
+            "run_id": int,
+            "pattern": str,
+            "phase": str,
+            "quote": str,
+            "char_start": int,
+            "char_end": int,
+            "confidence": float,
+            "extractor": str,
+        },
+        pk="id",
+        foreign_keys=[("doc_id", "documents", "id"), ("run_id", "runs", "id")],
+    )
+    # Which documents each extractor has finished, so an interrupted run resumes where it stopped.
+    db["extractions"].create(
+        {"doc_id": str, "extractor": str, "status": str, "chunks_failed": int, "run_id": int, "at": float},
+        pk=("doc_id", "extractor"),
+        foreign_keys=[("doc_id", "documents", "id"), ("run_id", "runs", "id")],
+    )
+    # Every LLM call, cached by model, endpoint, prompt version, schema hash and input hash.
+    db["llm_calls"].create(
+        {
+            "id": int,
+            "cache_key": str,
+            "model": str,
+            "endpoint": str,
+            "prompt_version": str,
+            "schema_hash": str,
+            "input_hash": str,
+            "request": str,
+            "response": str,
+            "ok": int,
+            "error": str,
+            "prompt_tokens": int,
+            "completion_tokens": int,
+            "duration_ms": float,
+            "run_id": int,
+            "created_at": float,
+        },
+        pk="id",
+    )
+    db["llm_calls"].create_index(["cache_key"])
+    # The fact ledger and conflict groups (issue: conflicts); recomputed after runs and reviews.
+    db["facts"].create(
+        {
+            "key": str,
+            "kind": str,
+            "subject": str,
+            "counterparty": str,
+            "unit": str,
+            "as_of": str,
+            "value": float,
+            "status": str,  # agreed, single_source, conflicting, superseded
+            "support": int,
+            "first_seen": str,
+            "last_seen": str,
+            "claim_ids": str,  # JSON list
+            "conflict_group": int,
+        },
+        pk="key",
+    )
+    db["conflict_groups"].create(
+        {
+            "id": int,
+            "fact_key": str,
+            "disagreement": str,  # value, date, attribution, qualifier
+            "reason": str,
+            "majority_value": float,
+            "spread": float,
+            "sides": str,  # JSON
+        },
+        pk="id",
+    )
+    # Append-only audit log of review decisions.
+    db["reviews"].create(
+        {
+            "id": int,
+            "claim_id": int,
+            "action": str,  # accept, reject, correct, undo
+            "reviewer": str,
+            "at": float,
+            "before": str,  # JSON
+            "after": str,  # JSON
+            "note": str,
+        },
+        pk="id",
+        foreign_keys=[("claim_id", "claims", "id")],
+    )
+    db.execute(
+        "CREATE TRIGGER reviews_append_only_update BEFORE UPDATE ON reviews "
+        "BEGIN SELECT RAISE(ABORT, 'reviews is an append-only audit log'); END"
+    )
+    db.execute(
+        "CREATE TRIGGER reviews_append_only_delete BEFORE DELETE ON reviews "
+        "BEGIN SELECT RAISE(ABORT, 'reviews is an append-only audit log'); END"
+    )
+
+
+def start_run(db: sqlite_utils.Database, args: dict, config: dict) -> int:
+    """Record a new run and return its id."""
+    table = db["runs"].insert(
+        {
+            "started_at": time.time(),
+            "status": "running",
+            "args": json.dumps(args, sort_keys=True),
+            "config": json.dumps(config, sort_keys=True),
+        }
+    )
+    return table.last_pk
+
+
+def finish_run(db: sqlite_utils.Database, run_id: int, status: str, counts: dict, timings: dict) -> None:
+    """Close a run with its status, counts and seconds per stage."""
+    db["runs"].update(
+        run_id,
+        {
+            "finished_at": time.time(),
+            "status": status,
+            "counts": json.dumps(counts, sort_keys=True),
+            "timings": json.dumps(timings, sort_keys=True),
+        },
+    )
+
+
+def find_by_hash(db: sqlite_utils.Database, content_hash: str) -> dict | None:
+    """The stored document with this content hash, if any."""
+    rows = list(db["documents"].rows_where("content_hash = ?", [content_hash], limit=1))
+    return rows[0] if rows else None
+
+
+def save_document(db: sqlite_utils.Database, doc: Document, run_id: int, status: str, seconds: float) -> None:
+    """Store a new document and its sighting in one transaction."""
+    with db.conn:
+        if status != "unchanged":
+            db["documents"].insert({**doc.model_dump(), "run_id": run_id, "created_at": time.time()})
+        record_source(db, run_id, doc.source, status, doc.id, seconds)
+
+
+def record_source(
+    db: sqlite_utils.Database, run_id: int, source: str, status: str, doc_id: str | None, seconds: float
+) -> None:
+    """Note what a source became in this run."""
+    db["run_sources"].upsert(
+        {"run_id": run_id, "source": source, "status": status, "doc_id": doc_id, "seconds": seconds},
+        pk=("run_id", "source"),
+    )
+
+
+def save_error(db: sqlite_utils.Database, run_id: int, error: LoadError) -> None:
+    """Record a failed source in the run."""
+    with db.conn:
+        db["errors"].insert({"run_id": run_id, **error.model_dump(), "at": time.time()})
+        record_source(db, run_id, error.source, "failed", None, 0.0)
+
+
+def docs(db: sqlite_utils.Database, limit: int | None = None) -> list[dict]:
+    """Stored documents, newest first, without their text."""
+    cols = "id, source, url, title, published, site, language, length(text) AS chars, duplicate_of, run_id"
+    sql = f"SELECT {cols} FROM documents ORDER BY created_at DESC, id"
+    if limit:
+        sql += f" LIMIT {int(limit)}"
+    return [dict(r) for r in db.query(sql)]
+
+
+def show(db: sqlite_utils.Database, doc_id: str) -> dict | None:
+    """One document by id or unique id prefix."""
+    rows = list(db.query("SELECT * FROM documents WHERE id LIKE ? LIMIT 2", [doc_id + "%"]))
+    return rows[0] if len(rows) == 1 else None
