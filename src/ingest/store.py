@@ -255,6 +255,50 @@ def m001_initial(db: sqlite_utils.Database) -> None:
     )
 
 
+@migration
+def m002_review_export(db: sqlite_utils.Database) -> None:
+    """Review and export: decision ids in the audit log, queue indexes, quote search, browsing views."""
+    db["reviews"].add_column("decision", int)  # groups the rows of one decision (one call)
+    db["reviews"].add_column("undoes", int)  # on undo rows: the decision they reverse
+    db["reviews"].create_index(["reviewer", "decision"])
+    db["reviews"].create_index(["undoes"])
+    db.execute("UPDATE claims SET review_status = 'pending' WHERE review_status IS NULL")
+    db.execute(
+        "CREATE TRIGGER claims_review_default AFTER INSERT ON claims WHEN NEW.review_status IS NULL "
+        "BEGIN UPDATE claims SET review_status = 'pending' WHERE id = NEW.id; END"
+    )
+    db["claims"].create_index(["review_status", "id"])
+    db["claims"].create_index(["kind", "id"])
+    db["claims"].create_index(["conflict_group"])
+    db.execute("CREATE INDEX idx_claims_subject_nocase ON claims(subject COLLATE NOCASE)")
+    db.execute("CREATE INDEX idx_claims_counterparty_nocase ON claims(counterparty COLLATE NOCASE)")
+    # Full-text search on quotes (filled by enable_fts), kept in step only when a quote changes.
+    db["claims"].enable_fts(["quote"], create_triggers=False)
+    db.executescript(
+        """
+        CREATE TRIGGER claims_fts_ai AFTER INSERT ON claims BEGIN
+          INSERT INTO claims_fts (rowid, quote) VALUES (new.id, new.quote);
+        END;
+        CREATE TRIGGER claims_fts_ad AFTER DELETE ON claims BEGIN
+          INSERT INTO claims_fts (claims_fts, rowid, quote) VALUES ('delete', old.id, old.quote);
+        END;
+        CREATE TRIGGER claims_fts_au AFTER UPDATE OF quote ON claims BEGIN
+          INSERT INTO claims_fts (claims_fts, rowid, quote) VALUES ('delete', old.id, old.quote);
+          INSERT INTO claims_fts (rowid, quote) VALUES (new.id, new.quote);
+        END;
+        CREATE VIEW claim_rows AS
+          SELECT c.*, d.source AS source, d.url AS url, d.title AS title, d.published AS published
+          FROM claims c JOIN documents d ON d.id = c.doc_id;
+        CREATE VIEW verified_claims AS
+          SELECT * FROM claim_rows WHERE review_status IN ('accepted', 'corrected') AND grounded = 1;
+        CREATE VIEW open_conflicts AS
+          SELECT g.*, COUNT(c.id) AS claims, SUM(c.review_status = 'pending') AS pending
+          FROM conflict_groups g JOIN claims c ON c.conflict_group = g.id
+          GROUP BY g.id HAVING pending > 0;
+        """
+    )
+
+
 def start_run(db: sqlite_utils.Database, args: dict, config: dict) -> int:
     """Record a new run and return its id."""
     table = db["runs"].insert(
