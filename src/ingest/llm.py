@@ -1,0 +1,315 @@
+"""Structured LLM calls on any OpenAI-compatible endpoint (instructor, JSON-schema mode), every call
+cached in the ``llm_calls`` table: a cached answer is returned without touching the network."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+
+import instructor
+import openai
+import sqlite_utils
+import yaml
+from instructor.core.exceptions import IncompleteOutputException
+from instructor.core.hooks import Hooks
+from pydantic import BaseModel
+
+
+@cache
+def config() -> dict:
+    """The LLM settings file ``data/llm.yaml``."""
+    return yaml.safe_load(resources.files("ingest").joinpath("data/llm.yaml").read_text(encoding="utf-8"))
+
+
+@dataclass
+class Usage:
+    """What a batch of calls cost: network calls, cache hits, tokens, model seconds, failures."""
+
+    calls: int = 0
+    cached: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    seconds: float = 0.0
+    failed: int = 0
+
+    def __iadd__(self, other: Usage) -> Usage:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        return self
+
+
+@dataclass
+class Request:
+    """One structured call: chat messages, the pydantic model of the answer, an output-token cap."""
+
+    messages: list[dict]
+    response_model: type[BaseModel]
+    max_tokens: int | None = None
+
+
+@dataclass
+class Result:
+    """The answer to a Request (``obj``), or why there is none (``error``; ``truncated`` if cut off)."""
+
+    obj: BaseModel | None
+    usage: Usage
+    error: str | None = None
+    truncated: bool = False
+    attempts: list[dict] = field(default_factory=list)
+
+
+class LLMError(RuntimeError):
+    """A call that failed after all retries."""
+
+    def __init__(self, message: str, truncated: bool = False):
+        super().__init__(message)
+        self.truncated = truncated
+
+
+def digest(value: object) -> str:
+    """SHA-256 hex of a JSON-serialisable value (sorted keys)."""
+    return hashlib.sha256(json.dumps(value, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def schema_hash(model: type[BaseModel]) -> str:
+    """Hash of a response model's JSON Schema (part of the cache key)."""
+    return digest(model.model_json_schema())
+
+
+def field_guide(model: type[BaseModel]) -> str:
+    """The schema's field descriptions as text for the system prompt (small models need them there)."""
+    schema = model.model_json_schema()
+    lines = []
+    for obj in [schema, *schema.get("$defs", {}).values()]:
+        for name, prop in obj.get("properties", {}).items():
+            allowed = prop.get("enum") or next(
+                (p["enum"] for p in prop.get("anyOf", []) if "enum" in p), None
+            )
+            text = prop.get("description", "")
+            if allowed:
+                text += f" One of: {', '.join(map(str, allowed))}."
+            lines.append(f"- {name}: {text}".rstrip())
+    return "Fields:\n" + "\n".join(dict.fromkeys(lines))
+
+
+def article_block(text: str) -> str:
+    """Article text as delimited data; a closing delimiter inside the text is neutralised."""
+    return "<article>\n" + re.sub(r"</?article>", "[article]", text, flags=re.I) + "\n</article>"
+
+
+def messages(task: str, response_model: type[BaseModel], text: str, note: str = "") -> list[dict]:
+    """System prompt (preamble, task, field guide), then the article as a delimited user message."""
+    prompts = config()["prompts"]
+    system = "\n".join([prompts["preamble"], prompts[task], field_guide(response_model)])
+    user = "\n".join(filter(None, [note, article_block(text)]))
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+
+def estimate_cost(model: str, usage: Usage) -> float | None:
+    """Estimated USD for the usage at list prices, or None for a model with no price entry."""
+    price = config()["prices"].get(model)
+    if price is None:
+        return None
+    return (usage.prompt_tokens * price["prompt"] + usage.completion_tokens * price["completion"]) / 1e6
+
+
+class LLMClient:
+    """An OpenAI-compatible chat endpoint driven through instructor in JSON-schema mode.
+
+    ``endpoint`` names the server in cache keys (default: the base URL); the embedded model passes a
+    stable name because its port changes every run.
+    """
+
+    def __init__(
+        self,
+        model: str,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        workers: int = 1,
+        timeout: float | None = None,
+        max_tokens: int | None = None,
+        endpoint: str | None = None,
+        http_retries: int | None = None,
+    ):
+        cfg = config()
+        base_url = base_url or os.environ.get("OPENAI_BASE_URL")
+        api_key = api_key or os.environ.get("OPENAI_API_KEY") or ("none" if base_url else None)
+        self.model = model
+        self.workers = max(1, workers)
+        self.max_tokens = max_tokens
+        self.timeout = timeout or cfg["timeout_s"]
+        self.openai = openai.OpenAI(
+            base_url=base_url,
+            api_key=api_key,
+            timeout=self.timeout,
+            max_retries=cfg["http_retries"] if http_retries is None else http_retries,
+        )
+        self.endpoint = endpoint or str(self.openai.base_url)
+        self.instructor = instructor.from_openai(self.openai, mode=instructor.Mode.JSON_SCHEMA)
+
+    def cache_key(self, request: Request) -> tuple[str, str, str]:
+        """(cache key, schema hash, input hash) of a request."""
+        schema = schema_hash(request.response_model)
+        inputs = digest({"messages": request.messages, "max_tokens": self._max_tokens(request)})
+        key = digest([self.model, self.endpoint, config()["prompt_version"], schema, inputs])
+        return key, schema, inputs
+
+    def complete(
+        self,
+        messages: list[dict],
+        response_model: type[BaseModel],
+        db: sqlite_utils.Database,
+        run_id: int | None = None,
+        max_tokens: int | None = None,
+    ) -> tuple[BaseModel, Usage]:
+        """One structured call (cached); raises LLMError when it still fails after retries."""
+        result = self.complete_many([Request(messages, response_model, max_tokens)], db, run_id)[0]
+        if result.error:
+            raise LLMError(result.error, result.truncated)
+        return result.obj, result.usage
+
+    def complete_many(
+        self, requests: list[Request], db: sqlite_utils.Database, run_id: int | None = None
+    ) -> list[Result]:
+        """Answer requests in order: cache hits first, the rest over at most ``workers`` parallel calls.
+
+        Only the network calls run in threads; the database is read and written on this thread.
+        """
+        keys = [self.cache_key(r) for r in requests]
+        results: list[Result | None] = [
+            self._cached(db, r, k[0]) for r, k in zip(requests, keys, strict=True)
+        ]
+        todo = [i for i, r in enumerate(results) if r is None]
+        with ThreadPoolExecutor(self.workers) as pool:
+            for i, result in zip(todo, pool.map(lambda i: self._call(requests[i]), todo), strict=True):
+                self._log(db, run_id, requests[i], keys[i], result)
+                results[i] = result
+        return results
+
+    def _max_tokens(self, request: Request) -> int | None:
+        return request.max_tokens or self.max_tokens
+
+    def _cached(self, db: sqlite_utils.Database, request: Request, key: str) -> Result | None:
+        row = next(
+            db.query(
+                "SELECT response FROM llm_calls WHERE cache_key = ? AND ok = 1 ORDER BY id DESC LIMIT 1",
+                [key],
+            ),
+            None,
+        )
+        if row is None:
+            return None
+        return Result(request.response_model.model_validate_json(row["response"]), Usage(cached=1))
+
+    def _call(self, request: Request) -> Result:
+        """The network call with instructor's validation retry; each attempt's raw output is kept."""
+        hooks = Hooks()
+        responses: list = []
+        errors: list[str] = []
+        marks: list[float] = []
+        hooks.on("completion:kwargs", lambda *a, **k: marks.append(time.perf_counter()))
+        hooks.on("completion:response", lambda r: (responses.append(r), marks.append(time.perf_counter())))
+        hooks.on("parse:error", lambda e, **_: errors.append(str(e)))
+        t0 = time.perf_counter()
+        obj, error, truncated = None, None, False
+        try:
+            obj = self.instructor.chat.completions.create(
+                model=self.model,
+                messages=[dict(m) for m in request.messages],
+                response_model=request.response_model,
+                max_retries=config()["validation_retries"],
+                max_tokens=self._max_tokens(request),
+                temperature=0,
+                hooks=hooks,
+            )
+        except Exception as exc:  # noqa: BLE001 - every failure is recorded, the run goes on
+            cause = exc.__cause__ or exc
+            truncated = isinstance(cause, IncompleteOutputException) or any(
+                _finish(r) == "length" for r in responses
+            )
+            error = f"{type(cause).__name__}: {cause}".splitlines()[0][:500]
+        seconds = time.perf_counter() - t0
+        attempts = [
+            {
+                "response": _content(r),
+                "ok": obj is not None and n == len(responses) - 1,
+                "error": errors[n] if n < len(errors) else error,
+                "prompt_tokens": _tokens(r, "prompt_tokens"),
+                "completion_tokens": _tokens(r, "completion_tokens"),
+                "seconds": marks[2 * n + 1] - marks[2 * n],
+            }
+            for n, r in enumerate(responses)
+        ] or [
+            {
+                "response": None,
+                "ok": False,
+                "error": error,
+                "prompt_tokens": 0,
+                "completion_tokens": 0,
+                "seconds": seconds,
+            }
+        ]
+        usage = Usage(
+            calls=len(responses),
+            prompt_tokens=sum(a["prompt_tokens"] for a in attempts),
+            completion_tokens=sum(a["completion_tokens"] for a in attempts),
+            seconds=seconds,
+            failed=int(obj is None),
+        )
+        return Result(obj, usage, error, truncated, attempts)
+
+    def _log(
+        self, db: sqlite_utils.Database, run_id: int | None, request: Request, key: tuple, result: Result
+    ) -> None:
+        cache_key, schema, inputs = key
+        payload = json.dumps(
+            {
+                "messages": request.messages,
+                "response_model": request.response_model.__name__,
+                "max_tokens": self._max_tokens(request),
+            },
+            ensure_ascii=False,
+        )
+        rows = [
+            {
+                "cache_key": cache_key,
+                "model": self.model,
+                "endpoint": self.endpoint,
+                "prompt_version": config()["prompt_version"],
+                "schema_hash": schema,
+                "input_hash": inputs,
+                "request": payload,
+                "response": a["response"],
+                "ok": int(a["ok"]),
+                "error": a["error"],
+                "prompt_tokens": a["prompt_tokens"],
+                "completion_tokens": a["completion_tokens"],
+                "duration_ms": a["seconds"] * 1000,
+                "run_id": run_id,
+                "created_at": time.time(),
+            }
+            for a in result.attempts
+        ]
+        with db.conn:
+            db["llm_calls"].insert_all(rows)
+
+
+def _content(response) -> str | None:
+    choices = getattr(response, "choices", None)
+    return choices[0].message.content if choices else None
+
+
+def _finish(response) -> str | None:
+    choices = getattr(response, "choices", None)
+    return choices[0].finish_reason if choices else None
+
+
+def _tokens(response, name: str) -> int:
+    return getattr(getattr(response, "usage", None), name, None) or 0
