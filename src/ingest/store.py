@@ -47,7 +47,7 @@ def migrate(db: sqlite_utils.Database) -> list[str]:
     for fn in MIGRATIONS:
         if fn.__name__ in done:
             continue
-        with db.conn:
+        with db.atomic():
             fn(db)
             db["_migrations"].insert({"name": fn.__name__, "applied_at": time.time()})
         applied.append(fn.__name__)
@@ -89,6 +89,7 @@ def m001_initial(db: sqlite_utils.Database) -> None:
             "text": str,
             "content_hash": str,
             "duplicate_of": str,
+            "minhash": bytes,  # near-duplicate signature
             "run_id": int,
             "created_at": float,
         },
@@ -331,12 +332,16 @@ def find_by_hash(db: sqlite_utils.Database, content_hash: str) -> dict | None:
     return rows[0] if rows else None
 
 
-def save_document(db: sqlite_utils.Database, doc: Document, run_id: int, status: str, seconds: float) -> None:
-    """Store a new document and its sighting in one transaction."""
-    with db.conn:
-        if status != "unchanged":
-            db["documents"].insert({**doc.model_dump(), "run_id": run_id, "created_at": time.time()})
+def save_document(
+    db: sqlite_utils.Database, doc: Document, run_id: int, status: str, seconds: float, minhash: bytes
+) -> float:
+    """Store a new document and its sighting in one transaction; returns its creation time."""
+    created = time.time()
+    with db.atomic():
+        row = {**doc.model_dump(), "minhash": minhash, "run_id": run_id, "created_at": created}
+        db["documents"].insert(row, ignore=True)
         record_source(db, run_id, doc.source, status, doc.id, seconds)
+    return created
 
 
 def record_source(
@@ -351,7 +356,7 @@ def record_source(
 
 def save_error(db: sqlite_utils.Database, run_id: int, error: LoadError) -> None:
     """Record a failed source in the run."""
-    with db.conn:
+    with db.atomic():
         db["errors"].insert({"run_id": run_id, **error.model_dump(), "at": time.time()})
         record_source(db, run_id, error.source, "failed", None, 0.0)
 

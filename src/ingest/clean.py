@@ -1,0 +1,177 @@
+"""Clean stage: HTML to article text with metadata, capture artifacts fixed, page chrome dropped."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from datetime import datetime
+from functools import lru_cache
+from importlib import resources
+
+import trafilatura
+import yaml
+from bs4 import BeautifulSoup
+
+from .models import Document, RawDocument
+
+# Capture artifacts seen in saved pages, fixed in this order.
+ARTIFACTS: list[tuple[re.Pattern, str]] = [
+    (re.compile(r"[\u200b\u200c\u200d\u2060\ufeff\u00ad]"), ""),  # zero-width chars, soft hyphens
+    (re.compile(r"[\u00a0\u2007\u202f]"), " "),  # non-breaking spaces
+    (re.compile(r"\[([^\]\n]+)\]\((?:https?|tel|mailto):[^)\s]*\)"), r"\1"),  # markdown links
+    (re.compile(r"\\([\\`*_{}\[\]()#+\-.!$%&])"), r"\1"),  # markdown escapes: \$13B, \(0\)
+    (re.compile(r"\*\*([^*\n]+)\*\*"), r"\1"),  # markdown bold
+    (re.compile(r"(?<=\w)''(?=\w)"), "'"),  # doubled apostrophes: lab''s
+    (re.compile(r"(?<=[a-z])vv?(?=\d+\.\d)"), " v"),  # glued version: Verifiedvv0.1.0
+    (re.compile(r"\bvv(?=\d)"), "v"),  # doubled version prefix: vv0.1.0
+    (re.compile(r"^(\s*)(\d+)\.\s+\2\.(?=\s|$)", re.M), r"\1\2."),  # repeated numbering: 1. 1.
+    (re.compile(r"(?<=[a-z]{4})(?=\d+ [a-z])"), " "),  # glued count: investment5 kill-list
+]
+DATE_FORMATS = ["%b %d, %Y", "%B %d, %Y", "%d %B %Y", "%d %b %Y", "%Y-%m-%d"]
+
+
+@lru_cache(maxsize=1)
+def vocabulary() -> dict:
+    """The cleaning vocabulary from data/clean.yaml, with its patterns compiled."""
+    data = yaml.safe_load(resources.files("ingest").joinpath("data/clean.yaml").read_text("utf-8"))
+    return {
+        "camel": set(data["camel_words"]),
+        "chrome": re.compile("|".join(f"(?:{p})" for p in data["chrome_lines"]), re.I),
+        "headers": re.compile("|".join(f"(?:{p})" for p in data["chrome_headers"]), re.I),
+        "block_max": data["chrome_block_max_line"],
+        "figure": re.compile(data["figure_pattern"], re.I),
+    }
+
+
+def clean(raw: RawDocument) -> Document:
+    """Turn a loaded article into a Document: text, metadata, and a content hash."""
+    meta: dict = {}
+    if raw.content_type == "html":
+        body, meta = html_to_text(raw.text, raw.url)
+    else:
+        body = raw.text
+    text = normalize(body)
+    if raw.content_type != "html":
+        meta = text_metadata(text)
+    digest = content_hash(text)
+    return Document(
+        id=digest[:16],
+        source=raw.source,
+        url=raw.url or meta.get("url"),
+        content_type=raw.content_type,
+        raw=raw.text,
+        text=text,
+        content_hash=digest,
+        **{k: meta.get(k) for k in ("title", "author", "published", "site", "language")},
+    )
+
+
+def content_hash(text: str) -> str:
+    """SHA-256 of the cleaned text: the document's identity."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def html_to_text(html: str, url: str | None = None) -> tuple[str, dict]:
+    """Main text and metadata with trafilatura; beautifulsoup4 when trafilatura finds nothing."""
+    doc = trafilatura.bare_extraction(html, url=url, with_metadata=True, fast=True, include_comments=False)
+    meta = {}
+    if doc is not None:
+        meta = {
+            "title": doc.title,
+            "author": doc.author,
+            "published": doc.date,
+            "site": doc.sitename,
+            "language": doc.language or html_language(html),
+            "url": doc.url,
+        }
+        if doc.text and doc.text.strip():
+            return doc.text, meta
+    soup = BeautifulSoup(html, "lxml")
+    for tag in soup(["script", "style", "noscript", "nav", "header", "footer", "aside", "form"]):
+        tag.decompose()
+    if not meta.get("title") and soup.title:
+        meta["title"] = soup.title.get_text(strip=True)
+    return soup.get_text("\n"), meta
+
+
+def html_language(html: str) -> str | None:
+    """The primary language subtag of ``<html lang=...>``, if present."""
+    m = re.search(r"<html[^>]*?\blang=[\"']?([a-zA-Z]{2,3})", html[:5000], re.I)
+    return m.group(1).lower() if m else None
+
+
+def normalize(text: str) -> str:
+    """Fix capture artifacts, tidy whitespace, drop page chrome, NFC."""
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    for pattern, repl in ARTIFACTS:
+        text = pattern.sub(repl, text)
+    text = split_glued_labels(text)
+    lines = [re.sub(r"[ \t]+", " ", line).strip() for line in text.split("\n")]
+    text = "\n".join(drop_chrome(lines))
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def split_glued_labels(text: str) -> str:
+    """Put a space between labels a capture glued together ("investmentVerified"), sparing real names."""
+    camel = vocabulary()["camel"]
+
+    def fix(m: re.Match) -> str:
+        word = m.group(0)
+        if word in camel or any(c in word for c in camel):
+            return word
+        return re.sub(r"(?<=[a-z]{4})(?=[A-Z][a-z])", " ", word)
+
+    return re.sub(r"\b\w*[a-z]{4}[A-Z][a-z]\w*", fix, text)
+
+
+def drop_chrome(lines: list[str]) -> list[str]:
+    """Drop contact lines, disclaimers, cookie and navigation text; never a line stating a figure."""
+    v = vocabulary()
+    kept, in_block = [], False
+    for line in lines:
+        has_figure = bool(v["figure"].search(line))
+        if v["headers"].search(line) and not has_figure:
+            in_block = True
+            continue
+        if in_block:
+            if line and (len(line) > v["block_max"] or has_figure):
+                in_block = False
+            else:
+                continue
+        if line and not has_figure and v["chrome"].search(line):
+            continue
+        kept.append(line)
+    return kept
+
+
+def text_metadata(text: str) -> dict:
+    """Title (a short first line) and date (a date line near the top) of a plain-text capture."""
+    lines = [line for line in text.split("\n")[:15] if line]
+    meta: dict = {}
+    titles = [line for line in lines if looks_like_title(line)]
+    if titles:
+        meta["title"] = titles[0]
+    for line in lines:
+        if published := parse_date(line):
+            meta["published"] = published
+            break
+    author = re.search(r"^\*?Author:\s*([^,*\n]+)", text, re.M)
+    if author:
+        meta["author"] = author.group(1).strip()
+    return meta
+
+
+def looks_like_title(line: str) -> bool:
+    """A short line that is not a sentence."""
+    return 12 <= len(line) <= 120 and (not line.endswith(".") or len(line) <= 60)
+
+
+def parse_date(line: str) -> str | None:
+    """ISO date of a line that is only a date ("Apr 23, 2026"), else None."""
+    for fmt in DATE_FORMATS:
+        try:
+            return datetime.strptime(line.strip(), fmt).date().isoformat()
+        except ValueError:
+            continue
+    return None

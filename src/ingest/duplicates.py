@@ -1,0 +1,56 @@
+"""Near-duplicate detection: MinHash signatures of word shingles, looked up with LSH (datasketch)."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import sqlite_utils
+from datasketch import LeanMinHash, MinHash, MinHashLSH
+
+NUM_PERM = 128
+THRESHOLD = 0.8  # estimated Jaccard similarity of 5-word shingles above which two texts are copies
+SHINGLE = 5
+SCHEME = MinHash(num_perm=1).scheme  # the hashing scheme signatures are stored under
+
+
+def signature(text: str) -> LeanMinHash:
+    """MinHash of the text's lower-cased word 5-grams."""
+    words = re.findall(r"\w+", text.lower())
+    grams = {" ".join(words[i : i + SHINGLE]).encode() for i in range(max(1, len(words) - SHINGLE + 1))}
+    m = MinHash(num_perm=NUM_PERM)
+    m.update_batch(list(grams))
+    return LeanMinHash(m)
+
+
+def to_bytes(sig: LeanMinHash) -> bytes:
+    """Compact storage form of a signature (its hash values)."""
+    return sig.hashvalues.astype(np.uint64).tobytes()
+
+
+def from_bytes(blob: bytes) -> LeanMinHash:
+    """A signature back from its stored bytes."""
+    return LeanMinHash(seed=1, hashvalues=np.frombuffer(blob, dtype=np.uint64), scheme=SCHEME)
+
+
+class NearDuplicates:
+    """An LSH index over stored documents; ``first_copy`` names the earliest near-identical one."""
+
+    def __init__(self, db: sqlite_utils.Database | None = None):
+        self.lsh = MinHashLSH(threshold=THRESHOLD, num_perm=NUM_PERM)
+        self.order: dict[str, float] = {}
+        if db is not None:
+            rows = db.query("SELECT id, minhash, created_at FROM documents WHERE minhash IS NOT NULL")
+            for row in rows:
+                self.add(row["id"], from_bytes(row["minhash"]), row["created_at"])
+
+    def add(self, doc_id: str, sig: LeanMinHash, created_at: float) -> None:
+        """Index a document's signature."""
+        if doc_id not in self.order:
+            self.lsh.insert(doc_id, sig)
+            self.order[doc_id] = created_at
+
+    def first_copy(self, sig: LeanMinHash) -> str | None:
+        """The earliest indexed document whose text is a near-copy of this signature's, if any."""
+        hits = self.lsh.query(sig)
+        return min(hits, key=lambda d: (self.order[d], d)) if hits else None

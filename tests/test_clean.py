@@ -1,0 +1,108 @@
+import pytest
+
+from conftest import SEEDS
+from ingest.clean import clean, normalize, parse_date
+from ingest.models import RawDocument
+
+
+def clean_seed(name: str):
+    path = next(SEEDS.glob(f"{name}_*.txt"))
+    return clean(RawDocument(source=str(path), path=str(path), content_type="text", text=path.read_text()))
+
+
+@pytest.fixture(scope="module")
+def seeds():
+    return {n: clean_seed(n) for n in ("000", "001", "002", "003", "004")}
+
+
+def test_capture_artifacts_are_gone(seeds):
+    text = "\n".join(d.text for d in seeds.values())
+    assert "''" not in text
+    assert "\\$" not in text
+    assert "vv0.1.0" not in text
+    assert "1. 1." not in text
+    assert "investmentVerified" not in text
+    assert "investment5" not in text and "anchorsCompute" not in text
+    assert "  " not in text
+    assert "AI lab's compute demand" in seeds["001"].text
+
+
+def test_sentences_with_figures_survive(seeds):
+    assert (
+        "OpenAI's collaboration with Microsoft began in 2019 as an investment with a $1 billion headline value."
+        in (seeds["004"].text)
+    )
+    assert "Microsoft has access to OpenAI's IP until 2032" in seeds["004"].text
+    assert (
+        "The partnership began in 2021 with Microsoft contributing $1 billion in Azure credits"
+        in seeds["003"].text
+    )
+    assert (
+        "revaluation of Microsoft's position to ~$135B / 27% on as-converted diluted basis"
+        in seeds["001"].text
+    )
+    assert "Anthropic-AWS $8B, Microsoft-OpenAI $250B Azure commitment" in seeds["000"].text
+
+
+def test_page_chrome_is_dropped(seeds):
+    text = seeds["004"].text
+    assert "richard.werner@bclplaw.com" not in text
+    assert "3400 2329" not in text
+    assert "not legal advice" not in text
+    assert "RELATED CAPABILITIES" not in text and "Digital Transformation" not in text
+    assert "That is Where Dependence Sits, and why it matters." in text
+
+
+def test_seed_metadata(seeds):
+    assert seeds["004"].published == "2026-04-23"
+    assert seeds["004"].author == "Richard Werner"
+    assert seeds["003"].title == "What Is The Partner-to-Competitor Pattern?"
+
+
+def test_real_names_are_not_split():
+    assert normalize("OpenAI and DeepMind signed with CoreWeave and LinkedIn.") == (
+        "OpenAI and DeepMind signed with CoreWeave and LinkedIn."
+    )
+
+
+def test_a_figure_line_is_never_chrome():
+    text = normalize("Subscribe\nShare this: Microsoft invested $10 billion in OpenAI.\n")
+    assert text == "Share this: Microsoft invested $10 billion in OpenAI."
+
+
+def test_nfc_and_whitespace():
+    assert normalize("Cafe\u0301  deal\u00a0 of\t$5B \n\n\n\nNext") == "Café deal of $5B\n\nNext"
+
+
+def test_html_goes_through_trafilatura_with_metadata():
+    html = """<html lang="en"><head><title>Amazon doubles down | Example News</title>
+    <meta name="author" content="Jane Doe"><meta property="article:published_time" content="2024-11-22">
+    </head><body><nav>Home | World | Tech</nav><article><h1>Amazon doubles down on Anthropic</h1>
+    <p>Amazon will invest another $4 billion in Anthropic, bringing its total investment to $8 billion,
+    the companies said on Friday. Anthropic named AWS its primary training partner.</p>
+    <p>The deal deepens a partnership that began in 2023 and keeps Anthropic's models on Bedrock.</p>
+    </article><footer>Cookie settings. We use cookies to improve your experience.</footer></body></html>"""
+    doc = clean(RawDocument(source="x.html", content_type="html", text=html))
+    assert "bringing its total investment to $8 billion" in doc.text
+    assert "Home | World" not in doc.text and "cookies" not in doc.text
+    assert doc.author == "Jane Doe"
+    assert doc.published == "2024-11-22"
+    assert doc.language == "en"
+    assert doc.raw == html
+
+
+def test_beautifulsoup_fallback_when_trafilatura_finds_nothing():
+    html = "<html><head><title>Short</title></head><body><div>Oracle signs 4.5 GW deal.</div></body></html>"
+    doc = clean(RawDocument(source="x.html", content_type="html", text=html))
+    assert "Oracle signs 4.5 GW deal." in doc.text
+
+
+def test_same_text_same_id():
+    a = clean(RawDocument(source="a.txt", content_type="text", text="Microsoft invested $1 billion.\n"))
+    b = clean(RawDocument(source="b.txt", content_type="text", text="Microsoft  invested $1 billion."))
+    assert a.id == b.id and a.content_hash == b.content_hash
+
+
+def test_parse_date():
+    assert parse_date("Apr 23, 2026") == "2026-04-23"
+    assert parse_date("April 23, 2026 was a day") is None
