@@ -54,7 +54,7 @@ def run(sources: tuple[str, ...], from_file: str | None, db_path: str | None, as
     try:
         summary = pipeline.run(all_sources, db, echo=None if as_json else click.echo)
     except KeyboardInterrupt:
-        raise click.ClickException("interrupted: what was stored is kept; run the same command to finish.")
+        raise click.ClickException("interrupted: what was stored is kept; run the same command to finish.") from None
     click.echo(summary.model_dump_json(indent=2) if as_json else format_summary(summary))
     if summary.counts["failed"]:
         sys.exit(1)
