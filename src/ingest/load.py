@@ -1,0 +1,407 @@
+"""Load stage: read local files and fetch URLs into RawDocuments; a bad source becomes a LoadError, never a crash.
+
+Sources are files (.txt, .md, .html, .htm, .html.gz), folders (searched recursively for those files, hidden
+names skipped, in sorted path order) and http(s) URLs. URLs are fetched on a thread pool, bounded overall and per
+host, but results are always yielded in the order of the sources, so a run is reproducible.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import re
+import sys
+import threading
+import time
+import zlib
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from email.utils import parsedate_to_datetime
+from importlib.metadata import version
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+import charset_normalizer
+import httpx
+import tenacity
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from .models import LoadError, RawDocument
+
+_DEFAULTS = yaml.safe_load((Path(__file__).parent / "data" / "fetch.yaml").read_text(encoding="utf-8"))
+_CHUNK = 1 << 16
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.IGNORECASE)
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+# Labels that browsers decode as windows-1252 (WHATWG Encoding): pages that say latin-1 often use its quotes.
+_AS_CP1252 = {"iso8859-1", "ascii"}
+_GZIP_ENCODINGS = {"gzip", "x-gzip", "deflate"}
+
+Kind = Literal["html", "text"]
+
+
+class FetchSettings(BaseModel):
+    """How sources are read and fetched; defaults come from data/fetch.yaml."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    connect_timeout_s: float = Field(_DEFAULTS["connect_timeout_s"], gt=0)
+    read_timeout_s: float = Field(_DEFAULTS["read_timeout_s"], gt=0)
+    deadline_s: float = Field(_DEFAULTS["deadline_s"], gt=0, description="Total time per source.")
+    max_redirects: int = Field(_DEFAULTS["max_redirects"], ge=0)
+    retries: int = Field(_DEFAULTS["retries"], ge=0, description="Extra attempts after the first.")
+    backoff_base_s: float = Field(_DEFAULTS["backoff_base_s"], ge=0)
+    backoff_max_s: float = Field(_DEFAULTS["backoff_max_s"], ge=0)
+    backoff_jitter_s: float = Field(_DEFAULTS["backoff_jitter_s"], ge=0)
+    honour_retry_after: bool = _DEFAULTS["honour_retry_after"]
+    retry_after_max_s: float = Field(_DEFAULTS["retry_after_max_s"], ge=0)
+    max_body_bytes: int = Field(_DEFAULTS["max_body_bytes"], gt=0, description="Cap on decoded size.")
+    concurrency: int = Field(_DEFAULTS["concurrency"], ge=1)
+    per_host_concurrency: int = Field(_DEFAULTS["per_host_concurrency"], ge=1)
+    user_agent: str = _DEFAULTS["user_agent"].format(version=version("ingest"))
+    content_types: dict[str, Kind] = Field(default_factory=lambda: dict(_DEFAULTS["content_types"]))
+    file_types: dict[str, Kind] = Field(default_factory=lambda: dict(_DEFAULTS["file_types"]))
+
+
+class _Failure(Exception):
+    """Why loading one source failed; ``retry`` marks failures worth another attempt."""
+
+    def __init__(self, message: str, retry: bool = False, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry = retry
+        self.retry_after = retry_after
+
+
+def load(sources: Iterable[str], settings: FetchSettings | None = None) -> Iterator[RawDocument | LoadError]:
+    """Yield one RawDocument or LoadError per article, in source order (a folder yields one per file).
+
+    URLs are fetched concurrently up to ``2 * concurrency`` sources ahead of the one being yielded.
+    """
+    settings = settings or FetchSettings()
+    fetcher = _Fetcher(settings)
+    pending: deque[Future | str] = deque()
+    try:
+        for source in sources:
+            pending.append(fetcher.submit(source) if "://" in source else source)
+            if len(pending) >= 2 * settings.concurrency:
+                yield from _resolve(pending.popleft(), settings)
+        while pending:
+            yield from _resolve(pending.popleft(), settings)
+    finally:
+        fetcher.close()
+
+
+def read_url_list(path: str) -> list[str]:
+    """Sources listed one per line in a text file (``-`` reads stdin); blank lines and ``#`` comments skipped."""
+    text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8-sig")
+    lines = (line.strip() for line in text.splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+def _resolve(item: Future | str, settings: FetchSettings) -> Iterator[RawDocument | LoadError]:
+    if isinstance(item, Future):
+        yield item.result()
+    else:
+        yield from _load_path(item, settings)
+
+
+# --- local files ---------------------------------------------------------------------------------------------
+
+
+def _load_path(source: str, settings: FetchSettings) -> Iterator[RawDocument | LoadError]:
+    path = Path(source)
+    if path.is_dir():
+        files = _folder_files(path, settings)
+        if not files:
+            yield LoadError(source=source, message=f"no {', '.join(settings.file_types)} files in folder")
+        for file in files:
+            yield _load_file(str(file), file, settings)
+    elif path.exists():
+        yield _load_file(source, path, settings)
+    else:
+        yield LoadError(source=source, message="file not found")
+
+
+def _folder_files(folder: Path, settings: FetchSettings) -> list[Path]:
+    found = []
+    for root, dirs, names in os.walk(folder):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        found += [Path(root, n) for n in names if not n.startswith(".") and _file_kind(n, settings)]
+    return sorted(found)
+
+
+def _file_kind(name: str, settings: FetchSettings) -> Kind | None:
+    name = name.lower()
+    return next((kind for suffix, kind in settings.file_types.items() if name.endswith(suffix)), None)
+
+
+def _load_file(source: str, path: Path, settings: FetchSettings) -> RawDocument | LoadError:
+    kind = _file_kind(path.name, settings)
+    if kind is None:
+        wanted = ", ".join(settings.file_types)
+        return LoadError(source=source, message=f"unsupported file type (only {wanted} files are read)")
+    try:
+        with path.open("rb") as f:
+            chunks: Iterator[bytes] = iter(lambda: f.read(_CHUNK), b"")
+            if path.name.lower().endswith(".gz"):
+                chunks = _inflate(chunks)
+            data = _collect(chunks, settings.max_body_bytes, "file")
+        text, encoding = _decode(data, ["utf-8", _meta_charset(data, kind)])
+        _check_not_empty(text, "empty file")
+    except _Failure as exc:
+        return LoadError(source=source, message=str(exc))
+    except OSError as exc:
+        return LoadError(source=source, message=f"cannot read file: {exc.strerror or exc}")
+    return RawDocument(source=source, path=str(path), content_type=kind, text=text, encoding=encoding)
+
+
+# --- shared by files and URLs -----------------------------------------------------------------------------------
+
+
+def _inflate(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """Decompress gzip or zlib data at most one chunk at a time, so a gzip bomb cannot balloon in memory."""
+    inflater = zlib.decompressobj(wbits=47)  # 32 + 15: gzip or zlib header, detected
+    for data in chunks:
+        while True:
+            try:
+                out = inflater.decompress(data, _CHUNK)
+            except zlib.error as exc:
+                raise _Failure(f"corrupt compressed data ({exc})") from exc
+            data = inflater.unconsumed_tail
+            if out:
+                yield out
+            if not data and len(out) < _CHUNK:
+                break
+
+
+def _collect(chunks: Iterable[bytes], cap: int, what: str) -> bytes:
+    """Join chunks, failing as soon as they pass ``cap`` bytes."""
+    body = bytearray()
+    for chunk in chunks:
+        body += chunk
+        if len(body) > cap:
+            raise _Failure(f"{what} exceeds {_mb(cap)} limit")
+    return bytes(body)
+
+
+def _mb(n: float) -> str:
+    return f"{n / 1e6:g} MB"
+
+
+def _meta_charset(data: bytes, kind: str) -> str | None:
+    match = _META_CHARSET.search(data, 0, 4096) if kind == "html" else None
+    return match.group(1).decode("ascii") if match else None
+
+
+def _codec(label: str | None) -> str | None:
+    try:
+        name = codecs.lookup(label).name if label else None
+    except LookupError:
+        return None
+    return "cp1252" if name in _AS_CP1252 else name
+
+
+def _decode(data: bytes, labels: list[str | None]) -> tuple[str, str]:
+    """Decode with the first declared charset that fits (a BOM overrides), else charset-normalizer's guess."""
+    bom = next((codec for mark, codec in _BOMS if data.startswith(mark)), None)
+    if bom:
+        labels = [bom]
+    elif b"\x00" in data:
+        raise _Failure("not text: binary content")
+    for codec in dict.fromkeys(filter(None, map(_codec, labels))):
+        try:
+            return data.decode(codec), codec
+        except UnicodeDecodeError:
+            continue
+    best = charset_normalizer.from_bytes(data).best()
+    if best is None:
+        raise _Failure("not text: binary content")
+    return str(best), best.encoding
+
+
+def _check_not_empty(text: str, message: str) -> None:
+    if not text.strip():
+        raise _Failure(message)
+
+
+# --- URLs ------------------------------------------------------------------------------------------------------
+
+
+class _Fetcher:
+    """Fetches URLs on a thread pool: ``concurrency`` at once, at most ``per_host_concurrency`` per host."""
+
+    def __init__(self, settings: FetchSettings):
+        self.settings = settings
+        self.client = httpx.Client(
+            follow_redirects=True,
+            max_redirects=settings.max_redirects,
+            limits=httpx.Limits(max_connections=settings.concurrency),
+            headers={
+                "User-Agent": settings.user_agent,
+                "Accept": ", ".join([*settings.content_types, "*/*;q=0.1"]),
+                "Accept-Encoding": "gzip",
+            },
+        )
+        self.pool = ThreadPoolExecutor(max_workers=settings.concurrency, thread_name_prefix="ingest-fetch")
+        self.hosts: dict[str, threading.BoundedSemaphore] = {}
+        self.lock = threading.Lock()
+
+    def submit(self, url: str) -> Future:
+        return self.pool.submit(self._fetch_politely, url)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        self.client.close()
+
+    def _fetch_politely(self, url: str) -> RawDocument | LoadError:
+        parts = urlsplit(url)
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+            return LoadError(source=url, message="unsupported source: give a file, a folder or an http(s) URL")
+        with self.lock:
+            slot = self.hosts.setdefault(parts.hostname, threading.BoundedSemaphore(self.settings.per_host_concurrency))
+        with slot:  # held through retries and their waits: a host that said "slow down" gets no other request
+            return _fetch(self.client, url, self.settings)
+
+
+def _fetch(client: httpx.Client, url: str, settings: FetchSettings) -> RawDocument | LoadError:
+    """Fetch one URL with retries (tenacity) within ``deadline_s`` overall."""
+    deadline = time.monotonic() + settings.deadline_s
+    retrying = tenacity.Retrying(
+        retry=tenacity.retry_if_exception(lambda exc: isinstance(exc, _Failure) and exc.retry),
+        wait=_wait(settings),
+        stop=tenacity.stop_any(
+            tenacity.stop_after_attempt(settings.retries + 1),
+            tenacity.stop_before_delay(settings.deadline_s),
+            lambda state: _retry_after_too_long(state.outcome.exception(), settings),
+        ),
+        retry_error_callback=lambda state: _gave_up(url, state, settings),
+    )
+    try:
+        return retrying(_attempt, client, url, settings, deadline)
+    except _Failure as exc:
+        return LoadError(source=url, message=str(exc))
+
+
+def _wait(settings: FetchSettings):
+    """Wait as long as Retry-After asks (when honoured), else exponential backoff with jitter."""
+    backoff = tenacity.wait_exponential_jitter(
+        initial=settings.backoff_base_s, max=settings.backoff_max_s, jitter=settings.backoff_jitter_s
+    )
+
+    def wait(state: tenacity.RetryCallState) -> float:
+        retry_after = state.outcome.exception().retry_after
+        return retry_after if settings.honour_retry_after and retry_after is not None else backoff(state)
+
+    return wait
+
+
+def _retry_after_too_long(exc: _Failure, settings: FetchSettings) -> bool:
+    return settings.honour_retry_after and (exc.retry_after or 0) > settings.retry_after_max_s
+
+
+def _gave_up(url: str, state: tenacity.RetryCallState, settings: FetchSettings) -> LoadError:
+    exc, n = state.outcome.exception(), state.attempt_number
+    note = ""
+    if _retry_after_too_long(exc, settings):
+        note = f" (server asks to wait {exc.retry_after:g} s, over the {settings.retry_after_max_s:g} s cap)"
+    elif n <= settings.retries:
+        note = f" (another try would pass the {settings.deadline_s:g} s deadline)"
+    return LoadError(source=url, message=f"gave up after {n} attempt{'s' if n > 1 else ''}: {exc}{note}")
+
+
+def _attempt(client: httpx.Client, url: str, settings: FetchSettings, deadline: float) -> RawDocument:
+    remaining = max(deadline - time.monotonic(), 0.001)
+    timeout = httpx.Timeout(min(settings.read_timeout_s, remaining), connect=min(settings.connect_timeout_s, remaining))
+    try:
+        with client.stream("GET", url, timeout=timeout) as response:
+            _check_status(response)
+            kind = _response_kind(response, settings)
+            body = _read_body(response, settings, deadline)
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
+        raise _transport_failure(exc, timeout, settings) from exc
+    text, encoding = _decode(body, [response.charset_encoding, _meta_charset(body, kind or "html"), "utf-8"])
+    _check_not_empty(text, "empty page")
+    kind = kind or ("html" if text.lstrip().startswith("<") else "text")
+    return RawDocument(
+        source=url,
+        url=str(response.url),
+        content_type=kind,
+        text=text,
+        encoding=encoding,
+        http_status=response.status_code,
+    )
+
+
+def _check_status(response: httpx.Response) -> None:
+    code = response.status_code
+    if response.is_success:
+        return
+    message = f"HTTP {code} {response.reason_phrase}".rstrip()
+    if code == 429 or code >= 500:
+        raise _Failure(message, retry=True, retry_after=_retry_after(response.headers.get("Retry-After")))
+    raise _Failure(message)
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header: a number of seconds or an HTTP date."""
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value)
+    try:
+        return max(parsedate_to_datetime(value).timestamp() - time.time(), 0.0)
+    except (TypeError, ValueError):
+        return None
+
+
+def _response_kind(response: httpx.Response, settings: FetchSettings) -> Kind | None:
+    """'html' or 'text' from the Content-Type header; None when the server sent none."""
+    media = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    if not media:
+        return None
+    if media not in settings.content_types:
+        raise _Failure(f"unsupported content type {media} (only HTML and text are ingested)")
+    return settings.content_types[media]
+
+
+def _read_body(response: httpx.Response, settings: FetchSettings, deadline: float) -> bytes:
+    """The decoded body, streamed so that the size cap and the deadline stop it early."""
+    encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
+    length = response.headers.get("Content-Length", "")
+    if encoding == "identity" and length.isdigit() and int(length) > settings.max_body_bytes:
+        raise _Failure(f"body exceeds {_mb(settings.max_body_bytes)} limit")
+    chunks = _until(deadline, settings.deadline_s, response.iter_raw())
+    if encoding in _GZIP_ENCODINGS:
+        chunks = _inflate(chunks)
+    elif encoding not in ("identity", ""):
+        raise _Failure(f"unsupported content encoding {encoding} (only gzip is accepted)")
+    return _collect(chunks, settings.max_body_bytes, "body")
+
+
+def _until(deadline: float, seconds: float, chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """Pass chunks through until the monotonic ``deadline``: a server trickling bytes cannot hold us longer."""
+    for chunk in chunks:
+        if time.monotonic() > deadline:
+            raise _Failure(f"timed out after {seconds:g} s (deadline per source)")
+        yield chunk
+
+
+def _transport_failure(exc: Exception, timeout: httpx.Timeout, settings: FetchSettings) -> _Failure:
+    """A one-line failure for an httpx error; connection problems are worth a retry, slow servers are not."""
+    if isinstance(exc, httpx.ConnectTimeout):
+        return _Failure(f"connection timed out after {timeout.connect:g} s", retry=True)
+    if isinstance(exc, httpx.TimeoutException):
+        return _Failure(f"timed out after {timeout.read:g} s waiting for the server")
+    if isinstance(exc, httpx.TooManyRedirects):
+        return _Failure(f"redirect loop or too many redirects (max {settings.max_redirects})")
+    if isinstance(exc, (httpx.NetworkError, httpx.RemoteProtocolError)):
+        return _Failure(f"connection failed: {exc}", retry=True)
+    return _Failure(f"request failed: {exc}")
