@@ -17,7 +17,6 @@ import instructor
 import openai
 import sqlite_utils
 import yaml
-from instructor.core.exceptions import IncompleteOutputException
 from instructor.core.hooks import Hooks
 from pydantic import BaseModel
 
@@ -89,9 +88,7 @@ def field_guide(model: type[BaseModel]) -> str:
     lines = []
     for obj in [schema, *schema.get("$defs", {}).values()]:
         for name, prop in obj.get("properties", {}).items():
-            allowed = prop.get("enum") or next(
-                (p["enum"] for p in prop.get("anyOf", []) if "enum" in p), None
-            )
+            allowed = prop.get("enum") or next((p["enum"] for p in prop.get("anyOf", []) if "enum" in p), None)
             text = prop.get("description", "")
             if allowed:
                 text += f" One of: {', '.join(map(str, allowed))}."
@@ -183,9 +180,7 @@ class LLMClient:
         Only the network calls run in threads; the database is read and written on this thread.
         """
         keys = [self.cache_key(r) for r in requests]
-        results: list[Result | None] = [
-            self._cached(db, r, k[0]) for r, k in zip(requests, keys, strict=True)
-        ]
+        results: list[Result | None] = [self._cached(db, r, k[0]) for r, k in zip(requests, keys, strict=True)]
         todo = [i for i, r in enumerate(results) if r is None]
         with ThreadPoolExecutor(self.workers) as pool:
             for i, result in zip(todo, pool.map(lambda i: self._call(requests[i]), todo), strict=True):
@@ -210,15 +205,9 @@ class LLMClient:
 
     def _call(self, request: Request) -> Result:
         """The network call with instructor's validation retry; each attempt's raw output is kept."""
-        hooks = Hooks()
-        responses: list = []
-        errors: list[str] = []
-        marks: list[float] = []
-        hooks.on("completion:kwargs", lambda *a, **k: marks.append(time.perf_counter()))
-        hooks.on("completion:response", lambda r: (responses.append(r), marks.append(time.perf_counter())))
-        hooks.on("parse:error", lambda e, **_: errors.append(str(e)))
+        log = _AttemptLog()
         t0 = time.perf_counter()
-        obj, error, truncated = None, None, False
+        obj, error = None, None
         try:
             obj = self.instructor.chat.completions.create(
                 model=self.model,
@@ -227,47 +216,24 @@ class LLMClient:
                 max_retries=config()["validation_retries"],
                 max_tokens=self._max_tokens(request),
                 temperature=0,
-                hooks=hooks,
+                hooks=log.hooks(),
             )
         except Exception as exc:  # noqa: BLE001 - every failure is recorded, the run goes on
             cause = exc.__cause__ or exc
-            truncated = isinstance(cause, IncompleteOutputException) or any(
-                _finish(r) == "length" for r in responses
-            )
-            error = f"{type(cause).__name__}: {cause}".splitlines()[0][:500]
+            error = f"{type(cause).__name__}: {cause}".strip().splitlines()[0][:500]
         seconds = time.perf_counter() - t0
-        attempts = [
-            {
-                "response": _content(r),
-                "ok": obj is not None and n == len(responses) - 1,
-                "error": errors[n] if n < len(errors) else error,
-                "prompt_tokens": _tokens(r, "prompt_tokens"),
-                "completion_tokens": _tokens(r, "completion_tokens"),
-                "seconds": marks[2 * n + 1] - marks[2 * n],
-            }
-            for n, r in enumerate(responses)
-        ] or [
-            {
-                "response": None,
-                "ok": False,
-                "error": error,
-                "prompt_tokens": 0,
-                "completion_tokens": 0,
-                "seconds": seconds,
-            }
-        ]
+        attempts = log.finish(obj is not None, error, seconds)
         usage = Usage(
-            calls=len(responses),
+            calls=sum(a["sent"] for a in attempts),
             prompt_tokens=sum(a["prompt_tokens"] for a in attempts),
             completion_tokens=sum(a["completion_tokens"] for a in attempts),
             seconds=seconds,
             failed=int(obj is None),
         )
+        truncated = obj is None and any(a["finish"] == "length" for a in attempts)
         return Result(obj, usage, error, truncated, attempts)
 
-    def _log(
-        self, db: sqlite_utils.Database, run_id: int | None, request: Request, key: tuple, result: Result
-    ) -> None:
+    def _log(self, db: sqlite_utils.Database, run_id: int | None, request: Request, key: tuple, result: Result) -> None:
         cache_key, schema, inputs = key
         payload = json.dumps(
             {
@@ -301,15 +267,57 @@ class LLMClient:
             db["llm_calls"].insert_all(rows)
 
 
-def _content(response) -> str | None:
-    choices = getattr(response, "choices", None)
-    return choices[0].message.content if choices else None
+class _AttemptLog:
+    """Each attempt of one call, as instructor's hooks report it: raw output, tokens, seconds, error."""
 
+    def __init__(self):
+        self.attempts: list[dict] = []
+        self.started = 0.0
 
-def _finish(response) -> str | None:
-    choices = getattr(response, "choices", None)
-    return choices[0].finish_reason if choices else None
+    def hooks(self) -> Hooks:
+        hooks = Hooks()
+        hooks.on("completion:kwargs", self._start)
+        hooks.on("completion:response", self._response)
+        hooks.on("completion:error", self._error)
+        hooks.on("parse:error", self._parse_error)
+        return hooks
 
+    def _start(self, *args, **kwargs) -> None:
+        self.started = time.perf_counter()
 
-def _tokens(response, name: str) -> int:
-    return getattr(getattr(response, "usage", None), name, None) or 0
+    def _add(self, raw: str | None, error: str | None, finish: str | None = None, usage=None) -> None:
+        self.attempts.append(
+            {
+                "response": raw,
+                "ok": False,
+                "error": error,
+                "finish": finish,
+                "sent": 1,
+                "prompt_tokens": getattr(usage, "prompt_tokens", None) or 0,
+                "completion_tokens": getattr(usage, "completion_tokens", None) or 0,
+                "seconds": time.perf_counter() - self.started,
+            }
+        )
+
+    def _response(self, response) -> None:
+        # Read tokens now: instructor later replaces response.usage with a running total.
+        choice = response.choices[0] if getattr(response, "choices", None) else None
+        raw = choice.message.content if choice else None
+        self._add(raw, None, choice.finish_reason if choice else None, getattr(response, "usage", None))
+
+    def _error(self, error: Exception, **kwargs) -> None:
+        raw = getattr(error, "doc", None) or getattr(getattr(error, "response", None), "text", None)
+        self._add(raw, f"{type(error).__name__}: {error}"[:500])
+
+    def _parse_error(self, error: Exception, **kwargs) -> None:
+        self.attempts[-1]["error"] = f"{type(error).__name__}: {error}"[:2000]
+
+    def finish(self, ok: bool, error: str | None, seconds: float) -> list[dict]:
+        """The attempts, the last marked ok or given the final error; one row even if none was sent."""
+        if not self.attempts:
+            self._add(None, error)
+            self.attempts[-1].update(sent=0, seconds=seconds)
+        last = self.attempts[-1]
+        last["ok"] = ok
+        last["error"] = None if ok else last["error"] or error
+        return self.attempts
