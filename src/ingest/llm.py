@@ -148,7 +148,8 @@ class LLMClient:
             timeout=self.timeout,
             max_retries=cfg["http_retries"] if http_retries is None else http_retries,
         )
-        self.endpoint = endpoint or str(self.openai.base_url)
+        self.base_url = str(self.openai.base_url)
+        self.endpoint = endpoint or self.base_url
         self.instructor = instructor.from_openai(self.openai, mode=instructor.Mode.JSON_SCHEMA)
 
     def cache_key(self, request: Request) -> tuple[str, str, str]:
