@@ -1,0 +1,204 @@
+"""Tests for figures.py: money, percent, GW, chip counts and years in four languages, and mentions_value."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from ingest.figures import Figure, mentions_value, parse_figures
+
+SEEDS = Path(__file__).resolve().parents[1] / "seeds"
+
+# (text, [(surface, value, unit, qualifier, low, high), ...])
+CASES = [
+    # seed sentences
+    ("ROFR on compute, $13B+ investment; restructured", [("$13B+", 13e9, "USD", "more_than", None, None)]),
+    (
+        "position to ~$135B / 27% on as-converted",
+        [("~$135B", 135e9, "USD", "approx", None, None), ("27%", 27, "percent", "exact", None, None)],
+    ),
+    ("Microsoft-OpenAI $250B Azure commitment", [("$250B", 250e9, "USD", "exact", None, None)]),
+    ("OpenAI-Oracle 4.5 GW Stargate", [("4.5 GW", 4.5, "GW", "exact", None, None)]),
+    ("Anthropic-Google up-to-1M TPUs).", [("up-to-1M TPUs", 1e6, "chips", "up_to", None, None)]),
+    ("contributing $1 billion in Azure credits", [("$1 billion", 1e9, "USD", "exact", None, None)]),
+    ("revenue approached $1.6 billion annually", [("$1.6 billion", 1.6e9, "USD", "exact", None, None)]),
+    ("could capture $2-4 billion in margin", [("$2-4 billion", 2e9, "USD", "range", 2e9, 4e9)]),
+    ("revenue of $150-200 million supports", [("$150-200 million", 150e6, "USD", "range", 150e6, 200e6)]),
+    ("the company’s $5+ billion annual investment", [("$5+ billion", 5e9, "USD", "more_than", None, None)]),
+    ("valued at approximately $28 billion in", [("approximately $28 billion", 28e9, "USD", "approx", None, None)]),
+    ("Azure revenue reached $88.2 billion", [("$88.2 billion", 88.2e9, "USD", "exact", None, None)]),
+    ("costs by an estimated 12-18%.", [("an estimated 12-18%", 12, "percent", "estimate", 12, 18)]),
+    ("Microsoft maintained 50-60% of spending", [("50-60%", 50, "percent", "range", 50, 60)]),
+    ("improving 15%+ operating margins", [("15%+", 15, "percent", "more_than", None, None)]),
+    ("chips (>95% market share", [(">95%", 95, "percent", "more_than", None, None)]),
+    ("compared to <5% today", [("<5%", 5, "percent", "up_to", None, None)]),
+    ("equity ownership (approximately 10% stake)", [("approximately 10%", 10, "percent", "approx", None, None)]),
+    ("supporting 130 trillion parameter models", [("130 trillion", 130e12, None, "exact", None, None)]),
+    ("Microsoft-OpenAI 2019-2025 is the case", [("2019-2025", 2019, "year", "range", 2019, 2025)]),
+    ("access to OpenAI's IP until 2032, including", [("2032", 2032, "year", "exact", None, None)]),
+    # English money forms
+    ("raised $13 billion", [("$13 billion", 13e9, "USD", "exact", None, None)]),
+    ("raised $13bn", [("$13bn", 13e9, "USD", "exact", None, None)]),
+    ("a US$135bn stake", [("US$135bn", 135e9, "USD", "exact", None, None)]),
+    ("a $1,000 million facility", [("$1,000 million", 1e9, "USD", "exact", None, None)]),
+    ("a billion dollars", [("a billion dollars", 1e9, "USD", "exact", None, None)]),
+    ("13 billion US dollars", [("13 billion US dollars", 13e9, "USD", "exact", None, None)]),
+    ("more than $13 billion", [("more than $13 billion", 13e9, "USD", "more_than", None, None)]),
+    ("up to $10 billion", [("up to $10 billion", 10e9, "USD", "up_to", None, None)]),
+    ("at least £2bn", [("at least £2bn", 2e9, "GBP", "at_least", None, None)]),
+    ("in excess of €500m", [("in excess of €500m", 500e6, "EUR", "more_than", None, None)]),
+    ("est. $5bn deal", [("est. $5bn", 5e9, "USD", "estimate", None, None)]),
+    ("a ¥500 billion loan", [("¥500 billion", 500e9, "JPY", "exact", None, None)]),
+    ("$2B-$4B in credits", [("$2B-$4B", 2e9, "USD", "range", 2e9, 4e9)]),
+    ("from 2 to 4 billion dollars", [("2 to 4 billion dollars", 2e9, "USD", "range", 2e9, 4e9)]),
+    ("spend $10k", [("$10k", 10e3, "USD", "exact", None, None)]),
+    # Spanish
+    ("invertirá €5 mil millones", [("€5 mil millones", 5e9, "EUR", "exact", None, None)]),
+    ("1,2 mil millones de dólares", [("1,2 mil millones de dólares", 1.2e9, "USD", "exact", None, None)]),
+    ("más de 5 mil millones de euros", [("más de 5 mil millones de euros", 5e9, "EUR", "more_than", None, None)]),
+    ("hasta 1.600 millones de dólares", [("hasta 1.600 millones de dólares", 1.6e9, "USD", "up_to", None, None)]),
+    ("unos 300 millones de euros", [("unos 300 millones de euros", 300e6, "EUR", "approx", None, None)]),
+    ("el 27 por ciento", [("27 por ciento", 27, "percent", "exact", None, None)]),
+    # German
+    ("5 Milliarden Dollar", [("5 Milliarden Dollar", 5e9, "USD", "exact", None, None)]),
+    ("rund 5 Mrd. US-Dollar", [("rund 5 Mrd. US-Dollar", 5e9, "USD", "approx", None, None)]),
+    ("bis zu 2,5 Mrd. €", [("bis zu 2,5 Mrd. €", 2.5e9, "EUR", "up_to", None, None)]),
+    ("mehr als 10 Milliarden Euro", [("mehr als 10 Milliarden Euro", 10e9, "EUR", "more_than", None, None)]),
+    ("27 Prozent der Anteile", [("27 Prozent", 27, "percent", "exact", None, None)]),
+    ("über 100.000 GPUs", [("über 100.000 GPUs", 100e3, "chips", "more_than", None, None)]),
+    # Chinese
+    ("投资135亿美元", [("135亿美元", 13.5e9, "USD", "exact", None, None)]),
+    ("约100亿美元", [("约100亿美元", 10e9, "USD", "approx", None, None)]),
+    ("超过100亿美元的投资", [("超过100亿美元", 10e9, "USD", "more_than", None, None)]),
+    ("高达1.35万亿元", [("高达1.35万亿元", 1.35e12, "CNY", "up_to", None, None)]),
+    ("500亿人民币", [("500亿人民币", 50e9, "CNY", "exact", None, None)]),
+    ("100亿美元以上", [("100亿美元以上", 10e9, "USD", "more_than", None, None)]),
+    ("持股百分之二十七", [("百分之二十七", 27, "percent", "exact", None, None)]),
+    ("持股27%", [("27%", 27, "percent", "exact", None, None)]),
+    ("4.5吉瓦", [("4.5吉瓦", 4.5, "GW", "exact", None, None)]),
+    ("10万块GPU", [("10万块GPU", 1e5, "chips", "exact", None, None)]),
+    # percent, power, chips
+    ("27 per cent", [("27 per cent", 27, "percent", "exact", None, None)]),
+    ("27 percent", [("27 percent", 27, "percent", "exact", None, None)]),
+    ("1 gigawatt of capacity", [("1 gigawatt", 1, "GW", "exact", None, None)]),
+    ("a 500 MW campus", [("500 MW", 0.5, "GW", "exact", None, None)]),
+    ("a 500MW campus", [("500MW", 0.5, "GW", "exact", None, None)]),
+    ("up to one million TPUs", [("up to one million TPUs", 1e6, "chips", "up_to", None, None)]),
+    ("100,000 GPUs", [("100,000 GPUs", 1e5, "chips", "exact", None, None)]),
+    ("400,000 Nvidia GB200 chips", [("400,000 Nvidia GB200 chips", 4e5, "chips", "exact", None, None)]),
+    # years
+    ("began in 2019 as", [("2019", 2019, "year", "exact", None, None)]),
+    ("Apr 23, 2026", [("2026", 2026, "year", "exact", None, None)]),
+    ("from 2023-2025 accelerated", [("2023-2025", 2023, "year", "range", 2023, 2025)]),
+    ("fiscal 2024-25 results", [("2024-25", 2024, "year", "range", 2024, 2025)]),
+    ("from 2019 to 2025", [("2019 to 2025", 2019, "year", "range", 2019, 2025)]),
+    ("In 2024 Nvidia chips were scarce", [("2024", 2024, "year", "exact", None, None)]),
+    (
+        "$13 billion - 2025",
+        [("$13 billion", 13e9, "USD", "exact", None, None), ("2025", 2025, "year", "exact", None, None)],
+    ),
+    # negatives: nothing is a figure
+    ("[+44 \\(0\\) 20 3400 2329](tel:+442034002329)", []),
+    ("+44 (0) 20 3400 2329", []),
+    ("GPT-4 and Llama 3", []),
+    ("typically 18-36 months at frontier scale", []),
+    ("Dependent Partner Phase (Year 0-2):", []),
+    ("performance-per-dollar by 2-3x", []),
+    ("a 70B parameter model", []),
+    ("the 1990s and the 2020s", []),
+    ("1850 and 2150", []),
+    ("12345 and 20251", []),
+    ("2019-20,25 and 2019-1.5", []),
+    ("5 GWh of storage", []),
+    ("5 percentage points", []),
+    ("Nvidia H100 and GB200", []),
+    ("overall, some say", []),
+]
+
+
+def _row(f: Figure) -> tuple:
+    return (f.text, f.value, f.unit, f.qualifier, f.value_low, f.value_high)
+
+
+@pytest.mark.parametrize("text,expected", CASES, ids=[c[0][:40] for c in CASES])
+def test_parse_figures_table(text: str, expected: list[tuple]) -> None:
+    figures = parse_figures(text)
+    assert [_row(f) for f in figures] == [pytest.approx(row) for row in expected]
+    for f in figures:
+        assert text[f.start : f.end] == f.text
+
+
+def test_table_is_large() -> None:
+    assert len(CASES) >= 40
+
+
+def test_offsets_are_into_the_given_text() -> None:
+    text = "Intro.\nMicrosoft invested $13 billion; AWS put in ~$8B in 2023."
+    figures = parse_figures(text)
+    assert [text[f.start : f.end] for f in figures] == ["$13 billion", "~$8B", "2023"]
+    assert figures[0].start == text.index("$13")
+
+
+def test_figures_are_ordered_and_disjoint_on_seeds() -> None:
+    for path in sorted(SEEDS.glob("*.txt")):
+        text = path.read_text("utf-8")
+        figures = parse_figures(text)
+        for a, b in zip(figures, figures[1:], strict=False):
+            assert a.end <= b.start
+        for f in figures:
+            assert text[f.start : f.end] == f.text
+            assert f.unit != "year" or 1990 <= f.value <= 2100
+
+
+def test_phone_numbers_in_seed_yield_no_money() -> None:
+    text = (SEEDS / "004_0001dc4371515a91.txt").read_text("utf-8")
+    tail = text[text.index("Richard Werner\n\nPartner") :]
+    assert "2329" in tail and parse_figures(tail) == []
+
+
+def test_range_value_is_low_end() -> None:
+    (f,) = parse_figures("$2-4 billion")
+    assert f.value == f.value_low == 2e9 and f.value_high == 4e9
+
+
+def test_descending_range_is_not_a_figure() -> None:
+    assert parse_figures("$4-2 billion") == []
+
+
+def test_parse_is_fast_on_two_megabytes() -> None:
+    text = "".join(p.read_text("utf-8") for p in sorted(SEEDS.glob("*.txt")))
+    big = text * (2_000_000 // len(text) + 1)
+    t = time.perf_counter()
+    figures = parse_figures(big)
+    assert time.perf_counter() - t < 10
+    assert len(figures) > 1000
+
+
+@pytest.mark.parametrize(
+    "quote,value,unit,expected",
+    [
+        ("Microsoft’s $13 billion investment in OpenAI", 13e9, "USD", True),
+        ("Microsoft’s $13 billion investment in OpenAI", 1e12, "USD", False),
+        ("Microsoft’s $13 billion investment in OpenAI", 13e9, "EUR", False),
+        ("Microsoft’s $13 billion investment in OpenAI", 13.05e9, "USD", True),  # within 0.5%
+        ("Microsoft’s $13 billion investment in OpenAI", 13.1e9, "USD", False),
+        ("could capture $2-4 billion", 4e9, "USD", True),
+        ("could capture $2-4 billion", 3e9, "USD", False),  # midpoints are not stated
+        ("~$135B / 27%", 27, "percent", True),
+        ("~$135B / 27%", 27.1, "percent", True),
+        ("~$135B / 27%", 28, "percent", False),
+        ("Microsoft-OpenAI 2019-2025", 2025, "year", True),
+        ("Microsoft-OpenAI 2019-2025", 2024, "year", False),
+        ("in 2019", 2019.4, "year", False),  # years compare exactly
+        ("4,500 MW", 4.5, "GW", True),
+        ("up-to-1M TPUs", 1e6, "chips", True),
+        ("135亿美元", 13.5e9, "USD", True),
+        ("reaching 200 million users", 200e6, None, True),
+        ("reaching 200 million users", 200e6, "USD", False),
+        ("no figures here", 1.0, None, False),
+    ],
+)
+def test_mentions_value(quote: str, value: float, unit: str | None, expected: bool) -> None:
+    assert mentions_value(quote, value, unit) is expected
