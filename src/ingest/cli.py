@@ -106,3 +106,42 @@ def show(doc_id: str, db_path: str | None, raw: bool) -> None:
             click.echo(f"{key}: {row[key]}")
     click.echo("")
     click.echo(row["raw"] if raw else row["text"])
+
+
+@cli.command()
+@db_option
+@click.option(
+    "--status",
+    type=click.Choice(["agreed", "single_source", "conflicting", "superseded"]),
+    help="Only facts with this status.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def facts(db_path: str | None, status: str | None, as_json: bool) -> None:
+    """List the fact ledger: each fact's value, status and number of independent sources."""
+    from . import conflicts as cf
+
+    rows = cf.facts(open_db(db_path), status)
+    click.echo(json.dumps(rows, indent=2, ensure_ascii=False) if as_json else cf.format_facts(rows))
+
+
+@cli.command()
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write to this file instead of stdout."
+)
+def conflicts(db_path: str | None, as_json: bool, output: str | None) -> None:
+    """List the conflict groups, largest disagreement first, with their sources side by side."""
+    from . import conflicts as cf
+
+    groups = cf.conflicts(open_db(db_path))
+    text = json.dumps(groups, indent=2, ensure_ascii=False) if as_json else cf.format_conflicts(groups)
+    if not output:
+        click.echo(text)
+        return
+    try:
+        with open(output, "w", encoding="utf-8") as f:
+            f.write(text + "\n")
+    except OSError as e:
+        raise click.ClickException(f"-o {output}: cannot write it ({e.strerror}); choose another path.") from e
+    click.echo(f"wrote {len(groups)} conflict groups to {output}", err=True)

@@ -300,6 +300,12 @@ def m002_review_export(db: sqlite_utils.Database) -> None:
     )
 
 
+@migration
+def m003_facts_note(db: sqlite_utils.Database) -> None:
+    """Conflicts: a note on a fact whose sources agree with different qualifiers ("up to $X" vs "$X")."""
+    db["facts"].add_column("note", str)
+
+
 def start_run(db: sqlite_utils.Database, args: dict, config: dict) -> int:
     """Record a new run and return its id."""
     table = db["runs"].insert(

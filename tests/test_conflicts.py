@@ -1,0 +1,362 @@
+"""Fact ledger and conflict detection: one hand-made case per conflict and non-conflict category."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ingest import conflicts
+from ingest.cli import cli
+from ingest.store import open_db
+
+SEEDS = Path(__file__).resolve().parents[1] / "seeds"
+
+
+@pytest.fixture
+def db(tmp_path):
+    return open_db(tmp_path / "ingest.db")
+
+
+def add_doc(db, doc_id: str, published: str | None = "2025-01-01", duplicate_of: str | None = None) -> str:
+    db["documents"].insert(
+        {
+            "id": doc_id,
+            "source": f"https://news.example/{doc_id}",
+            "url": f"https://news.example/{doc_id}",
+            "title": f"Article {doc_id}",
+            "published": published,
+            "content_type": "text",
+            "raw": doc_id,
+            "text": doc_id,
+            "content_hash": hashlib.sha256(doc_id.encode()).hexdigest(),
+            "duplicate_of": duplicate_of,
+        }
+    )
+    return doc_id
+
+
+def add_claim(db, doc_id: str, kind: str = "investment", value: float | None = 10e9, **fields) -> int:
+    row = {
+        "doc_id": doc_id,
+        "kind": kind,
+        "subject": "Microsoft",
+        "counterparty": "OpenAI",
+        "value": value,
+        "unit": "USD",
+        "qualifier": "exact",
+        "quote": f"{kind} of {value}",
+        "grounded": 1,
+        **fields,
+    }
+    row["claim_key"] = hashlib.sha256(json.dumps(row, sort_keys=True).encode()).hexdigest()
+    return db["claims"].insert(row).last_pk
+
+
+def docs(db, n: int) -> list[str]:
+    return [add_doc(db, f"d{i}") for i in range(n)]
+
+
+def only_group(db) -> dict:
+    groups = conflicts.conflicts(db)
+    assert len(groups) == 1, [g["reason"] for g in groups]
+    return groups[0]
+
+
+# ---------------------------------------------------------------- conflicts
+
+
+def test_value_conflict_reports_majority_and_sources_side_by_side(db):
+    a, b, c = docs(db, 3)
+    ids = [add_claim(db, a, value=13e9), add_claim(db, b, value=13e9), add_claim(db, c, value=10e9)]
+    summary = conflicts.recompute(db)
+    assert summary.groups == 1 and summary.by_status["conflicting"] == 1
+    g = only_group(db)
+    assert g["disagreement"] == "value"
+    assert g["reason"] == "value: $13.0B (2 sources) vs $10.0B (1 source), 23% apart"
+    assert g["majority_value"] == 13e9
+    assert [s["support"] for s in g["sides"]] == [2, 1]
+    assert {c["doc_id"] for c in g["sides"][0]["claims"]} == {a, b}
+    assert g["sides"][1]["claims"][0]["quote"] and g["sides"][1]["claims"][0]["url"].endswith(c)
+    assert {r["conflict_group"] for r in db["claims"].rows_where("id in (?, ?, ?)", ids)} == {g["id"]}
+
+
+def test_date_conflict_for_the_same_event_whatever_the_party_order(db):
+    a, b = docs(db, 2)
+    add_claim(db, a, "partnership_start", 2019, unit="year", as_of="2019")
+    add_claim(db, b, "partnership_start", 2021, unit="year", as_of="2021", subject="OpenAI", counterparty="Microsoft")
+    conflicts.recompute(db)
+    g = only_group(db)
+    assert g["disagreement"] == "date"
+    assert g["reason"] == "date: 2019 (1 source) vs 2021 (1 source), 2 years apart"
+    assert g["majority_value"] is None
+
+
+def test_attribution_conflict_same_figure_different_investor(db):
+    a, b, c = docs(db, 3)
+    add_claim(db, a, value=5e9, subject="Google", counterparty="Anthropic", as_of="2024")
+    add_claim(db, b, value=5e9, subject="Amazon", counterparty="Anthropic", as_of="2024")
+    add_claim(db, c, value=5e9, subject="Amazon", counterparty="Anthropic", as_of="2024")
+    conflicts.recompute(db)
+    g = only_group(db)
+    assert g["disagreement"] == "attribution"
+    assert g["reason"] == "attribution: $5.0B investment in Anthropic by Amazon (2 sources) vs Google (1 source)"
+    assert [s["subject"] for s in g["sides"]] == ["Amazon", "Google"]
+    assert {f["status"] for f in conflicts.facts(db)} == {"conflicting"}
+
+
+def test_one_source_naming_two_investors_of_the_same_figure_is_not_an_attribution_conflict(db):
+    (a,) = docs(db, 1)
+    add_claim(db, a, value=5e9, subject="Google", counterparty="Anthropic")
+    add_claim(db, a, value=5e9, subject="Amazon", counterparty="Anthropic")
+    assert conflicts.recompute(db).groups == 0
+
+
+def test_qualifier_conflict_at_most_vs_more_than(db):
+    a, b = docs(db, 2)
+    add_claim(db, a, value=10e9, qualifier="up_to")
+    add_claim(db, b, value=10e9, qualifier="more_than")
+    conflicts.recompute(db)
+    g = only_group(db)
+    assert g["disagreement"] == "qualifier"
+    assert "up to $10.0B (1 source)" in g["reason"] and "more than $10.0B (1 source)" in g["reason"]
+
+
+def test_disagreement_inside_one_document(db):
+    (a,) = docs(db, 1)
+    add_claim(db, a, value=13e6, quote="Microsoft invests $13 million in OpenAI")
+    add_claim(db, a, value=13e9, quote="the $13 billion investment")
+    conflicts.recompute(db)
+    g = only_group(db)
+    assert g["disagreement"] == "value"
+    assert g["reason"].endswith("within one document")
+    assert g["majority_value"] is None
+
+
+def test_state_conflict_exclusivity_ended_vs_in_force_in_the_same_window(db):
+    a, b = docs(db, 2)
+    add_claim(db, a, "exclusivity", None, unit=None, deal_status="ended", as_of="2025")
+    add_claim(db, b, "exclusivity", None, unit=None, deal_status="retained", as_of="2025")
+    conflicts.recompute(db)
+    assert only_group(db)["reason"] == "value: ended (1 source) vs in force (1 source)"
+
+
+# ---------------------------------------------------------------- not conflicts
+
+
+def test_rounding_agrees(db):
+    a, b, c, d = docs(db, 4)
+    add_claim(db, a, value=8e9, quote="$8B")
+    add_claim(db, b, value=8.0e9, quote="$8.0 billion")
+    add_claim(db, c, value=8e9, qualifier="approx", quote="about $8 billion")
+    add_claim(db, d, value=8.08e9, quote="$8.08 billion")
+    summary = conflicts.recompute(db)
+    assert summary.groups == 0
+    (fact,) = conflicts.facts(db)
+    assert (fact["status"], fact["support"], fact["value"]) == ("agreed", 4, 8e9)
+
+
+def test_tolerance_is_configuration(db, tmp_path):
+    a, b = docs(db, 2)
+    add_claim(db, a, value=8e9)
+    add_claim(db, b, value=8.08e9)
+    text = (Path(conflicts.__file__).parent / "data" / "conflicts.yaml").read_text()
+    strict = tmp_path / "strict.yaml"
+    strict.write_text(text.replace("tolerance: 0.02", "tolerance: 0.001"))
+    assert conflicts.recompute(db, conflicts.load_config(str(strict))).groups == 1
+
+
+def test_tranche_vs_cumulative_total(db):
+    a, b = docs(db, 2)
+    add_claim(db, a, value=2.75e9, counterparty="Anthropic", subject="Amazon", quote="a $2.75 billion tranche")
+    add_claim(db, b, value=8e9, counterparty="Anthropic", subject="Amazon", quote="$8 billion in total")
+    assert conflicts.recompute(db).groups == 0
+    assert len(conflicts.facts(db, "single_source")) == 2
+
+
+def test_committed_vs_funded_so_far(db):
+    a, b = docs(db, 2)
+    add_claim(db, a, value=8e9, quote="Amazon committed $8 billion to Anthropic")
+    add_claim(db, b, value=4e9, quote="Amazon has invested $4 billion so far")
+    assert conflicts.recompute(db).groups == 0
+
+
+def test_letter_of_intent_vs_signed_deal(db):
+    a, b = docs(db, 2)
+    add_claim(db, a, value=100e9, deal_status="planned", quote="a letter of intent for $100 billion")
+    add_claim(db, b, value=40e9, deal_status="completed", quote="signed a $40 billion deal")
+    assert conflicts.recompute(db).groups == 0
+
+
+def test_stake_that_grew_between_rounds_supersedes(db):
+    a, b = docs(db, 2)
+    add_claim(db, a, "equity_stake", 12, unit="percent", as_of="2023")
+    add_claim(db, b, "equity_stake", 27, unit="percent", as_of="2025-10")
+    assert conflicts.recompute(db).groups == 0
+    assert [(f["value"], f["status"]) for f in conflicts.facts(db)] == [(12, "superseded"), (27, "single_source")]
+
+
+def test_exclusivity_before_and_after_a_restructure(db):
+    a, b = docs(db, 2)
+    add_claim(db, a, "exclusivity", None, unit=None, deal_status="completed", as_of="2019")
+    add_claim(db, b, "exclusivity", None, unit=None, deal_status="ended", as_of="2025")
+    assert conflicts.recompute(db).groups == 0
+    statuses = {f["as_of"]: (f["status"], f["note"]) for f in conflicts.facts(db)}
+    assert statuses == {"2019": ("superseded", "state: in force"), "2025": ("single_source", "state: ended")}
+
+
+def test_investments_years_apart_are_different_facts_neither_superseded(db):
+    a, b = docs(db, 2)
+    add_claim(db, a, value=1e9, as_of="2019")
+    add_claim(db, b, value=10e9, as_of="2023-01")
+    assert conflicts.recompute(db).groups == 0
+    assert {f["status"] for f in conflicts.facts(db)} == {"single_source"}
+
+
+def test_undated_claim_joins_the_window_it_matches(db):
+    a, b, c = docs(db, 3)
+    add_claim(db, a, "equity_stake", 49, unit="percent", as_of="2019")
+    add_claim(db, b, "equity_stake", 27, unit="percent", as_of="2025")
+    add_claim(db, c, "equity_stake", 49, unit="percent")
+    assert conflicts.recompute(db).groups == 0
+    assert [(f["value"], f["support"]) for f in conflicts.facts(db, "superseded")] == [(49, 2)]
+
+
+def test_up_to_vs_exact_is_noted_not_flagged(db):
+    a, b = docs(db, 2)
+    add_claim(db, a, value=10e9, qualifier="up_to")
+    add_claim(db, b, value=10e9)
+    assert conflicts.recompute(db).groups == 0
+    (fact,) = conflicts.facts(db)
+    assert fact["status"] == "agreed"
+    assert fact["note"] == "qualifiers differ: $10.0B vs up to $10.0B"
+
+
+def test_same_value_different_counterparty(db):
+    a, b = docs(db, 2)
+    add_claim(db, a, value=1e9, counterparty="OpenAI")
+    add_claim(db, b, value=1e9, counterparty="Inflection")
+    assert conflicts.recompute(db).groups == 0
+    assert len(conflicts.facts(db)) == 2
+
+
+def test_direction_matters(db):
+    a, b = docs(db, 2)
+    add_claim(db, a, "revenue", 20, unit="percent", subject="OpenAI", counterparty="Microsoft")
+    add_claim(db, b, "revenue", 8, unit="percent", subject="Microsoft", counterparty="OpenAI")
+    assert conflicts.recompute(db).groups == 0
+
+
+def test_different_unit_families_are_different_facts(db):
+    a, b = docs(db, 2)
+    add_claim(db, a, "compute_commitment", 4.5, unit="GW", subject="OpenAI", counterparty="Oracle")
+    add_claim(db, b, "compute_commitment", 300e9, unit="USD", subject="OpenAI", counterparty="Oracle")
+    assert conflicts.recompute(db).groups == 0
+
+
+# ---------------------------------------------------------------- sources, reviews, recompute
+
+
+def test_near_duplicate_copies_count_once(db):
+    a = add_doc(db, "orig")
+    add_doc(db, "copy", duplicate_of=a)
+    c = add_doc(db, "other")
+    add_claim(db, a, value=10e9)
+    add_claim(db, "copy", value=10e9)
+    add_claim(db, c, value=13e9)
+    conflicts.recompute(db)
+    g = only_group(db)
+    assert [s["support"] for s in g["sides"]] == [1, 1]
+    assert g["majority_value"] is None
+
+
+def test_rejected_claim_leaves_and_corrected_claim_moves(db):
+    a, b, c = docs(db, 3)
+    add_claim(db, a, value=13e9)
+    add_claim(db, b, value=13e9)
+    wrong = add_claim(db, c, value=10e9)
+    assert conflicts.recompute(db).groups == 1
+    db["claims"].update(wrong, {"review_status": "rejected"})
+    summary = conflicts.recompute(db)
+    assert (summary.groups, summary.by_status["agreed"], summary.claims) == (0, 1, 2)
+    assert db["claims"].get(wrong)["fact_key"] is None and db["claims"].get(wrong)["conflict_group"] is None
+    db["claims"].update(wrong, {"review_status": "corrected", "value": 13e9})
+    conflicts.recompute(db)
+    (fact,) = conflicts.facts(db)
+    assert (fact["status"], fact["support"]) == ("agreed", 3)
+    assert db["claims"].get(wrong)["fact_key"] == fact["key"]
+
+
+def test_recompute_is_whole_and_ranks_largest_disagreement_first(db):
+    a, b = docs(db, 2)
+    add_claim(db, a, value=10e9)
+    add_claim(db, b, value=11e9)
+    add_claim(db, a, value=1e9, counterparty="Mistral")
+    add_claim(db, b, value=2e9, counterparty="Mistral")
+    first = conflicts.recompute(db)
+    second = conflicts.recompute(db)
+    assert (first.facts, first.groups) == (second.facts, second.groups) == (2, 2)
+    assert db["facts"].count == 2 and db["conflict_groups"].count == 2
+    assert [g["spread"] for g in conflicts.conflicts(db)] == pytest.approx([0.5, 1 / 11])
+
+
+# ---------------------------------------------------------------- command line
+
+
+def test_cli_facts_and_conflicts(db, tmp_path):
+    a, b = docs(db, 2)
+    add_claim(db, a, value=13e9, quote="Microsoft invested $13 billion in OpenAI")
+    add_claim(db, b, value=10e9, quote="Microsoft's $10 billion investment")
+    add_claim(db, a, "equity_stake", 49, unit="percent")
+    conflicts.recompute(db)
+    path = str(tmp_path / "ingest.db")
+    runner = CliRunner()
+    res = runner.invoke(cli, ["facts", "--db", path, "--status", "conflicting", "--json"])
+    assert res.exit_code == 0, res.output
+    assert [f["kind"] for f in json.loads(res.output)] == ["investment"]
+    res = runner.invoke(cli, ["facts", "--db", path])
+    assert "single_source" in res.output and "49%" in res.output
+    res = runner.invoke(cli, ["conflicts", "--db", path])
+    assert res.exit_code == 0
+    assert "value: $10.0B (1 source) vs $13.0B (1 source), 23% apart" in res.output
+    assert "Microsoft invested $13 billion in OpenAI" in res.output
+    out = tmp_path / "conflicts.json"
+    res = runner.invoke(cli, ["conflicts", "--db", path, "--json", "-o", str(out)])
+    assert res.exit_code == 0
+    assert json.loads(out.read_text())[0]["sides"][0]["claims"][0]["doc_id"] in {a, b}
+    res = runner.invoke(cli, ["conflicts", "--db", path, "-o", str(tmp_path / "missing" / "x.txt")])
+    assert res.exit_code == 1 and "cannot write" in res.output and "Traceback" not in res.output
+
+
+# ---------------------------------------------------------------- seeds
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("ingest.rules") is None,
+    reason="the rules extractor (src/ingest/rules.py) is not written yet",
+)
+def test_seeds_flag_the_microsoft_openai_start_year(db):
+    from ingest.rules import extract_rules
+
+    from ingest.models import Document
+
+    for path in sorted(SEEDS.glob("*.txt")):
+        text = path.read_text(encoding="utf-8")
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        doc = Document(id=digest[:16], source=str(path), content_type="text", raw=text, text=text, content_hash=digest)
+        db["documents"].insert(doc.model_dump())
+        claims, _ = extract_rules(doc)
+        for n, claim in enumerate(claims):
+            db["claims"].insert({**claim.model_dump(), "doc_id": doc.id, "claim_key": f"{doc.id}:{n}"})
+    conflicts.recompute(db)
+    dates = [g for g in conflicts.conflicts(db) if g["disagreement"] == "date"]
+    starts = [
+        {s["value"] for s in g["sides"]}
+        for g in dates
+        if g["fact_key"].startswith("partnership_start|microsoft|openai|")
+    ]
+    assert {2019, 2021} in starts, [g["reason"] for g in dates]
