@@ -28,6 +28,7 @@ ARTIFACTS: list[tuple[re.Pattern, str]] = [
     (re.compile(r"^(\s*)(\d+)\.\s+\2\.(?=\s|$)", re.M), r"\1\2."),  # repeated numbering: 1. 1.
     (re.compile(r"(?<=[a-z]{4})(?=\d+ [a-z])"), " "),  # glued count: investment5 kill-list
 ]
+DATE_SEARCH = {"extensive_search": False, "original_date": True}  # dates from markup, not a text scan
 DATE_FORMATS = ["%b %d, %Y", "%B %d, %Y", "%d %B %Y", "%d %b %Y", "%Y-%m-%d"]
 
 
@@ -74,7 +75,9 @@ def content_hash(text: str) -> str:
 
 def html_to_text(html: str, url: str | None = None) -> tuple[str, dict]:
     """Main text and metadata with trafilatura; beautifulsoup4 when trafilatura finds nothing."""
-    doc = trafilatura.bare_extraction(html, url=url, with_metadata=True, fast=True, include_comments=False)
+    doc = trafilatura.bare_extraction(
+        html, url=url, with_metadata=True, fast=True, include_comments=False, date_extraction_params=DATE_SEARCH
+    )
     meta = {}
     if doc is not None:
         meta = {

@@ -1,0 +1,72 @@
+import sqlite3
+
+import pytest
+
+from ingest import store
+from ingest.models import Document, LoadError
+
+
+def make_doc(text="Microsoft invested $1 billion in OpenAI.", source="a.txt") -> Document:
+    from ingest.clean import content_hash
+
+    digest = content_hash(text)
+    return Document(id=digest[:16], source=source, content_type="text", raw=text, text=text, content_hash=digest)
+
+
+def test_open_creates_schema_with_wal_and_foreign_keys(db_file):
+    db = store.open_db(db_file)
+    assert {"runs", "documents", "errors", "claims", "reviews", "llm_calls", "facts"} <= set(db.table_names())
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert store.schema_version(db) == len(store.MIGRATIONS)
+
+
+def test_reopening_applies_nothing_twice(db_file):
+    store.open_db(db_file)
+    db = store.open_db(db_file)
+    assert store.migrate(db) == []
+
+
+def test_database_from_an_older_version_still_opens(db_file):
+    """A database made with only the first migration gets the later ones, and keeps its rows."""
+    import sqlite_utils
+
+    old = sqlite_utils.Database(db_file)
+    old["_migrations"].create({"name": str, "applied_at": float}, pk="name")
+    store.m001_initial(old)
+    old["_migrations"].insert({"name": "m001_initial", "applied_at": 0.0})
+    run_id = store.start_run(old, {"sources": []}, {})
+    old.close()
+    db = store.open_db(db_file)
+    assert store.schema_version(db) == len(store.MIGRATIONS)
+    assert db["runs"].get(run_id)["status"] == "running"
+
+
+def test_env_var_names_the_database(tmp_path, monkeypatch):
+    monkeypatch.setenv("INGEST_DB", str(tmp_path / "env.db"))
+    assert store.db_path() == tmp_path / "env.db"
+    assert store.db_path(tmp_path / "x.db") == tmp_path / "x.db"
+
+
+def test_document_and_error_are_recorded(db_file):
+    db = store.open_db(db_file)
+    run_id = store.start_run(db, {}, {})
+    doc = make_doc()
+    store.save_document(db, doc, run_id, "new", 0.1, minhash=b"")
+    store.save_error(db, run_id, LoadError(source="missing.txt", message="file not found"))
+    assert store.find_by_hash(db, doc.content_hash)["id"] == doc.id
+    assert [r["status"] for r in db["run_sources"].rows_where(order_by="source")] == ["new", "failed"]
+    assert db["errors"].count == 1
+    assert list(db.query("SELECT rowid FROM documents_fts WHERE documents_fts MATCH 'OpenAI'"))
+
+
+def test_audit_log_is_append_only(db_file):
+    db = store.open_db(db_file)
+    with pytest.raises(sqlite3.IntegrityError):
+        db["reviews"].insert({"claim_id": 999, "action": "accept"})  # foreign key: no such claim
+    db.execute("PRAGMA foreign_keys = OFF")
+    db["reviews"].insert({"claim_id": 1, "action": "accept", "reviewer": "a"})
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        db.execute("UPDATE reviews SET action = 'reject'")
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        db.execute("DELETE FROM reviews")
