@@ -18,6 +18,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from email.utils import parsedate_to_datetime
+from importlib import resources
 from importlib.metadata import version
 from pathlib import Path
 from typing import Literal
@@ -31,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .models import LoadError, RawDocument
 
-_DEFAULTS = yaml.safe_load((Path(__file__).parent / "data" / "fetch.yaml").read_text(encoding="utf-8"))
+_DEFAULTS = yaml.safe_load(resources.files("ingest").joinpath("data/fetch.yaml").read_text("utf-8"))
 _CHUNK = 1 << 16
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.IGNORECASE)
 _BOMS = (
@@ -66,6 +67,7 @@ class FetchSettings(BaseModel):
     max_body_bytes: int = Field(_DEFAULTS["max_body_bytes"], gt=0, description="Cap on decoded size.")
     concurrency: int = Field(_DEFAULTS["concurrency"], ge=1)
     per_host_concurrency: int = Field(_DEFAULTS["per_host_concurrency"], ge=1)
+    preferred_charset: str = Field(_DEFAULTS["preferred_charset"], description="Breaks ties in detection.")
     user_agent: str = _DEFAULTS["user_agent"].format(version=version("ingest"))
     content_types: dict[str, Kind] = Field(default_factory=lambda: dict(_DEFAULTS["content_types"]))
     file_types: dict[str, Kind] = Field(default_factory=lambda: dict(_DEFAULTS["file_types"]))
@@ -154,7 +156,7 @@ def _load_file(source: str, path: Path, settings: FetchSettings) -> RawDocument 
             if path.name.lower().endswith(".gz"):
                 chunks = _inflate(chunks)
             data = _collect(chunks, settings.max_body_bytes, "file")
-        text, encoding = _decode(data, ["utf-8", _meta_charset(data, kind)])
+        text, encoding = _decode(data, ["utf-8", _meta_charset(data, kind)], settings.preferred_charset)
         _check_not_empty(text, "empty file")
     except _Failure as exc:
         return LoadError(source=source, message=str(exc))
@@ -209,8 +211,11 @@ def _codec(label: str | None) -> str | None:
     return "cp1252" if name in _AS_CP1252 else name
 
 
-def _decode(data: bytes, labels: list[str | None]) -> tuple[str, str]:
-    """Decode with the first declared charset that fits (a BOM overrides), else charset-normalizer's guess."""
+def _decode(data: bytes, labels: list[str | None], prefer: str) -> tuple[str, str]:
+    """Decode with the first declared charset that fits (a BOM overrides), else charset-normalizer's guess.
+
+    Among equally good guesses, ``prefer`` wins (cp1252 tells French from Romanian cp1250, which scores the same).
+    """
     bom = next((codec for mark, codec in _BOMS if data.startswith(mark)), None)
     if bom:
         labels = [bom]
@@ -221,9 +226,12 @@ def _decode(data: bytes, labels: list[str | None]) -> tuple[str, str]:
             return data.decode(codec), codec
         except UnicodeDecodeError:
             continue
-    best = charset_normalizer.from_bytes(data).best()
+    guesses = charset_normalizer.from_bytes(data)
+    best = guesses.best()
     if best is None:
         raise _Failure("not text: binary content")
+    tied = (g for g in guesses if (g.chaos, g.coherence) == (best.chaos, best.coherence))
+    best = next((g for g in tied if prefer in g.could_be_from_charset), best)
     return str(best), best.encoding
 
 
@@ -293,7 +301,7 @@ def _fetch(client: httpx.Client, url: str, settings: FetchSettings) -> RawDocume
 def _wait(settings: FetchSettings):
     """Wait as long as Retry-After asks (when honoured), else exponential backoff with jitter."""
     backoff = tenacity.wait_exponential_jitter(
-        initial=settings.backoff_base_s, max=settings.backoff_max_s, jitter=settings.backoff_jitter_s
+        multiplier=settings.backoff_base_s, max=settings.backoff_max_s, jitter=settings.backoff_jitter_s
     )
 
     def wait(state: tenacity.RetryCallState) -> float:
@@ -327,7 +335,9 @@ def _attempt(client: httpx.Client, url: str, settings: FetchSettings, deadline: 
             body = _read_body(response, settings, deadline)
     except (httpx.HTTPError, httpx.InvalidURL) as exc:
         raise _transport_failure(exc, timeout, settings) from exc
-    text, encoding = _decode(body, [response.charset_encoding, _meta_charset(body, kind or "html"), "utf-8"])
+    text, encoding = _decode(
+        body, [response.charset_encoding, _meta_charset(body, kind or "html"), "utf-8"], settings.preferred_charset
+    )
     _check_not_empty(text, "empty page")
     kind = kind or ("html" if text.lstrip().startswith("<") else "text")
     return RawDocument(
