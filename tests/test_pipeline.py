@@ -1,0 +1,102 @@
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+from click.testing import CliRunner
+from conftest import ROOT, SEEDS
+
+from ingest import pipeline, store
+from ingest.cli import cli
+
+PAGES = ROOT / "tests" / "data" / "pages"
+
+
+def documents(db_file) -> set[tuple[str, str]]:
+    db = store.open_db(db_file)
+    return {(r["id"], r["source"]) for r in db.query("SELECT id, source FROM documents")}
+
+
+def test_run_seeds_then_rerun_is_a_no_op(db_file):
+    db = store.open_db(db_file)
+    first = pipeline.run([str(SEEDS)], db, progress=False)
+    assert first.counts["new"] == 5 and first.counts["failed"] == 0
+    second = pipeline.run([str(SEEDS)], db, progress=False)
+    assert second.counts == {"new": 0, "unchanged": 5, "near_duplicate": 0, "failed": 0}
+    assert db["documents"].count == 5
+    assert db["runs"].count == 2
+
+
+def test_near_duplicate_is_linked_to_first_copy(db_file, tmp_path):
+    original = (SEEDS / "003_d7fefb84050091a1.txt").read_text()
+    copy = tmp_path / "syndicated.txt"
+    copy.write_text("Syndicated by Example Wire.\n" + original.replace("Microsoft", "Microsoft Corp.", 2))
+    db = store.open_db(db_file)
+    pipeline.run([str(SEEDS / "003_d7fefb84050091a1.txt")], db, progress=False)
+    summary = pipeline.run([str(copy)], db, progress=False)
+    assert summary.counts["near_duplicate"] == 1
+    row = next(db.query("SELECT duplicate_of FROM documents WHERE source = ?", [str(copy)]))
+    assert row["duplicate_of"] == next(db.query("SELECT id FROM documents WHERE duplicate_of IS NULL"))["id"]
+
+
+def test_bad_sources_do_not_stop_the_batch(db_file, tmp_path):
+    binary = tmp_path / "junk.txt"
+    binary.write_bytes(bytes(range(256)) * 10)
+    empty = tmp_path / "empty.md"
+    empty.write_text("  \n")
+    result = CliRunner().invoke(
+        cli, ["run", str(SEEDS), str(tmp_path / "missing.txt"), str(binary), str(empty), "--db", str(db_file), "--json"]
+    )
+    assert result.exit_code == 1
+    summary = json.loads(result.output)
+    assert summary["counts"]["new"] == 5 and summary["counts"]["failed"] == 3
+    db = store.open_db(db_file)
+    assert db["errors"].count == 3
+    assert db["runs"].get(summary["run_id"])["status"] == "completed"
+
+
+def test_cli_run_prints_summary_and_database(db_file):
+    result = CliRunner().invoke(cli, ["run", str(SEEDS), "--db", str(db_file)])
+    assert result.exit_code == 0, result.output
+    assert "new                    5" in result.output
+    assert f"database: {db_file}" in result.output
+    docs = CliRunner().invoke(cli, ["docs", "--db", str(db_file), "--json"])
+    doc_id = json.loads(docs.output)[0]["id"]
+    shown = CliRunner().invoke(cli, ["show", doc_id[:8], "--db", str(db_file)])
+    assert shown.exit_code == 0 and f"id: {doc_id}" in shown.output
+    missing = CliRunner().invoke(cli, ["show", "zzzz", "--db", str(db_file)])
+    assert missing.exit_code == 1 and "no document 'zzzz'" in missing.output
+
+
+def test_cli_without_sources_is_a_usage_error(db_file):
+    result = CliRunner().invoke(cli, ["run", "--db", str(db_file)])
+    assert result.exit_code == 2 and "no sources" in result.output
+
+
+def test_kill_9_mid_run_then_rerun_equals_one_clean_run(tmp_path):
+    """A run killed with SIGKILL leaves a consistent database; running again finishes the job."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for i in range(8):  # enough documents that the kill lands mid-run
+        for page in sorted(PAGES.glob("*.html.gz")):
+            shutil.copyfile(page, corpus / f"{i}_{page.name}")
+        (corpus / f"{i}_seed.txt").write_text(f"Copy {i}.\n" + (SEEDS / "004_0001dc4371515a91.txt").read_text())
+    killed_db, clean_db = tmp_path / "killed.db", tmp_path / "clean.db"
+    cmd = [sys.executable, "-m", "ingest", "run", str(corpus), "--db", str(killed_db)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy())
+    deadline = time.time() + 60
+    while time.time() < deadline and proc.poll() is None:
+        if killed_db.exists() and store.open_db(killed_db)["documents"].count >= 3:
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    partial = store.open_db(killed_db)["documents"].count
+    assert 3 <= partial < len(list(corpus.iterdir())), "the kill should land mid-run"
+    subprocess.run(cmd, check=True, capture_output=True)
+    subprocess.run([*cmd[:-1], str(clean_db)], check=True, capture_output=True)
+    assert documents(killed_db) == documents(clean_db)
+    assert store.open_db(killed_db).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
