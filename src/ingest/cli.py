@@ -108,6 +108,26 @@ def show(doc_id: str, db_path: str | None, raw: bool) -> None:
     click.echo(row["raw"] if raw else row["text"])
 
 
+@cli.command("eval")
+@click.argument("gold", type=click.Path(exists=True, dir_okay=False))
+@click.option("--extractor", default="rules", show_default=True, help="Extractor to score.")
+@click.option("--details", is_flag=True, help="Also list the missed gold claims and the unmatched predictions.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@db_option
+def eval_(gold: str, extractor: str, details: bool, as_json: bool, db_path: str | None) -> None:
+    """Score an extractor against a hand-labelled gold set: P/R/F1 per kind, and grounding rate."""
+    from .evaluate import evaluate, format_report
+
+    try:
+        report = evaluate(gold, extractor, db=open_db(db_path) if db_path else None)
+    except (ValueError, FileNotFoundError, KeyError) as e:
+        raise click.ClickException(f"{gold}: {e}") from e
+    if as_json:
+        click.echo(json.dumps(report.as_dict(details=details), indent=2, ensure_ascii=False))
+        return
+    click.echo(format_report(report, details))
+
+
 @cli.command()
 @db_option
 @click.option(
@@ -145,3 +165,143 @@ def conflicts(db_path: str | None, as_json: bool, output: str | None) -> None:
     except OSError as e:
         raise click.ClickException(f"-o {output}: cannot write it ({e.strerror}); choose another path.") from e
     click.echo(f"wrote {len(groups)} conflict groups to {output}", err=True)
+
+
+reviewer_option = click.option("--reviewer", help="Name recorded in the audit log (default: the OS user).")
+
+
+def _decide(fn, *args, **kwargs):
+    """Run a review function; its errors become one-line CLI errors."""
+    from . import review as rv
+
+    try:
+        return fn(*args, **kwargs)
+    except rv.ReviewError as e:
+        raise click.ClickException(str(e)) from None
+
+
+def _field_options(fn):
+    """One --field option per editable claim field (``ingest correct``)."""
+    from .review import EDITABLE
+
+    for name in reversed(EDITABLE):
+        fn = click.option(f"--{name.replace('_', '-')}", name, help=f"New {name} (an empty string clears it).")(fn)
+    return fn
+
+
+@cli.command()
+@db_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (keep it local).")
+@click.option("--port", default=8000, show_default=True, help="Port to listen on.")
+@reviewer_option
+def review(db_path: str | None, host: str, port: int, reviewer: str | None) -> None:
+    """Review claims in the browser: queue, claim and source, facts, conflicts (prints the URL)."""
+    from . import review as rv
+    from . import web
+
+    path = store.db_path(db_path)
+    if not path.exists():
+        raise click.ClickException(f"--db {path}: no such database; run `ingest run SOURCES` first or pass --db.")
+    click.echo(f"Reviewing {path} as {reviewer or rv.default_reviewer()} at {web.url(host, port)} (Ctrl-C to stop)")
+    web.serve(path, host=host, port=port, reviewer=reviewer)
+
+
+@cli.command()
+@db_option
+@click.option("--kind", help="Only this kind (investment, equity_stake, compute_commitment, ...).")
+@click.option("--status", help="Only this review status: pending, accepted, rejected or corrected.")
+@click.option("--party", help="Only claims with this subject or counterparty (case-insensitive).")
+@click.option("--doc", help="Only claims of this document (id, id prefix, or source as given to `ingest run`).")
+@click.option("--conflict/--no-conflict", default=None, help="Only claims in (or not in) a conflict group.")
+@click.option("--ungrounded/--grounded", default=None, help="Only claims whose quote is (not) grounded.")
+@click.option("--search", help="Words that the quote contains (full-text search).")
+@click.option("--after", type=int, help="Start after this claim id (the next page).")
+@click.option("--limit", type=int, default=50, show_default=True, help="Show at most this many claims.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def claims(db_path: str | None, after: int | None, limit: int, as_json: bool, **filters) -> None:
+    """List claims with their quotes, by id: the review queue in the terminal."""
+    from . import review as rv
+
+    rows = _decide(rv.claims, open_db(db_path), after=after, limit=limit, **filters)
+    click.echo(json.dumps(rows, indent=2, ensure_ascii=False) if as_json else rv.format_claims(rows))
+
+
+@cli.command()
+@click.argument("ids", nargs=-1, type=int, required=True)
+@db_option
+@click.option("--note", help="Why (kept in the audit log).")
+@reviewer_option
+def accept(ids: tuple[int, ...], db_path: str | None, note: str | None, reviewer: str | None) -> None:
+    """Accept claims (grounded ones only), logging the decision."""
+    from . import review as rv
+
+    decision = _decide(rv.accept, open_db(db_path), list(ids), reviewer, note)
+    click.echo(f"decision {decision}: accepted {len(ids)} claim(s)")
+
+
+@cli.command()
+@click.argument("ids", nargs=-1, type=int, required=True)
+@db_option
+@click.option("--note", help="Why (kept in the audit log).")
+@reviewer_option
+def reject(ids: tuple[int, ...], db_path: str | None, note: str | None, reviewer: str | None) -> None:
+    """Reject claims, logging the decision."""
+    from . import review as rv
+
+    decision = _decide(rv.reject, open_db(db_path), list(ids), reviewer, note)
+    click.echo(f"decision {decision}: rejected {len(ids)} claim(s)")
+
+
+@cli.command()
+@click.argument("claim_id", type=int)
+@db_option
+@_field_options
+@click.option("--note", help="Why (kept in the audit log).")
+@reviewer_option
+def correct(claim_id: int, db_path: str | None, note: str | None, reviewer: str | None, **fields) -> None:
+    """Correct fields of a claim, e.g. `ingest correct 12 --value 13e9 --subject Microsoft`."""
+    from . import review as rv
+
+    changes = {k: v for k, v in fields.items() if v is not None}
+    if not changes:
+        raise click.UsageError("give at least one field to change, e.g. --value 13e9; see `ingest correct --help`.")
+    decision = _decide(rv.correct, open_db(db_path), claim_id, changes, reviewer, note)
+    click.echo(f"decision {decision}: corrected claim {claim_id} ({', '.join(sorted(changes))})")
+
+
+@cli.command()
+@db_option
+@reviewer_option
+def undo(db_path: str | None, reviewer: str | None) -> None:
+    """Undo your last review decision (repeat to go further back)."""
+    from . import review as rv
+
+    ids = _decide(rv.undo, open_db(db_path), reviewer)
+    click.echo(f"restored claim(s) {', '.join(map(str, ids))}")
+
+
+@cli.command("export")
+@db_option
+@click.option(
+    "--status",
+    type=click.Choice(["accepted", "all"]),
+    default="accepted",
+    show_default=True,
+    help="accepted: verified (accepted or corrected) grounded claims; all: every claim.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]), help="Default: from the suffix, else jsonl."
+)
+@click.option("--facts", is_flag=True, help="Write the fact ledger (one row per fact) instead of claims.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="File to write.")
+def export_(db_path: str | None, status: str, fmt: str | None, facts: bool, output: str) -> None:
+    """Export claims or the fact ledger as JSONL, CSV or Parquet, with a manifest beside the file."""
+    from . import export as ex
+
+    try:
+        manifest = ex.export(open_db(db_path), output, status=status, fmt=fmt, facts=facts)
+    except ex.ExportError as e:
+        raise click.ClickException(str(e)) from None
+    except OSError as e:
+        raise click.ClickException(f"-o {output}: cannot write it ({e.strerror}); choose another path.") from None
+    click.echo(f"wrote {manifest.rows} rows to {output} (manifest: {ex.manifest_path(output)})")

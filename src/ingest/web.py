@@ -1,0 +1,277 @@
+"""The review web app: a claim queue, claim and source view, fact ledger and conflict view (Starlette).
+
+Binds 127.0.0.1 by default. Every POST carries the server's CSRF token (cookie plus form field or
+``X-CSRF-Token`` header); all article text is escaped by Jinja2 and a strict Content-Security-Policy
+allows only the app's own script. Unknown ids and bad input answer 4xx with a message page.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import sqlite3
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import jinja2
+import sqlite_utils
+import uvicorn
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from . import review, store
+from .conflicts import format_value
+from .models import ClaimKind, DealStatus, Qualifier
+
+PAGE = 50
+HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+QUEUE_FILTERS = ("kind", "status", "party", "doc", "conflict", "grounded", "q")
+
+
+def connect(db_path: str | Path) -> sqlite_utils.Database:
+    """Open the database for the app: migrations applied, one connection shared by the event loop."""
+    store.open_db(db_path).close()
+    db = sqlite_utils.Database(sqlite3.connect(str(db_path), check_same_thread=False))
+    db.execute("PRAGMA busy_timeout = 30000")
+    db.execute("PRAGMA foreign_keys = ON")
+    return db
+
+
+def http_url(url: str | None) -> str | None:
+    """The URL when it is http(s), else None (a javascript: link from an article is never rendered)."""
+    return url if url and urlsplit(url).scheme in ("http", "https") else None
+
+
+def _templates() -> Jinja2Templates:
+    env = jinja2.Environment(loader=jinja2.PackageLoader("ingest", "templates"), autoescape=True)
+    env.filters["http_url"] = http_url
+    env.filters["show_value"] = review.show_value
+    env.filters["format_value"] = format_value
+    return Jinja2Templates(env=env)
+
+
+def _int(value: Any, name: str, default: int | None = None) -> int | None:
+    if value in (None, ""):
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise review.ReviewError(f"{name} must be a whole number, not {value!r}") from None
+
+
+def _tri(value: str | None, name: str) -> bool | None:
+    """'yes'/'no'/'' query values as True/False/None."""
+    if value in (None, "", "any"):
+        return None
+    if value in ("yes", "no"):
+        return value == "yes"
+    raise review.ReviewError(f"{name} must be yes, no or any, not {value!r}")
+
+
+def _next_url(value: str | None, default: str) -> str:
+    """A local redirect target only (never another host)."""
+    return value if value and value.startswith("/") and not value.startswith("//") else default
+
+
+def create_app(db_path: str | Path, reviewer: str | None = None, allowed_hosts: list[str] | None = None) -> Starlette:
+    """The review app for one database, deciding as ``reviewer`` (default: the OS user)."""
+    db = connect(db_path)
+    reviewer = reviewer or review.default_reviewer()
+    token = secrets.token_urlsafe(32)
+    templates = _templates()
+
+    def render(request: Request, name: str, status_code: int = 200, **context: Any) -> Response:
+        last = review.last_decision(db, reviewer)
+        context |= {"csrf": token, "reviewer": reviewer, "last": last, "here": str(request.url.path)}
+        response = templates.TemplateResponse(request, name, context, status_code=status_code, headers=HEADERS)
+        response.set_cookie("csrf", token, httponly=True, samesite="strict")
+        return response
+
+    def wants_json(request: Request) -> bool:
+        return request.headers.get("x-requested-with") == "fetch"
+
+    async def form(request: Request) -> dict:
+        """The POST form, after checking its CSRF token."""
+        data = await request.form()
+        sent = data.get("csrf") or request.headers.get("x-csrf-token") or ""
+        cookie = request.cookies.get("csrf") or ""
+        if not (hmac.compare_digest(str(sent), token) and hmac.compare_digest(cookie, token)):
+            raise HTTPException(403, "missing or wrong CSRF token; reload the page and try again")
+        return {k: data.getlist(k) if k == "ids" else data[k] for k in data}
+
+    def done(request: Request, data: dict, default: str, **payload: Any) -> Response:
+        if wants_json(request):
+            return JSONResponse({"ok": True, **payload}, headers=HEADERS)
+        return RedirectResponse(_next_url(data.get("next"), default), status_code=303, headers=HEADERS)
+
+    async def queue(request: Request) -> Response:
+        p = request.query_params
+        grounded = _tri(p.get("grounded"), "grounded")
+        filters = {
+            "kind": p.get("kind") or None,
+            "status": p.get("status", "pending") or None,
+            "party": p.get("party") or None,
+            "doc": p.get("doc") or None,
+            "conflict": _tri(p.get("conflict"), "conflict"),
+            "ungrounded": None if grounded is None else not grounded,
+            "search": p.get("q") or None,
+        }
+        after, before = _int(p.get("after"), "after"), _int(p.get("before"), "before")
+        rows = review.claims(db, after=after, before=before, limit=PAGE, **filters)
+        keep = {k: p[k] for k in QUEUE_FILTERS if k in p}
+        return render(
+            request,
+            "queue.html",
+            rows=rows,
+            total=review.count(db, **filters),
+            params=keep,
+            status=filters["status"] or "",
+            kinds=[k.value for k in ClaimKind],
+            statuses=review.STATUSES,
+            next_qs=urlencode({**keep, "after": rows[-1]["id"]}) if len(rows) == PAGE else None,
+            prev_qs=urlencode({**keep, "before": rows[0]["id"]}) if rows and (after or before) else None,
+            here_qs=urlencode({**keep, **({"after": after} if after else {})}),
+        )
+
+    async def claim_view(request: Request) -> Response:
+        claim_id = request.path_params["claim_id"]
+        claim = review.get(db, claim_id)
+        text, start, end = claim["doc_text"] or "", claim["char_start"], claim["char_end"]
+        located = start is not None and end is not None and end <= len(text)
+        parts = (text[:start], text[start:end], text[end:]) if located else (text, "", "")
+        return render(
+            request,
+            "claim.html",
+            claim=claim,
+            parts=parts,
+            located=located,
+            history=review.history(db, claim_id),
+            prev=review.claims(db, before=claim_id, limit=1),
+            next=review.claims(db, after=claim_id, limit=1),
+            editable=review.EDITABLE,
+            choices={
+                "kind": [k.value for k in ClaimKind],
+                "qualifier": [q.value for q in Qualifier],
+                "deal_status": ["", *(d.value for d in DealStatus)],
+            },
+        )
+
+    async def decide(request: Request) -> Response:
+        claim_id, action = request.path_params["claim_id"], request.path_params["action"]
+        data = await form(request)
+        note = data.get("note")
+        if action == "accept":
+            review.accept(db, [claim_id], reviewer, note)
+        elif action == "reject":
+            review.reject(db, [claim_id], reviewer, note)
+        elif action == "correct":
+            changes = {k: data[k] for k in review.EDITABLE if k in data}
+            review.correct(db, claim_id, changes, reviewer, note)
+        else:
+            raise HTTPException(404, f"no action {action!r}; use accept, reject or correct")
+        claim = review.get(db, claim_id)
+        return done(request, data, f"/claims/{claim_id}", status=claim["review_status"])
+
+    async def undo(request: Request) -> Response:
+        data = await form(request)
+        ids = review.undo(db, reviewer)
+        return done(request, data, f"/claims/{ids[0]}", claims=ids)
+
+    async def facts(request: Request) -> Response:
+        p = request.query_params
+        rows = review.ledger(db, p.get("status") or None, p.get("after") or None, PAGE)
+        params = {"status": p["status"]} if p.get("status") else {}
+        more = urlencode({**params, "after": rows[-1]["key"]}) if len(rows) == PAGE else None
+        return render(request, "facts.html", rows=rows, status=p.get("status", ""), next_qs=more)
+
+    async def bulk_accept(request: Request) -> Response:
+        data = await form(request)
+        min_sources = _int(data.get("min_sources"), "min_sources", 2)
+        if min_sources < 1:
+            raise review.ReviewError("min_sources must be at least 1")
+        review.bulk_accept(db, data.get("key") or "", min_sources, reviewer, data.get("note"))
+        return done(request, data, "/facts")
+
+    async def conflicts(request: Request) -> Response:
+        p = request.query_params
+        open_only = p.get("all") != "1"
+        rows = review.groups(db, open_only, _int(p.get("after"), "after", 0), PAGE)
+        more = urlencode({"all": "0" if open_only else "1", "after": rows[-1]["id"]}) if len(rows) == PAGE else None
+        return render(request, "conflicts.html", rows=rows, open_only=open_only, next_qs=more)
+
+    async def conflict_view(request: Request) -> Response:
+        return render(request, "conflict.html", group=review.conflict(db, request.path_params["group_id"]))
+
+    async def accept_side(request: Request) -> Response:
+        group_id = request.path_params["group_id"]
+        data = await form(request)
+        side = _int(data.get("side"), "side")
+        if side is None:
+            raise review.ReviewError("say which side to accept")
+        review.accept_side(db, group_id, side, reviewer, data.get("note"))
+        return done(request, data, f"/conflicts/{group_id}")
+
+    def error(request: Request, status: int, message: str) -> Response:
+        if wants_json(request):
+            return JSONResponse({"ok": False, "error": message}, status_code=status, headers=HEADERS)
+        try:
+            return render(request, "error.html", status_code=status, status=status, message=message)
+        except Exception:  # the message must reach the user even when the page cannot be rendered
+            return Response(f"{status}: {message}\n", status, headers=HEADERS, media_type="text/plain")
+
+    async def on_http(request: Request, exc: HTTPException) -> Response:
+        message = exc.detail if exc.status_code != 404 or exc.detail != "Not Found" else "no such page"
+        return error(request, exc.status_code, message)
+
+    async def on_review(request: Request, exc: review.ReviewError) -> Response:
+        status = 404 if isinstance(exc, review.NotFound) else 422 if isinstance(exc, review.InvalidCorrection) else 400
+        return error(request, status, str(exc))
+
+    async def on_crash(request: Request, exc: Exception) -> Response:
+        traceback.print_exception(exc, file=sys.stderr)
+        return error(request, 500, "internal error; the server log has the details")
+
+    routes = [
+        Route("/", queue),
+        Route("/claims/{claim_id:int}", claim_view),
+        Route("/claims/{claim_id:int}/{action}", decide, methods=["POST"]),
+        Route("/undo", undo, methods=["POST"]),
+        Route("/facts", facts),
+        Route("/facts/accept", bulk_accept, methods=["POST"]),
+        Route("/conflicts", conflicts),
+        Route("/conflicts/{group_id:int}", conflict_view),
+        Route("/conflicts/{group_id:int}/accept", accept_side, methods=["POST"]),
+        Mount("/static", StaticFiles(packages=[("ingest", "static")]), name="static"),
+    ]
+    hosts = allowed_hosts or ["127.0.0.1", "localhost", "::1"]
+    return Starlette(
+        routes=routes,
+        middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=hosts)],
+        exception_handlers={HTTPException: on_http, review.ReviewError: on_review, Exception: on_crash},
+    )
+
+
+def url(host: str, port: int) -> str:
+    """The address to open in a browser."""
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}/"
+
+
+def serve(db_path: str | Path, host: str = "127.0.0.1", port: int = 8000, reviewer: str | None = None) -> None:
+    """Run the review app until interrupted."""
+    hosts = ["*"] if host in ("0.0.0.0", "::") else ["127.0.0.1", "localhost", "::1", host]
+    uvicorn.run(create_app(db_path, reviewer, hosts), host=host, port=port, log_level="warning")
