@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.aliases import AliasTable, PartyMention, canonical, default_table, find_parties
+from ingest.aliases import AliasTable, PartyMention, canonical, companies_in, default_table, find_parties
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 
@@ -146,6 +146,11 @@ def test_seed_parties() -> None:
     names = {m.canonical for m in find_parties(text)}
     assert {"Amazon", "Microsoft", "Google", "Oracle", "Anthropic", "OpenAI"} <= names
     assert "Apple" not in names
+
+
+def test_companies_in() -> None:
+    assert companies_in("AWS and Amazon Web Services back Anthropic; 微软 too") == {"Amazon", "Anthropic", "Microsoft"}
+    assert companies_in("no companies here") == set()
 
 
 def test_users_can_add_entries(tmp_path: Path) -> None:

@@ -122,3 +122,8 @@ def canonical(name: str) -> str | None:
 def find_parties(text: str) -> list[PartyMention]:
     """Companies named in ``text`` with their offsets and canonical names."""
     return default_table().find_parties(text)
+
+
+def companies_in(text: str) -> set[str]:
+    """Canonical names of the companies ``text`` mentions."""
+    return {m.canonical for m in find_parties(text)}
