@@ -6,6 +6,7 @@ import gzip
 import io
 import socket
 import sys
+import threading
 import time
 import tracemalloc
 import zlib
@@ -119,6 +120,7 @@ def server():
             page(PAGE1),
         ),
         "/throttled-long": status(429, headers={"Retry-After": "120"}),
+        "/throttled-3": status(429, headers={"Retry-After": "3"}),
         "/slow": sleep_then(1.5, page(PAGE1)),
         "/trickle": trickle,
         "/big": page(b"a" * (CAP + 1), "text/plain"),
@@ -282,8 +284,23 @@ def test_empty_and_binary_pages(server):
     assert error(server.url("/nul")) == "not text: binary content"
 
 
-def test_unsupported_scheme():
-    assert error("ftp://example.org/a.txt") == "unsupported source: give a file, a folder or an http(s) URL"
+def test_unsupported_or_invalid_urls():
+    assert error("ftp://example.org/a.txt") == "unsupported URL scheme ftp (only http and https)"
+    assert error("http:///a.txt") == "invalid URL: no host name"
+
+
+def test_closing_the_generator_does_not_wait_out_a_retry(server):
+    gen = load([server.url("/page1"), server.url("/throttled-3")], FAST.model_copy(update={"deadline_s": 10}))
+    assert isinstance(next(gen), RawDocument)
+    while server.hits["/throttled-3"] == 0:  # the second URL is fetched ahead and now waits 3 s to retry
+        time.sleep(0.01)
+    start = time.monotonic()
+    gen.close()
+    for thread in threading.enumerate():
+        if thread.name.startswith("ingest-fetch"):
+            thread.join(timeout=2)
+    assert time.monotonic() - start < 0.5
+    assert server.hits["/throttled-3"] == 1
 
 
 def test_batch_keeps_order_and_bad_sources_do_not_stop_good_ones(server, tmp_path):
@@ -343,6 +360,9 @@ def test_local_legacy_charsets(tmp_path):
     html = f'<meta charset="shift_jis"><p>{JAPANESE}</p>'
     doc = one(write(tmp_path / "ja.html", html.encode("shift_jis")))
     assert doc.text == html and doc.encoding == "shift_jis"
+    for codec in ("utf-16", "utf-8-sig"):  # with a byte order mark, as Windows Notepad saves
+        doc = one(write(tmp_path / f"{codec}.txt", QUOTES.encode(codec)))
+        assert (doc.text, doc.encoding) == (QUOTES, codec)
 
 
 def test_folder_is_read_recursively_in_path_order(tmp_path):

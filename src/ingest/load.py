@@ -15,7 +15,7 @@ import threading
 import time
 import zlib
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from email.utils import parsedate_to_datetime
 from importlib import resources
@@ -261,26 +261,33 @@ class _Fetcher:
         self.pool = ThreadPoolExecutor(max_workers=settings.concurrency, thread_name_prefix="ingest-fetch")
         self.hosts: dict[str, threading.BoundedSemaphore] = {}
         self.lock = threading.Lock()
+        self.closing = threading.Event()  # wakes fetches sleeping between retries, so Ctrl-C is not held up
 
     def submit(self, url: str) -> Future:
         return self.pool.submit(self._fetch_politely, url)
 
     def close(self) -> None:
+        """Stop fetching: queued URLs are dropped and running ones end at their next retry or read."""
+        self.closing.set()
         self.pool.shutdown(wait=False, cancel_futures=True)
         self.client.close()
 
     def _fetch_politely(self, url: str) -> RawDocument | LoadError:
         parts = urlsplit(url)
-        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-            return LoadError(source=url, message="unsupported source: give a file, a folder or an http(s) URL")
+        if parts.scheme.lower() not in ("http", "https"):
+            return LoadError(source=url, message=f"unsupported URL scheme {parts.scheme} (only http and https)")
+        if not parts.hostname:
+            return LoadError(source=url, message="invalid URL: no host name")
         with self.lock:
             slot = self.hosts.setdefault(parts.hostname, threading.BoundedSemaphore(self.settings.per_host_concurrency))
         with slot:  # held through retries and their waits: a host that said "slow down" gets no other request
-            return _fetch(self.client, url, self.settings)
+            return _fetch(self.client, url, self.settings, self.closing.wait)
 
 
-def _fetch(client: httpx.Client, url: str, settings: FetchSettings) -> RawDocument | LoadError:
-    """Fetch one URL with retries (tenacity) within ``deadline_s`` overall."""
+def _fetch(
+    client: httpx.Client, url: str, settings: FetchSettings, sleep: Callable[[float], object] = time.sleep
+) -> RawDocument | LoadError:
+    """Fetch one URL with retries (tenacity) within ``deadline_s`` overall; ``sleep`` waits between tries."""
     deadline = time.monotonic() + settings.deadline_s
     retrying = tenacity.Retrying(
         retry=tenacity.retry_if_exception(lambda exc: isinstance(exc, _Failure) and exc.retry),
@@ -291,6 +298,7 @@ def _fetch(client: httpx.Client, url: str, settings: FetchSettings) -> RawDocume
             lambda state: _retry_after_too_long(state.outcome.exception(), settings),
         ),
         retry_error_callback=lambda state: _gave_up(url, state, settings),
+        sleep=sleep,
     )
     try:
         return retrying(_attempt, client, url, settings, deadline)
