@@ -209,6 +209,14 @@ def test_exclusivity_before_and_after_a_restructure(db):
     assert statuses == {"2019": ("superseded", "state: in force"), "2025": ("single_source", "state: ended")}
 
 
+def test_undated_state_describes_no_moment_and_is_not_set_against_a_dated_end(db):
+    a, b = docs(db, 2)
+    add_claim(db, a, "rofr", None, unit=None, deal_status="completed")
+    add_claim(db, b, "rofr", None, unit=None, deal_status="ended", as_of="2025")
+    assert conflicts.recompute(db).groups == 0
+    assert [(f["as_of"], f["status"]) for f in conflicts.facts(db)] == [(None, "superseded"), ("2025", "single_source")]
+
+
 def test_investments_years_apart_are_different_facts_neither_superseded(db):
     a, b = docs(db, 2)
     add_claim(db, a, value=1e9, as_of="2019")
@@ -340,9 +348,8 @@ def test_cli_facts_and_conflicts(db, tmp_path):
     reason="the rules extractor (src/ingest/rules.py) is not written yet",
 )
 def test_seeds_flag_the_microsoft_openai_start_year(db):
-    from ingest.rules import extract_rules
-
     from ingest.models import Document
+    from ingest.rules import extract_rules
 
     for path in sorted(SEEDS.glob("*.txt")):
         text = path.read_text(encoding="utf-8")

@@ -155,6 +155,8 @@ class _Fact:
     start: int | None = None
     end: int | None = None
     sources: set = field(default_factory=set)
+    tol: float = 0.0
+    state: str | None = None
 
 
 @dataclass
@@ -290,9 +292,10 @@ def _state_sides(claims: list[_Claim]) -> list[_Side]:
     return list(by_state.values())
 
 
-def _windows(items: list, window: int | None, cfg: Config, absolute: bool) -> list[list]:
-    """Split items (with start, end, value) into time windows of ``window`` months, anchored on the first
-    item of each; undated items join the latest window whose value they match, else the latest window."""
+def _windows(items: list, window: int | None, absolute: bool) -> list[list]:
+    """Split items (with start, end, value, state) into time windows of ``window`` months, anchored on the
+    first item of each. Undated items join the latest window they agree with (value or state); else a value
+    joins the latest window, and a state (which describes no moment) an undated window placed first."""
     dated = sorted((i for i in items if i.start is not None), key=lambda i: (i.start, i.end))
     if window is None or not dated:
         return [items]
@@ -302,16 +305,19 @@ def _windows(items: list, window: int | None, cfg: Config, absolute: bool) -> li
             windows[-1].append(i)
         else:
             windows.append([i])
-    reps = [_median([i.value for i in w]) for w in windows]
+    reps = [(_median([i.value for i in w]), {i.state for i in w}) for w in windows]
+    loose: list = []
     for i in items:
         if i.start is None:
-            match = [
-                n
-                for n, rep in enumerate(reps)
-                if None not in (rep, i.value) and _close(rep, i.value, cfg.tolerance, absolute)
-            ]
-            windows[match[-1] if match else -1].append(i)
-    return windows
+            match = [n for n, (rep, states) in enumerate(reps) if _agrees(i, rep, states, absolute)]
+            (windows[match[-1]] if match else loose if i.value is None else windows[-1]).append(i)
+    return [loose, *windows] if loose else windows
+
+
+def _agrees(item, value: float | None, states: set, absolute: bool) -> bool:
+    if item.value is None:
+        return item.state in states
+    return value is not None and _close(value, item.value, item.tol, absolute)
 
 
 def _median(values: list) -> float | None:
@@ -328,13 +334,13 @@ def _facts(groups: dict[tuple, list[_Claim]], cfg: Config) -> list[_Fact]:
         kind, family = base[0], base[3]
         absolute = family in cfg.absolute_tolerance
         window = None if kind in cfg.event_kinds else cfg.time_windows.get(kind)
-        windows = _windows(claims, window, cfg, absolute)
+        windows = _windows(claims, window, absolute)
         for n, w in enumerate(windows):
             anchor = min((c for c in w if c.start is not None), key=lambda c: c.start, default=None)
             label = anchor.as_of if anchor else ""
             fact = _Fact("|".join((*base, label)), kind, base, w, _value_sides(w, absolute), _state_sides(w), label)
             fact.start, fact.end = (anchor.start, anchor.end) if anchor else (None, None)
-            fact.sources = {c.source for c in w}
+            fact.sources, fact.tol = {c.source for c in w}, cfg.tolerance
             fact.status = "superseded" if kind in cfg.supersede_kinds and n < len(windows) - 1 else ""
             facts.append(fact)
     return facts
@@ -441,7 +447,7 @@ def _attribution_groups(facts: list[_Fact], groups: list[dict], cfg: Config) -> 
             if f is not None and cluster and _close(cluster[-1].value, f.value, cfg.tolerance, False):
                 cluster.append(f)
                 continue
-            for w in _windows(cluster, cfg.time_windows.get(kind), cfg, False) if len(cluster) > 1 else []:
+            for w in _windows(cluster, cfg.time_windows.get(kind), False) if len(cluster) > 1 else []:
                 _attribution(w, f"{kind}|*|{counterparty}|{family}|{facet}|{w[0].label}", groups, cfg)
             cluster = [f]
 
