@@ -218,7 +218,7 @@ def test_retry_after_over_the_cap_gives_up_at_once(server):
 def test_slow_response_times_out_without_retry(server):
     start = time.monotonic()
     assert error(server.url("/slow")) == "timed out after 0.5 s waiting for the server"
-    assert time.monotonic() - start < 1.2 and server.hits["/slow"] == 1
+    assert time.monotonic() - start < 1.4 and server.hits["/slow"] == 1
 
 
 def test_trickling_body_stops_at_the_deadline(server):
@@ -226,7 +226,7 @@ def test_trickling_body_stops_at_the_deadline(server):
     start = time.monotonic()
     assert error(server.url("/trickle"), settings) == "timed out after 1 s (deadline per source)"
     elapsed = time.monotonic() - start
-    assert 1.0 <= elapsed < 1.4, elapsed  # bytes arrive every 0.05 s, well inside the 0.5 s read timeout
+    assert 1.0 <= elapsed < 1.5, elapsed  # bytes arrive every 0.05 s, well inside the 0.5 s read timeout
 
 
 @pytest.mark.parametrize("path", ["/big", "/big-stream"])
@@ -244,7 +244,7 @@ def test_gzip_bomb_fails_fast_in_little_memory(server):
     finally:
         tracemalloc.stop()
     assert message == "body exceeds 0.2 MB limit"
-    assert elapsed < 1.0, elapsed
+    assert elapsed < 2.0, elapsed
     assert peak < 4_000_000, peak  # the bomb decodes to 100 MB; decoding a whole 64 KB read at once is ~64 MB
 
 

@@ -287,7 +287,11 @@ class _Fetcher:
 def _fetch(
     client: httpx.Client, url: str, settings: FetchSettings, sleep: Callable[[float], object] = time.sleep
 ) -> RawDocument | LoadError:
-    """Fetch one URL with retries (tenacity) within ``deadline_s`` overall; ``sleep`` waits between tries."""
+    """Fetch one URL with retries (tenacity) within ``deadline_s`` overall; ``sleep`` waits between tries.
+
+    The deadline is checked as each body chunk arrives; before the body (connect, headers, each redirect hop)
+    every single wait is capped by the time left when the attempt began.
+    """
     deadline = time.monotonic() + settings.deadline_s
     retrying = tenacity.Retrying(
         retry=tenacity.retry_if_exception(lambda exc: isinstance(exc, _Failure) and exc.retry),
