@@ -1,0 +1,268 @@
+"""Score an extractor against a hand-labelled gold set: precision, recall and F1 per kind, and grounding."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import sqlite_utils
+from pydantic import BaseModel, Field
+
+from .aliases import canonical
+from .clean import clean
+from .models import Claim, Document, PatternSignal, RawDocument
+
+Extractor = Callable[[Document], tuple[list[Claim], list[PatternSignal]]]
+# Kinds whose two parties play the same role: matched as an unordered pair.
+SYMMETRIC_KINDS = {"partnership_start"}
+
+
+class GoldClaim(BaseModel):
+    """One hand-labelled claim of the gold set."""
+
+    kind: str
+    subject: str | None = None
+    counterparty: str | None = None
+    value: float | None = None
+    unit: str | None = None
+    value_low: float | None = None
+    value_high: float | None = None
+    qualifier: str | None = None
+    deal_status: str | None = None
+    as_of: str | None = None
+    quote: str
+
+
+class GoldDocument(BaseModel):
+    """A gold article: its file (relative to the repository root) and its claims."""
+
+    file: str
+    claims: list[GoldClaim]
+
+
+class Score(BaseModel):
+    """Counts and precision/recall/F1 for one kind, or for all kinds together."""
+
+    gold: int = 0
+    predicted: int = 0
+    matched: int = 0
+
+    @property
+    def precision(self) -> float | None:
+        return self.matched / self.predicted if self.predicted else None
+
+    @property
+    def recall(self) -> float | None:
+        return self.matched / self.gold if self.gold else None
+
+    @property
+    def f1(self) -> float | None:
+        p, r = self.precision or 0.0, self.recall or 0.0
+        if not self.gold and not self.predicted:
+            return None
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    def add(self, other: Score) -> None:
+        self.gold += other.gold
+        self.predicted += other.predicted
+        self.matched += other.matched
+
+    def as_dict(self) -> dict:
+        return {**self.model_dump(), "precision": self.precision, "recall": self.recall, "f1": self.f1}
+
+
+class DocumentResult(BaseModel):
+    """What one gold document got: the gold claims missed and the predictions that matched nothing."""
+
+    file: str
+    missed: list[GoldClaim] = Field(default_factory=list)
+    spurious: list[Claim] = Field(default_factory=list)
+
+
+class EvalReport(BaseModel):
+    """The scores of one extractor on one gold set."""
+
+    extractor: str
+    documents: int
+    claims: int
+    seconds: float
+    grounding_rate: float | None
+    exact_quote_rate: float | None = Field(description="Share of predicted quotes equal to text[start:end].")
+    per_kind: dict[str, Score]
+    overall: Score
+    details: list[DocumentResult]
+
+    def as_dict(self, details: bool = False) -> dict:
+        out = self.model_dump(exclude={"per_kind", "overall", "details"})
+        out["overall"] = self.overall.as_dict()
+        out["per_kind"] = {k: s.as_dict() for k, s in self.per_kind.items()}
+        if details:
+            out["details"] = [d.model_dump(mode="json") for d in self.details]
+        return out
+
+
+def load_gold(gold_path: str | Path) -> list[GoldDocument]:
+    """The documents of a gold file (``{"version": 1, "documents": [...]}``)."""
+    data = json.loads(Path(gold_path).read_text("utf-8"))
+    return [GoldDocument.model_validate(d) for d in data["documents"]]
+
+
+def resolve_file(gold_path: str | Path, file: str) -> Path:
+    """A gold file path: relative to the working directory, else to an ancestor of the gold file."""
+    if Path(file).exists():
+        return Path(file)
+    for parent in Path(gold_path).resolve().parents:
+        if (parent / file).exists():
+            return parent / file
+    raise FileNotFoundError(f"gold document {file} not found from {Path.cwd()} or above {gold_path}")
+
+
+def load_document(path: Path) -> Document:
+    """A gold article cleaned exactly as the pipeline cleans a loaded text file."""
+    raw = RawDocument(source=str(path), path=str(path), content_type="text", text=path.read_text("utf-8"))
+    return clean(raw)
+
+
+def canon(name: str | None) -> str | None:
+    """The canonical form of a company name; an unknown name stays as written."""
+    return (canonical(name) or name) if name else None
+
+
+def same_parties(gold: GoldClaim, pred: Claim) -> bool:
+    """Parties agree after aliasing; a party the gold leaves empty matches any."""
+    g = (canon(gold.subject), canon(gold.counterparty))
+    p = (canon(pred.subject), canon(pred.counterparty))
+    if gold.kind in SYMMETRIC_KINDS:
+        return all(x is None or x in p for x in g)
+    return all(x is None or x == y for x, y in zip(g, p, strict=True))
+
+
+def same_value(gold: GoldClaim, pred: Claim, tolerance: float) -> bool:
+    """Values agree within a relative tolerance; a gold claim with no value matches any."""
+    if gold.value is None:
+        return True
+    if pred.value is None:
+        return False
+    return abs(pred.value - gold.value) <= tolerance * abs(gold.value)
+
+
+def matches(gold: GoldClaim, pred: Claim, tolerance: float = 0.02) -> bool:
+    """A prediction matches a gold claim on kind, parties after aliasing, and value."""
+    return gold.kind == pred.kind and same_parties(gold, pred) and same_value(gold, pred, tolerance)
+
+
+def match_claims(
+    gold: list[GoldClaim], pred: list[Claim], tolerance: float = 0.02
+) -> tuple[list[tuple[int, int]], list[int], list[int]]:
+    """Greedy one-to-one matching: pairs (gold, pred), then unmatched gold and unmatched pred indexes."""
+    used: set[int] = set()
+    pairs = []
+    for gi, g in enumerate(gold):
+        candidates = [pi for pi, p in enumerate(pred) if pi not in used and matches(g, p, tolerance)]
+        if candidates:
+            best = min(candidates, key=lambda pi: abs((pred[pi].value or 0) - (g.value or 0)))
+            used.add(best)
+            pairs.append((gi, best))
+    matched_gold = {gi for gi, _ in pairs}
+    return pairs, [i for i in range(len(gold)) if i not in matched_gold], [i for i in range(len(pred)) if i not in used]
+
+
+def score_by_kind(gold: list[GoldClaim], pred: list[Claim], tolerance: float = 0.02) -> dict[str, Score]:
+    """Gold, predicted and matched counts per kind for one document."""
+    pairs, _, _ = match_claims(gold, pred, tolerance)
+    scores: dict[str, Score] = {}
+    for g in gold:
+        scores.setdefault(g.kind, Score()).gold += 1
+    for p in pred:
+        scores.setdefault(p.kind, Score()).predicted += 1
+    for gi, _ in pairs:
+        scores[gold[gi].kind].matched += 1
+    return scores
+
+
+def evaluate(
+    gold_path: str | Path,
+    extractor_name: str | Extractor = "rules",
+    db: sqlite_utils.Database | None = None,
+    tolerance: float = 0.02,
+) -> EvalReport:
+    """Run an extractor over every gold document and score its claims against the gold labels."""
+    extractor = get_extractor(extractor_name, db)
+    name = extractor_name if isinstance(extractor_name, str) else getattr(extractor, "__name__", "custom")
+    per_kind: dict[str, Score] = {}
+    details, predictions, seconds, exact = [], [], 0.0, 0
+    gold_docs = load_gold(gold_path)
+    for gdoc in gold_docs:
+        doc = load_document(resolve_file(gold_path, gdoc.file))
+        t0 = time.perf_counter()
+        claims, _signals = extractor(doc)
+        seconds += time.perf_counter() - t0
+        predictions += claims
+        exact += sum(c.char_start is not None and doc.text[c.char_start : c.char_end] == c.quote for c in claims)
+        for kind, s in score_by_kind(gdoc.claims, claims, tolerance).items():
+            per_kind.setdefault(kind, Score()).add(s)
+        _, missed, spurious = match_claims(gdoc.claims, claims, tolerance)
+        details.append(
+            DocumentResult(
+                file=gdoc.file, missed=[gdoc.claims[i] for i in missed], spurious=[claims[i] for i in spurious]
+            )
+        )
+    overall = Score()
+    for s in per_kind.values():
+        overall.add(s)
+    n = len(predictions)
+    return EvalReport(
+        extractor=name,
+        documents=len(gold_docs),
+        claims=n,
+        seconds=round(seconds, 3),
+        grounding_rate=sum(c.grounded for c in predictions) / n if n else None,
+        exact_quote_rate=exact / n if n else None,
+        per_kind=dict(sorted(per_kind.items())),
+        overall=overall,
+        details=details,
+    )
+
+
+def format_report(report: EvalReport, details: bool = False) -> str:
+    """The per-kind table, the overall line and the grounding rate of an eval report."""
+
+    def pct(x: float | None) -> str:
+        return "    -" if x is None else f"{x:5.2f}"
+
+    lines = [f"{'kind':<20} {'gold':>5} {'pred':>5} {'match':>5}  {'P':>5} {'R':>5} {'F1':>5}"]
+    rows = [*report.per_kind.items(), ("overall", report.overall)]
+    for kind, s in rows:
+        lines.append(
+            f"{kind:<20} {s.gold:>5} {s.predicted:>5} {s.matched:>5}  {pct(s.precision)} {pct(s.recall)} {pct(s.f1)}"
+        )
+    lines.append(
+        f"extractor {report.extractor}: {report.documents} documents, {report.claims} claims, "
+        f"{report.seconds:.2f} s; grounding rate {pct(report.grounding_rate).strip()}, "
+        f"exact quotes {pct(report.exact_quote_rate).strip()}"
+    )
+    if details:
+        for d in report.details:
+            lines += [f"{d.file}: missed {g.kind} {g.subject}->{g.counterparty} {g.value}" for g in d.missed]
+            lines += [
+                f"{d.file}: spurious {p.kind} {p.subject}->{p.counterparty} {p.value} {p.quote!r}" for p in d.spurious
+            ]
+    return "\n".join(lines)
+
+
+def get_extractor(name: str | Extractor, db: sqlite_utils.Database | None = None) -> Extractor:
+    """An extractor callable by name (the strategies of extract.py), or the callable itself."""
+    if callable(name):
+        return name
+    from . import extract
+
+    if name not in extract.EXTRACTORS:
+        raise ValueError(f"unknown extractor {name!r}: choose one of {', '.join(extract.EXTRACTORS)}")
+
+    def run(doc: Document) -> tuple[list[Claim], list[PatternSignal]]:
+        result = extract.extract(doc, name, None, db, None)
+        return result.claims, result.signals
+
+    return run
