@@ -331,15 +331,6 @@ def undo(db: sqlite_utils.Database, reviewer: str | None = None) -> list[int]:
     return [r["claim_id"] for r in rows]
 
 
-def _origins(db: sqlite_utils.Database, where: str, params: list) -> list[dict]:
-    """Claims with the document they count for (a duplicate counts for its original)."""
-    sql = (
-        "SELECT c.id, c.value, c.unit, c.grounded, c.review_status, COALESCE(d.duplicate_of, d.id) AS origin "
-        f"FROM claims c JOIN documents d ON d.id = c.doc_id WHERE {where} ORDER BY c.id"
-    )
-    return list(db.query(sql, params))
-
-
 def bulk_accept(
     db: sqlite_utils.Database,
     fact_key: str,
@@ -347,20 +338,21 @@ def bulk_accept(
     reviewer: str | None = None,
     note: str | None = None,
 ) -> int:
-    """Accept the pending grounded claims of a fact that at least ``min_sources`` independent documents
-    state with the same value; a fact whose claims disagree must be settled in its conflict instead."""
-    rows = [r for r in _origins(db, "c.fact_key = ? AND c.review_status != 'rejected'", [fact_key]) if r["grounded"]]
-    if not rows:
-        raise NotFound(f"no grounded claims with fact key {fact_key!r}")
-    values = {(r["value"], r["unit"]) for r in rows}
-    if len(values) > 1:
-        raise ReviewError(f"the claims of fact {fact_key!r} disagree on the value; settle it in its conflict view")
-    sources = len({r["origin"] for r in rows})
-    if sources < min_sources:
-        raise ReviewError(f"fact {fact_key!r} has {sources} independent source(s), fewer than {min_sources}")
-    pending = [r["id"] for r in rows if r["review_status"] == "pending"]
+    """Accept the pending grounded claims of a ledger fact that at least ``min_sources`` independent
+    sources support; a fact in conflict must be settled in its conflict view instead."""
+    fact = next(iter(db.query("SELECT * FROM facts WHERE key = ?", [fact_key])), None)
+    if fact is None:
+        raise NotFound(f"no fact with key {fact_key!r} in the ledger; run the conflict check first")
+    if fact["conflict_group"] is not None:
+        raise ReviewError(f"fact {fact_key!r} is in conflict {fact['conflict_group']}; settle it in its conflict view")
+    if (fact["support"] or 0) < min_sources:
+        raise ReviewError(f"fact {fact_key!r} has {fact['support']} independent source(s), fewer than {min_sources}")
+    ids = _ids(json.loads(fact["claim_ids"] or "[]"))
+    marks = ", ".join("?" * len(ids))
+    sql = f"SELECT id FROM claims WHERE id IN ({marks}) AND review_status = 'pending' AND grounded = 1 ORDER BY id"
+    pending = [r["id"] for r in db.query(sql, ids)]
     if not pending:
-        raise ReviewError(f"fact {fact_key!r} has no pending claims left to accept")
+        raise ReviewError(f"fact {fact_key!r} has no pending grounded claims left to accept")
     return _decide(db, {i: {"review_status": "accepted"} for i in pending}, reviewer, note)
 
 

@@ -180,7 +180,7 @@ def create_app(db_path: str | Path, reviewer: str | None = None, allowed_hosts: 
         elif action == "reject":
             review.reject(db, [claim_id], reviewer, note)
         elif action == "correct":
-            changes = {k: data[k] for k in review.EDITABLE if k in data}
+            changes = {k: data[k].replace("\r\n", "\n") for k in review.EDITABLE if k in data}  # form newlines
             review.correct(db, claim_id, changes, reviewer, note)
         else:
             raise HTTPException(404, f"no action {action!r}; use accept, reject or correct")

@@ -1,0 +1,201 @@
+"""The review app over HTTP (Starlette TestClient): pages, CSRF, escaping, decisions, clear 4xx errors."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from markupsafe import escape
+from starlette.testclient import TestClient
+
+from ingest import review, store, web
+from reviewdata import add_claim, add_document, populate
+
+HOSTILE = (
+    "Partnership news.\n"
+    "<script>window.pwned = 1; document.title = 'pwned'</script>\n"
+    'Microsoft invested $13 billion in OpenAI. <img src=x onerror="window.pwned = 2">\n'
+    "The end."
+)
+
+
+@pytest.fixture
+def app(tmp_path):
+    path = tmp_path / "t.db"
+    db = store.open_db(path)
+    populate(db)
+    doc = add_document(
+        db, HOSTILE, "hostile.html", title="<b onmouseover=alert(1)>Title</b>", url="javascript:alert(1)"
+    )
+    hostile = add_claim(
+        db,
+        doc,
+        kind="investment",
+        subject="Microsoft",
+        counterparty="OpenAI",
+        value=13e9,
+        unit="USD",
+        quote='Microsoft invested $13 billion in OpenAI. <img src=x onerror="window.pwned = 2">',
+    )
+    db.conn.commit()
+    client = TestClient(web.create_app(path, reviewer="ann"), base_url="http://127.0.0.1")
+    token = re.search(r'name="csrf-token" content="([^"]+)"', client.get("/").text).group(1)
+    return client, db, token, hostile
+
+
+def message(response) -> str:
+    return re.search(r'<p class="message">(.*?)</p>', response.text, re.S).group(1)
+
+
+def test_queue_lists_pending_claims_with_filters_and_pages(app):
+    client, db, _, _ = app
+    page = client.get("/")
+    assert page.status_code == 200
+    pending = review.count(db, status="pending")
+    assert f"{pending} claims match." in page.text
+    assert len(re.findall(r'<tr class="claim"', page.text)) == min(pending, web.PAGE)
+    filtered = client.get("/", params={"kind": "investment", "party": "amazon", "conflict": "any", "q": "invest"})
+    ids = [int(i) for i in re.findall(r'<tr class="claim" data-id="(\d+)"', filtered.text)]
+    expected = review.claims(db, kind="investment", party="amazon", search="invest", status="pending")
+    assert ids == [c["id"] for c in expected] != []
+    assert 'href="/?' in page.text and 'rel="next"' in page.text
+    nxt = re.search(r'href="/\?([^"]+)" rel="next"', page.text).group(1).replace("&amp;", "&")
+    second = client.get("/?" + nxt)
+    first_ids = re.findall(r'data-id="(\d+)"', page.text)
+    assert int(re.findall(r'data-id="(\d+)"', second.text)[0]) > int(first_ids[-1])
+
+
+def test_keyboard_shortcuts_are_listed(app):
+    text = app[0].get("/").text
+    for key in ("j", "k", "a", "r", "e", "u"):
+        assert f"<kbd>{key}</kbd>" in text
+
+
+def test_claim_view_highlights_the_quote_in_place(app):
+    client, db, _, _ = app
+    claim = review.claims(db, ungrounded=False, limit=1)[0]
+    text = db["documents"].get(claim["doc_id"])["text"]
+    s, e = claim["char_start"], claim["char_end"]
+    page = client.get(f"/claims/{claim['id']}").text
+    expected = f'{escape(text[:s])}<mark id="quote">{escape(text[s:e])}</mark>{escape(text[e:])}</div>'
+    assert expected in page
+    assert f'href="{escape(claim["url"])}"' in page
+
+
+def test_article_text_is_escaped_everywhere(app):
+    client, db, _, hostile = app
+    for url in (f"/claims/{hostile}", "/?q=onerror", f"/?status=&after={hostile - 1}"):
+        page = client.get(url)
+        assert page.status_code == 200
+        assert "<script>window.pwned" not in page.text
+        assert "<img src=x" not in page.text and "<b onmouseover" not in page.text
+        assert "&lt;img src=x onerror=" in page.text
+    view = client.get(f"/claims/{hostile}")
+    assert "&lt;script&gt;window.pwned = 1;" in view.text
+    assert 'href="javascript:' not in view.text  # a non-http link from an article is shown, not linked
+    assert "script-src 'self'" in view.headers["content-security-policy"]
+    assert view.headers["x-content-type-options"] == "nosniff"
+
+
+def test_posts_need_the_csrf_token(app):
+    client, db, token, _ = app
+    claim_id = review.claims(db, ungrounded=False, limit=1)[0]["id"]
+    for data, headers in [({}, {}), ({"csrf": "forged"}, {}), ({}, {"x-csrf-token": "forged"})]:
+        response = client.post(f"/claims/{claim_id}/accept", data=data, headers=headers)
+        assert response.status_code == 403
+        assert "CSRF token" in message(response)
+    cookieless = TestClient(client.app, base_url="http://127.0.0.1")
+    assert cookieless.post(f"/claims/{claim_id}/accept", data={"csrf": token}).status_code == 403
+    assert db["claims"].get(claim_id)["review_status"] == "pending"
+    assert db["reviews"].count == 0
+    ok = client.post(f"/claims/{claim_id}/accept", headers={"x-csrf-token": token, "x-requested-with": "fetch"})
+    assert ok.json() == {"ok": True, "status": "accepted"}
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "status", "text"),
+    [
+        ("get", "/claims/999999", 404, "no claim with id 999999"),
+        ("get", "/conflicts/999999", 404, "no conflict group with id 999999"),
+        ("get", "/claims/abc", 404, "no such page"),
+        ("get", "/?after=abc", 400, "after must be a whole number"),
+        ("get", "/?status=maybe", 400, "unknown review status"),
+        ("get", "/?kind=merger", 400, "unknown kind"),
+        ("get", "/?conflict=perhaps", 400, "conflict must be yes, no or any"),
+        ("post", "/claims/999999/accept", 404, "no claim with id 999999"),
+        ("post", "/claims/1/merge", 404, "no action"),
+        ("post", "/conflicts/1/accept", 400, "say which side"),
+        ("post", "/facts/accept", 404, "no fact with key"),
+    ],
+)
+def test_unknown_ids_and_bad_input_get_a_clear_4xx(app, method, url, status, text):
+    client, _, token, _ = app
+    response = client.get(url) if method == "get" else client.post(url, data={"csrf": token})
+    assert response.status_code == status
+    assert text in message(response)
+    assert "Traceback" not in response.text
+
+
+def test_form_decisions_and_corrections(app):
+    client, db, token, _ = app
+    a, b = [c["id"] for c in review.claims(db, ungrounded=False, limit=2)]
+    accepted = client.post(
+        f"/claims/{a}/accept", data={"csrf": token, "note": "ok", "next": "/?status=pending"}, follow_redirects=False
+    )
+    assert (accepted.status_code, accepted.headers["location"]) == (303, "/?status=pending")
+    row = db["claims"].get(a)
+    assert (row["review_status"], row["reviewer"]) == ("accepted", "ann")
+    assert db["reviews"].get(1)["note"] == "ok"
+    evil = client.post(f"/claims/{a}/reject", data={"csrf": token, "next": "//evil.test/"}, follow_redirects=False)
+    assert evil.headers["location"] == f"/claims/{a}"
+
+    form = {f: "" if v is None else str(v) for f, v in db["claims"].get(b).items() if f in review.EDITABLE}
+    bad = client.post(f"/claims/{b}/correct", data={**form, "csrf": token, "value": "a lot"})
+    assert bad.status_code == 422 and "value: Input should be a valid number" in message(bad)
+    assert db["claims"].get(b)["review_status"] == "pending"
+    good = client.post(f"/claims/{b}/correct", data={**form, "csrf": token, "subject": "Contoso", "note": "typo"})
+    assert good.status_code == 200
+    row = db["claims"].get(b)
+    assert (row["subject"], row["review_status"], row["grounded"]) == ("Contoso", "corrected", 1)
+    assert "Contoso" in good.text and "typo" in good.text
+
+    undone = client.post("/undo", data={"csrf": token}, headers={"x-requested-with": "fetch"})
+    assert undone.json() == {"ok": True, "claims": [b]}
+    assert db["claims"].get(b)["review_status"] == "pending"
+
+
+def test_conflict_view_and_accepting_a_side(app):
+    client, db, token, _ = app
+    group_id = db.execute("SELECT MIN(id) FROM conflict_groups").fetchone()[0]
+    group = review.conflict(db, group_id)
+    page = client.get(f"/conflicts/{group_id}").text
+    assert page.count("Accept this side") == len(group["sides"]) >= 2
+    for side in group["sides"]:
+        for c in side["claims"]:
+            assert str(escape(c["quote"])) in page
+    assert f'href="/conflicts/{group_id}"' in client.get("/conflicts").text
+    client.post(f"/conflicts/{group_id}/accept", data={"csrf": token, "side": "1"})
+    statuses = [{db["claims"].get(c["id"])["review_status"] for c in s["claims"]} for s in group["sides"]]
+    assert statuses[0] == {"rejected"} and statuses[1] <= {"accepted", "pending"} and "accepted" in statuses[1]
+
+
+def test_fact_ledger_and_bulk_accept(app):
+    client, db, token, _ = app
+    page = client.get("/facts").text
+    assert all(str(escape(f["key"])) in page for f in review.ledger(db, limit=web.PAGE))
+    sql = (
+        "SELECT * FROM facts f WHERE conflict_group IS NULL AND support >= 2 AND EXISTS "
+        "(SELECT 1 FROM claims c WHERE c.fact_key = f.key AND c.review_status = 'pending' AND c.grounded = 1)"
+    )
+    agreed = next(iter(db.query(sql + " ORDER BY key")))
+    too_many = client.post("/facts/accept", data={"csrf": token, "key": agreed["key"], "min_sources": "9"})
+    assert too_many.status_code == 400 and "fewer than 9" in message(too_many)
+    client.post("/facts/accept", data={"csrf": token, "key": agreed["key"], "min_sources": "2"})
+    grounded = [r["id"] for r in db.query("SELECT id FROM claims WHERE fact_key = ? AND grounded = 1", [agreed["key"]])]
+    assert grounded and {db["claims"].get(i)["review_status"] for i in grounded} == {"accepted"}
+
+
+def test_only_local_host_names_are_served(app):
+    client = app[0]
+    assert client.get("/", headers={"host": "attacker.test"}).status_code == 400
+    assert client.get("/static/review.js").status_code == 200
