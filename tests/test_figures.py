@@ -87,6 +87,13 @@ CASES = [
     ("a 500MW campus", [("500MW", 0.5, "GW", "exact", None, None)]),
     ("up to one million TPUs", [("up to one million TPUs", 1e6, "chips", "up_to", None, None)]),
     ("100,000 GPUs", [("100,000 GPUs", 1e5, "chips", "exact", None, None)]),
+    ("50 000 GPUs", [("50 000 GPUs", 5e4, "chips", "exact", None, None)]),
+    ("1\u202f500 MW", [("1\u202f500 MW", 1.5, "GW", "exact", None, None)]),
+    ("5 000 000 dollars", [("5 000 000 dollars", 5e6, "USD", "exact", None, None)]),
+    (
+        "in 2024 200 million users",
+        [("2024", 2024, "year", "exact", None, None), ("200 million", 2e8, None, "exact", None, None)],
+    ),
     ("400,000 Nvidia GB200 chips", [("400,000 Nvidia GB200 chips", 4e5, "chips", "exact", None, None)]),
     # years
     ("began in 2019 as", [("2019", 2019, "year", "exact", None, None)]),

@@ -105,10 +105,10 @@ def _vocab() -> _Vocab:
     quals = {_key(w): q for q, ws in data["qualifiers"].items() for w in ws}
     sfx_quals = {_key(w): q for w, q in data["suffix_qualifiers"].items()}
     scale = rf"(?:\s*{_alt(words)}|{_alt(letters)})"
-    num = r"\d+(?:[.,]\d+)*"
+    num = r"(?:\d{1,3}(?:[ \u00a0\u202f\u2009]\d{3}(?!\d))+|\d+)(?:[.,]\d+)*"
     sep = rf"(?:\s*[-–—]\s*|\s+{_alt(w for w in data['range_words'] if w.isascii())}\s+|\s*(?:至|到)\s*)"
     prefix = _alt(data["currency_prefixes"])
-    models = rf"(?P<models>(?:(?-i:[A-Z0-9])[\w.\-]*\s+){{0,{int(data['chip_model_words'])}}})"
+    models = rf"(?P<models>(?:(?-i:[A-Z0-9])(?=[\w.\-]*[A-Za-z])[\w.\-]*\s+){{0,{int(data['chip_model_words'])}}})"
     pattern = rf"""
         (?:(?P<qual>{_alt(quals)})[\s\-]*)?
         (?:
@@ -140,6 +140,7 @@ def _vocab() -> _Vocab:
 
 def _number(s: str, dot_thousands: bool) -> float:
     """Parse digits with thousands and decimal separators (see figures.yaml for the rules)."""
+    s = "".join(s.split())
     if "," in s and "." in s:
         cut = max(s.rfind(","), s.rfind("."))
         return float(re.sub(r"[.,]", "", s[:cut]) + "." + s[cut + 1 :])
