@@ -58,6 +58,7 @@ def settings() -> dict:
 
 @cache
 def _char(ch: str) -> str:
+    """Normalised form of one non-ASCII character (possibly several characters, or none)."""
     return unicodedata.normalize("NFKC", ch).casefold().translate(_PUNCT)
 
 
