@@ -258,7 +258,9 @@ def figure_kind(text: str, s: Sentence, f: Figure, clause: tuple[int, int], excl
     if not pool:
         return v["unit_default_kind"].get(f.unit)
     kind, cue_start, _ = min(pool, key=lambda c: _distance(f, c[1], c[2]))
-    if kind == "valuation" and v["holding"].search(text, s.start, cue_start):
+    if kind == "valuation" and v["holding"].search(
+        text, max(s.start, cue_start - v["stake_value"]["within_chars"]), cue_start
+    ):
         return v["stake_value"]["kind"]
     return kind
 
