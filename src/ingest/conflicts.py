@@ -6,6 +6,7 @@ of each window are clustered in one pass over their sorted order; two or more cl
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import re
@@ -13,7 +14,8 @@ import sqlite3
 import statistics
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -53,7 +55,8 @@ class Config:
     facets: tuple
     states: dict
     ranking: dict
-    any_cue: re.Pattern
+    cue_words: tuple  # every cue, lower case: a cheap substring test before the word-boundary patterns
+    facet_statuses: frozenset
 
 
 def _cue_pattern(cues: Iterable[str]) -> re.Pattern:
@@ -80,7 +83,8 @@ def load_config(path: str | None = None) -> Config:
         facets=facets,
         states=raw["states"],
         ranking=raw["ranking"],
-        any_cue=_cue_pattern(c for f in raw["facets"] for c in f["cues"]),
+        cue_words=tuple({c.lower() for f in raw["facets"] for c in f["cues"]}),
+        facet_statuses=frozenset(st for f in raw["facets"] for st in f.get("deal_status", [])),
     )
 
 
@@ -194,9 +198,9 @@ def _months(as_of: str | None) -> tuple[int, int] | tuple[None, None]:
 
 
 def _facet(row: dict, cfg: Config) -> str:
-    status = row.get("deal_status")
-    quote = row.get("quote") or ""
-    if not cfg.any_cue.search(quote) and not any(status in s for _, s, _ in cfg.facets):
+    status, quote = row.get("deal_status"), row.get("quote") or ""
+    lower = quote.lower()
+    if status not in cfg.facet_statuses and not any(map(lower.__contains__, cfg.cue_words)):
         return ""
     for name, statuses, cues in cfg.facets:
         if status in statuses or cues.search(quote):
@@ -226,6 +230,7 @@ def _interval(row: dict, v: float, family: str, cfg: Config) -> tuple[str, float
     return "point", v - pad, v + pad, tol
 
 
+@cache
 def _norm(name: str | None) -> str:
     return " ".join((name or "").split()).casefold()
 
@@ -470,21 +475,33 @@ def _note(f: _Fact, cfg: Config) -> str | None:
         return "state: " + ", ".join(s.claims[0].state for s in f.states)
     side = f.sides[0] if len(f.sides) == 1 else None
     if side and len({c.bound for c in side.claims}) > 1:
-        unit = f.claims[0].unit
-        words = sorted(
-            {f"{cfg.qualifiers[c.qualifier]['word']} {format_value(c.value, unit)}".strip() for c in side.claims}
-        )
+        unit, bounds = f.claims[0].unit, {(c.qualifier, c.value) for c in side.claims if c.bound != "point"}
+        words = {f"{cfg.qualifiers[q]['word']} {format_value(v, unit)}".strip() for q, v in bounds}
+        words = sorted(words | ({format_value(side.value, unit)} if side.points else set()))
         return "qualifiers differ: " + " vs ".join(words)
     return None
+
+
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """Pause the cycle collector while building many acyclic objects (it would rescan them again and again)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def detect(rows: Iterable[dict], config: Config | None = None) -> Ledger:
     """Facts and conflict groups from claim rows (dicts with the claims columns plus ``source_id``, the
     independent source, and ``published``). Groups come ranked, largest disagreement first."""
     cfg = config or load_config()
-    facts = _facts(_read(rows, cfg), cfg)
-    groups = _fact_groups(facts, cfg)
-    _attribution_groups(facts, groups, cfg)
+    with _no_gc():
+        facts = _facts(_read(rows, cfg), cfg)
+        groups = _fact_groups(facts, cfg)
+        _attribution_groups(facts, groups, cfg)
     order = sorted(range(len(groups)), key=lambda i: groups[i].pop("_rank"))
     ids = {old: new for new, old in enumerate(order, start=1)}
     ranked = [{"id": ids[i], **groups[i]} for i in order]
@@ -521,7 +538,7 @@ def _fact_row(f: _Fact, ids: dict[int, int], cfg: Config) -> dict:
 def recompute(db: sqlite_utils.Database, config: Config | None = None) -> Summary:
     """Rebuild the fact ledger and conflict groups from the claims, in one transaction."""
     t0 = time.perf_counter()
-    rows = [dict(r) for r in db.query(_CLAIM_SQL)]
+    rows = list(db.query(_CLAIM_SQL))
     ledger = detect(rows, config)
     assignments = [(cid, f["key"], f["conflict_group"]) for f in ledger.facts for cid in f["claim_ids"]]
     conn = db.conn
