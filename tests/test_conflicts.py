@@ -160,6 +160,15 @@ def test_rounding_agrees(db):
     assert (fact["status"], fact["support"], fact["value"]) == ("agreed", 4, 8e9)
 
 
+def test_an_approximate_figure_does_not_bridge_two_exact_figures_that_disagree(db):
+    a, b, c = docs(db, 3)
+    add_claim(db, a, value=10e9)
+    add_claim(db, b, value=11.5e9)
+    add_claim(db, c, value=10.8e9, qualifier="approx")
+    conflicts.recompute(db)
+    assert only_group(db)["reason"] == "value: $10.0B (2 sources) vs $11.5B (1 source), 13% apart"
+
+
 def test_tolerance_is_configuration(db, tmp_path):
     a, b = docs(db, 2)
     add_claim(db, a, value=8e9)

@@ -26,7 +26,8 @@ import yaml
 from tabulate import tabulate
 
 STATUSES = ("agreed", "single_source", "conflicting", "superseded")
-_BOUNDS = ("upper", "lower", "range")
+_BOUNDS = ("soft", "upper", "lower", "range")  # claims placed on the sides the exact values form
+_HEDGES = ("upper", "lower", "range")
 _CLAIM_SQL = (
     "SELECT c.id, c.kind, c.subject, c.counterparty, c.value, c.unit, c.value_low, c.value_high, c.qualifier, "
     "c.deal_status, c.as_of, c.quote, c.doc_id, COALESCE(d.duplicate_of, d.id) AS source_id, d.published "
@@ -99,7 +100,7 @@ class _Claim:
     value: float | None
     lo: float
     hi: float
-    bound: str  # point, upper, lower, range, state
+    bound: str  # point (exact), soft (approximate), upper, lower, range, state
     tol: float
     qualifier: str
     state: str | None
@@ -137,7 +138,7 @@ class _Side:
         """The consensus: the most stated value of the exact claims (else of the points, else of all)."""
         vals = (
             [c.value for c in self.claims if c.bound == "point" and c.qualifier == "exact"]
-            or [c.value for c in self.claims if c.bound == "point"]
+            or [c.value for c in self.claims if c.bound in ("point", "soft")]
             or [c.value for c in self.claims if c.value is not None]
         )
         modes = statistics.multimode(vals)
@@ -227,7 +228,7 @@ def _interval(row: dict, v: float, family: str, cfg: Config) -> tuple[str, float
     if bound == "lower":
         return "lower", (math.nextafter(v, math.inf) if q.get("strict") else v), math.inf, tol
     pad = tol if absolute is not None else tol * abs(v)
-    return "point", v - pad, v + pad, tol
+    return ("soft" if "tolerance" in q else "point"), v - pad, v + pad, tol
 
 
 @cache
@@ -271,8 +272,9 @@ def _close(a: float, b: float, tol: float, absolute: bool) -> bool:
 
 
 def _value_sides(claims: list[_Claim], absolute: bool) -> list[_Side]:
-    """Cluster point values in one pass over their sorted order, then place each bounded claim on the side
-    it is compatible with (the best supported), or on a side of its own when it fits none."""
+    """Cluster exact values in one pass over their sorted order, then place each approximate or bounded claim
+    on the side it is compatible with (the best supported), or on a side of its own when it fits none; so an
+    approximate figure cannot bridge two exact figures that disagree."""
     sides: list[_Side] = []
     for c in sorted((c for c in claims if c.bound == "point"), key=lambda c: c.value):
         if not (sides and _close(sides[-1].top, c.value, max(sides[-1].tol, c.tol), absolute)):
@@ -354,15 +356,16 @@ def _facts(groups: dict[tuple, list[_Claim]], cfg: Config) -> list[_Fact]:
 def _disagreement(fact: _Fact, sides: list[_Side]) -> str:
     if fact.base[3] == "year":
         return "date"
-    return "qualifier" if any(not s.points for s in sides) else "value"
+    one_sided = any(all(c.bound in ("upper", "lower") for c in s.claims) for s in sides)
+    return "qualifier" if one_sided else "value"
 
 
 def _label(side: _Side, unit: str | None, cfg: Config) -> str:
     if side.claims[0].bound == "state":
         return side.claims[0].state
-    if side.points:
-        return format_value(side.value, unit)
     c = side.claims[0]
+    if side.points or all(c.bound == "soft" for c in side.claims):
+        return f"{'' if side.points else cfg.qualifiers[c.qualifier]['word']} {format_value(side.value, unit)}".strip()
     if c.bound == "range":
         return f"{format_value(c.lo, unit)}–{format_value(c.hi, unit)}"
     return f"{cfg.qualifiers[c.qualifier]['word']} {format_value(c.value, unit)}".strip()
@@ -474,11 +477,14 @@ def _note(f: _Fact, cfg: Config) -> str | None:
     if f.states and not f.sides:
         return "state: " + ", ".join(s.claims[0].state for s in f.states)
     side = f.sides[0] if len(f.sides) == 1 else None
-    if side and len({c.bound for c in side.claims}) > 1:
-        unit, bounds = f.claims[0].unit, {(c.qualifier, c.value) for c in side.claims if c.bound != "point"}
-        words = {f"{cfg.qualifiers[q]['word']} {format_value(v, unit)}".strip() for q, v in bounds}
-        words = sorted(words | ({format_value(side.value, unit)} if side.points else set()))
-        return "qualifiers differ: " + " vs ".join(words)
+    hedged = {(c.qualifier, c.value) for c in side.claims if c.bound in _HEDGES} if side else set()
+    plain = side is not None and any(c.bound not in _HEDGES for c in side.claims)
+    if len(hedged) + plain > 1:
+        unit = f.claims[0].unit
+        words = {f"{cfg.qualifiers[q]['word']} {format_value(v, unit)}".strip() for q, v in hedged}
+        return "qualifiers differ: " + " vs ".join(
+            sorted(words | ({format_value(side.value, unit)} if plain else set()))
+        )
     return None
 
 
