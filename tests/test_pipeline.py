@@ -2,13 +2,14 @@ import json
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 
 from click.testing import CliRunner
-from conftest import ROOT, SEEDS
 
+from conftest import ROOT, SEEDS
 from ingest import pipeline, store
 from ingest.cli import cli
 
@@ -18,6 +19,15 @@ PAGES = ROOT / "tests" / "data" / "pages"
 def documents(db_file) -> set[tuple[str, str]]:
     db = store.open_db(db_file)
     return {(r["id"], r["source"]) for r in db.query("SELECT id, source FROM documents")}
+
+
+def stored(db_file) -> int:
+    """Documents in a database another process is writing (0 while it is being created)."""
+    try:
+        with sqlite3.connect(f"file:{db_file}?mode=ro", uri=True, timeout=5) as conn:
+            return conn.execute("SELECT count(*) FROM documents").fetchone()[0]
+    except sqlite3.OperationalError:
+        return 0
 
 
 def test_run_seeds_then_rerun_is_a_no_op(db_file):
@@ -88,9 +98,7 @@ def test_kill_9_mid_run_then_rerun_equals_one_clean_run(tmp_path):
     cmd = [sys.executable, "-m", "ingest", "run", str(corpus), "--db", str(killed_db)]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy())
     deadline = time.time() + 60
-    while time.time() < deadline and proc.poll() is None:
-        if killed_db.exists() and store.open_db(killed_db)["documents"].count >= 3:
-            break
+    while time.time() < deadline and proc.poll() is None and stored(killed_db) < 3:
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.wait()

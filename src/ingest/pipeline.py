@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -11,15 +12,27 @@ from pydantic import BaseModel, Field
 from tqdm import tqdm
 
 from . import clean as clean_stage
-from . import duplicates, store
+from . import conflicts, duplicates, embedded, store
+from . import extract as extraction
+from .llm import LLMClient, estimate_cost
+from .llm import config as llm_config
 from .load import FetchSettings, load
 from .models import LoadError, RawDocument
 
 STATUSES = ("new", "unchanged", "near_duplicate", "failed")
 
 
+class ExtractOptions(BaseModel):
+    """Which extractor runs, and on which model endpoint (None: the embedded offline model)."""
+
+    extractor: str = "rules"
+    model: str | None = None
+    base_url: str | None = None
+    workers: int = 1
+
+
 class RunSummary(BaseModel):
-    """What a run did: counts per status, the failed sources, seconds per stage."""
+    """What a run did: counts per status, the failed sources, claims, model use, seconds per stage."""
 
     run_id: int
     db: str
@@ -27,6 +40,10 @@ class RunSummary(BaseModel):
     sources: int = 0
     counts: dict[str, int] = Field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
     failed: list[LoadError] = Field(default_factory=list)
+    extractor: str | None = None
+    claims: dict[str, int] = Field(default_factory=lambda: {"documents": 0, "new": 0, "grounded": 0, "ungrounded": 0})
+    model: dict[str, float] = Field(default_factory=dict)
+    facts: dict[str, int] = Field(default_factory=dict)
     timings: dict[str, float] = Field(default_factory=dict)
 
     def add_time(self, stage: str, seconds: float) -> None:
@@ -51,12 +68,14 @@ def run(
     sources: Iterable[str],
     db: sqlite_utils.Database,
     settings: FetchSettings | None = None,
+    extract: ExtractOptions | None = None,
     progress: bool | None = None,
     echo: Callable[[str], None] | None = None,
 ) -> RunSummary:
-    """Load, clean and store every source; a bad source is recorded and the batch goes on."""
+    """Load, clean, store, extract and consolidate; a bad source is recorded and the batch goes on."""
     sources = list(sources)
-    run_id = store.start_run(db, {"sources": sources}, {"fetch": (settings or FetchSettings()).model_dump()})
+    config = {"fetch": (settings or FetchSettings()).model_dump(), "extract": extract and extract.model_dump()}
+    run_id = store.start_run(db, {"sources": sources}, config)
     summary = RunSummary(run_id=run_id, db=str(db.conn.execute("PRAGMA database_list").fetchone()[2]))
     index = duplicates.NearDuplicates(db)
     show_bar = sys.stderr.isatty() if progress is None else progress
@@ -73,6 +92,12 @@ def run(
             bar.update(1)
             if echo and not show_bar:
                 echo(f"{status:<15} {item.source}")
+        bar.close()
+        if extract is not None:
+            extract_stage(db, run_id, extract, summary, show_bar, echo)
+            with Stopwatch(summary, "conflicts"):
+                ledger = conflicts.recompute(db)
+            summary.facts = {**ledger.by_status, "conflict_groups": ledger.groups}
         summary.status = "completed"
     except KeyboardInterrupt:
         summary.status = "interrupted"
@@ -112,6 +137,56 @@ def ingest_one(
         status = store_document(db, doc, run_id, index, time.perf_counter() - t0)
     summary.counts[status] += 1
     return status
+
+
+def extract_stage(
+    db: sqlite_utils.Database,
+    run_id: int,
+    options: ExtractOptions,
+    summary: RunSummary,
+    show_bar: bool,
+    echo: Callable[[str], None] | None,
+) -> None:
+    """Extract claims from every document of this run not yet extracted (or with failed chunks)."""
+    summary.extractor = options.extractor
+    pending = store.pending_extraction(db, run_id, options.extractor)
+    client = model_client(options) if pending and options.extractor != "rules" else None
+    stats = extraction.ExtractStats()
+    for doc_id in tqdm(pending, desc="extract", unit="doc", disable=not show_bar):
+        with Stopwatch(summary, "extract"):
+            doc = store.get_document(db, doc_id)
+            result = extraction.extract(doc, options.extractor, client, db, run_id)
+        with Stopwatch(summary, "store"):
+            summary.claims["new"] += store.save_extraction(
+                db,
+                doc_id,
+                run_id,
+                options.extractor,
+                result.claims,
+                result.signals,
+                result.evidence,
+                failed_chunks=result.stats.failed_chunks,
+                model=client.model if client else None,
+                prompt_version=llm_config()["prompt_version"] if client else None,
+            )
+        for field in ("chunks", "calls", "cached", "prompt_tokens", "completion_tokens", "failed_chunks"):
+            setattr(stats, field, getattr(stats, field) + getattr(result.stats, field))
+        stats.model_seconds += result.stats.model_seconds
+        summary.claims["documents"] += 1
+        summary.claims["grounded"] += sum(c.grounded for c in result.claims)
+        summary.claims["ungrounded"] += sum(not c.grounded for c in result.claims)
+        if echo and not show_bar:
+            echo(f"extracted       {doc_id}: {len(result.claims)} claims, {len(result.signals)} signals")
+    if client is not None:
+        summary.model = {**vars(stats), "cost_usd": estimate_cost(client.model, stats) or 0.0}
+
+
+def model_client(options: ExtractOptions) -> LLMClient:
+    """The model client: an OpenAI-compatible endpoint when a base URL is set, else the embedded model."""
+    base_url = options.base_url or os.environ.get("OPENAI_BASE_URL")
+    if base_url:
+        return LLMClient(model=options.model or "gpt-4o-mini", base_url=base_url, workers=options.workers)
+    return embedded.client(options.model, workers=options.workers)
 
 
 def store_document(db, doc, run_id: int, index: duplicates.NearDuplicates, seconds: float) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from .models import Document, LoadError
+from .models import Claim, Document, LoadError, PatternSignal
 
 DEFAULT_DB = "outputs/ingest.db"
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = []
@@ -41,16 +42,22 @@ def open_db(path: str | os.PathLike | None = None) -> sqlite_utils.Database:
 
 def migrate(db: sqlite_utils.Database) -> list[str]:
     """Apply the migrations this database has not seen; returns their names."""
-    db["_migrations"].create({"name": str, "applied_at": float}, pk="name", if_not_exists=True)
+    db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at FLOAT)")
     done = {r["name"] for r in db["_migrations"].rows}
     applied = []
     for fn in MIGRATIONS:
         if fn.__name__ in done:
             continue
-        with db.atomic():
-            fn(db)
-            db["_migrations"].insert({"name": fn.__name__, "applied_at": time.time()})
-        applied.append(fn.__name__)
+        db.execute("BEGIN IMMEDIATE")  # take the write lock first: two processes opening a new file wait in turn
+        try:
+            if not db["_migrations"].count_where("name = ?", [fn.__name__]):
+                fn(db)
+                db["_migrations"].insert({"name": fn.__name__, "applied_at": time.time()})
+                applied.append(fn.__name__)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
     return applied
 
 
@@ -380,3 +387,80 @@ def show(db: sqlite_utils.Database, doc_id: str) -> dict | None:
     """One document by id or unique id prefix."""
     rows = list(db.query("SELECT * FROM documents WHERE id LIKE ? LIMIT 2", [doc_id + "%"]))
     return rows[0] if len(rows) == 1 else None
+
+
+def claim_key(doc_id: str, claim: Claim) -> str:
+    """Identity of a stored claim: re-extracting the same document adds nothing."""
+    parts = (doc_id, claim.extractor, claim.kind, claim.subject, claim.counterparty, claim.value, claim.unit)
+    return hashlib.sha256(json.dumps([*parts, claim.char_start, claim.char_end]).encode()).hexdigest()[:24]
+
+
+def save_extraction(
+    db: sqlite_utils.Database,
+    doc_id: str,
+    run_id: int,
+    extractor: str,
+    claims: list[Claim],
+    signals: list[PatternSignal],
+    evidence: list[tuple[int, str, int | None, int | None]],
+    failed_chunks: int = 0,
+    model: str | None = None,
+    prompt_version: str | None = None,
+) -> int:
+    """Store one document's claims, evidence spans and signals, and mark it extracted, in one transaction.
+
+    Returns the number of new claims. Claims already stored (same key) are kept as they are, reviews included.
+    """
+    now = time.time()
+    new = 0
+    with db.atomic():
+        ids = []
+        for claim in claims:
+            key = claim_key(doc_id, claim)
+            row = {
+                **claim.model_dump(mode="json"),
+                "doc_id": doc_id,
+                "run_id": run_id,
+                "claim_key": key,
+                "model": model,
+                "prompt_version": prompt_version,
+                "review_status": "pending",
+                "created_at": now,
+            }
+            before = db["claims"].count_where("claim_key = ?", [key])
+            db["claims"].insert(row, ignore=True)
+            new += before == 0
+            ids.append(next(db.query("SELECT id FROM claims WHERE claim_key = ?", [key]))["id"])
+        for index, quote, start, end in evidence:
+            span = {"claim_id": ids[index], "doc_id": doc_id, "quote": quote, "char_start": start, "char_end": end}
+            if not db["evidence"].count_where("claim_id = ? AND char_start IS ?", [ids[index], start]):
+                db["evidence"].insert(span)
+        db["signals"].delete_where("doc_id = ?", [doc_id])
+        db["signals"].insert_all({**s.model_dump(), "doc_id": doc_id, "run_id": run_id} for s in signals)
+        db["extractions"].upsert(
+            {
+                "doc_id": doc_id,
+                "extractor": extractor,
+                "status": "failed" if failed_chunks else "done",
+                "chunks_failed": failed_chunks,
+                "run_id": run_id,
+                "at": now,
+            },
+            pk=("doc_id", "extractor"),
+        )
+    return new
+
+
+def pending_extraction(db: sqlite_utils.Database, run_id: int, extractor: str) -> list[str]:
+    """Ids of the documents this run saw that the extractor has not finished (never run, or failed chunks)."""
+    sql = """SELECT DISTINCT s.doc_id FROM run_sources s
+      LEFT JOIN extractions e ON e.doc_id = s.doc_id AND e.extractor = ?
+      WHERE s.run_id = ? AND s.doc_id IS NOT NULL AND coalesce(e.status, '') != 'done'
+      ORDER BY s.doc_id"""
+    return [r["doc_id"] for r in db.query(sql, [extractor, run_id])]
+
+
+def get_document(db: sqlite_utils.Database, doc_id: str) -> Document:
+    """A stored document as a Document."""
+    row = db["documents"].get(doc_id)
+    return Document(**{k: row[k] for k in Document.model_fields})
