@@ -223,7 +223,19 @@ def test_undated_state_describes_no_moment_and_is_not_set_against_a_dated_end(db
     add_claim(db, a, "rofr", None, unit=None, deal_status="completed")
     add_claim(db, b, "rofr", None, unit=None, deal_status="ended", as_of="2025")
     assert conflicts.recompute(db).groups == 0
-    assert [(f["as_of"], f["status"]) for f in conflicts.facts(db)] == [(None, "superseded"), ("2025", "single_source")]
+    facts = {f["as_of"]: f["status"] for f in conflicts.facts(db)}
+    assert facts == {None: "superseded", "2025": "single_source"}
+
+
+def test_undated_in_force_and_ended_are_before_and_after_not_a_conflict(db):
+    a, b = docs(db, 2)
+    add_claim(db, a, "exclusivity", None, unit=None, deal_status="ended")
+    add_claim(db, b, "exclusivity", None, unit=None)
+    assert conflicts.recompute(db).groups == 0
+    assert sorted((f["note"], f["status"]) for f in conflicts.facts(db)) == [
+        ("state: ended", "single_source"),
+        ("state: in force", "superseded"),
+    ]
 
 
 def test_investments_years_apart_are_different_facts_neither_superseded(db):

@@ -299,26 +299,32 @@ def _state_sides(claims: list[_Claim]) -> list[_Side]:
     return list(by_state.values())
 
 
-def _windows(items: list, window: int | None, absolute: bool) -> list[list]:
+def _windows(items: list, window: int | None, absolute: bool, first_state: str | None = None) -> list[list]:
     """Split items (with start, end, value, state) into time windows of ``window`` months, anchored on the
-    first item of each. Undated items join the latest window they agree with (value or state); else a value
-    joins the latest window, and a state (which describes no moment) an undated window placed first."""
-    dated = sorted((i for i in items if i.start is not None), key=lambda i: (i.start, i.end))
-    if window is None or not dated:
+    first item of each. An undated item joins the latest window it agrees with (value or state); else a value
+    joins the latest window, and a state, which describes no moment, a window of its own: ``first_state`` (in
+    force) before the dated windows, any other state (ended) after them."""
+    if window is None:
         return [items]
     windows: list[list] = []
-    for i in dated:
+    for i in sorted((i for i in items if i.start is not None), key=lambda i: (i.start, i.end)):
         if windows and (i.start <= windows[-1][0].end or i.start - windows[-1][0].start < window):
             windows[-1].append(i)
         else:
             windows.append([i])
     reps = [(_median([i.value for i in w]), {i.state for i in w}) for w in windows]
-    loose: list = []
+    before: list = []
+    after: list = []
     for i in items:
         if i.start is None:
             match = [n for n, (rep, states) in enumerate(reps) if _agrees(i, rep, states, absolute)]
-            (windows[match[-1]] if match else loose if i.value is None else windows[-1]).append(i)
-    return [loose, *windows] if loose else windows
+            if match:
+                windows[match[-1]].append(i)
+            elif i.value is not None:
+                (windows[-1] if windows else before).append(i)
+            else:
+                (before if i.state == first_state else after).append(i)
+    return [w for w in (before, *windows, after) if w]
 
 
 def _agrees(item, value: float | None, states: set, absolute: bool) -> bool:
@@ -341,10 +347,10 @@ def _facts(groups: dict[tuple, list[_Claim]], cfg: Config) -> list[_Fact]:
         kind, family = base[0], base[3]
         absolute = family in cfg.absolute_tolerance
         window = None if kind in cfg.event_kinds else cfg.time_windows.get(kind)
-        windows = _windows(claims, window, absolute)
+        windows = _windows(claims, window, absolute, cfg.states["default"])
         for n, w in enumerate(windows):
             anchor = min((c for c in w if c.start is not None), key=lambda c: c.start, default=None)
-            label = anchor.as_of if anchor else ""
+            label = anchor.as_of if anchor else (w[0].state or "")  # undated states: "in force", "ended"
             fact = _Fact("|".join((*base, label)), kind, base, w, _value_sides(w, absolute), _state_sides(w), label)
             fact.start, fact.end = (anchor.start, anchor.end) if anchor else (None, None)
             fact.sources, fact.tol = {c.source for c in w}, cfg.tolerance
