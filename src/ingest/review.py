@@ -365,9 +365,13 @@ def conflict(db: sqlite_utils.Database, group_id: int) -> dict:
         sides = json.loads(group["sides"] or "[]")
     except json.JSONDecodeError:
         raise ReviewError(f"conflict group {group_id} has unreadable sides; re-run the conflict check") from None
+    sql = (
+        "SELECT c.*, d.title, d.source, d.url, d.published, d.duplicate_of FROM claims c "
+        "JOIN documents d ON d.id = c.doc_id WHERE c.id IN (SELECT value FROM json_each(?)) ORDER BY c.id"
+    )
     for side in sides:
         ids = _ids(side.get("claim_ids") or [c.get("id", c.get("claim_id")) for c in side.get("claims", [])])
-        side["claims"] = [get(db, i) for i in ids]
+        side["claims"] = [dict(r) for r in db.query(sql, [json.dumps(ids)])]
         side["support"] = side.get("support") or len({c["duplicate_of"] or c["doc_id"] for c in side["claims"]})
     return {**group, "sides": sides}
 

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import socket
 import sqlite3
 import sys
+import threading
+import time
 import traceback
 from pathlib import Path
 from typing import Any
@@ -275,3 +278,30 @@ def serve(db_path: str | Path, host: str = "127.0.0.1", port: int = 8000, review
     """Run the review app until interrupted."""
     hosts = ["*"] if host in ("0.0.0.0", "::") else ["127.0.0.1", "localhost", "::1", host]
     uvicorn.run(create_app(db_path, reviewer, hosts), host=host, port=port, log_level="warning")
+
+
+class BackgroundServer:
+    """The review app served by uvicorn in a thread on an ephemeral 127.0.0.1 port (tests and bench)."""
+
+    def __init__(self, db_path: str | Path, reviewer: str | None = None) -> None:
+        # proto IPPROTO_TCP so that asyncio sets TCP_NODELAY on each connection (else 40 ms keep-alive stalls)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        self.sock.bind(("127.0.0.1", 0))
+        self.url = url("127.0.0.1", self.sock.getsockname()[1])
+        config = uvicorn.Config(create_app(db_path, reviewer), log_level="warning", lifespan="off")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
+
+    def __enter__(self) -> BackgroundServer:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError(f"the review server did not start at {self.url}")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+        self.sock.close()
