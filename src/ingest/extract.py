@@ -1,0 +1,320 @@
+"""Extraction strategies: rules alone, rules with the model filling open slots (hybrid), or the model
+reading passages (passage). Values always come from the rules' parse of a quoted figure, never from a
+model; every model claim is grounded in the text, and a quote that is an instruction is dropped."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+import sqlite_utils
+from pydantic import BaseModel, Field, create_model
+
+from . import aliases, figures, ground, rules
+from .llm import LLMClient, Request, Result, Usage, config, messages
+from .models import Claim, ClaimKind, Document, PatternSignal
+
+EXTRACTORS = ("rules", "hybrid", "passage")
+KINDS = tuple(k.value for k in ClaimKind)
+
+
+@dataclass
+class ExtractStats:
+    """Model use of one extraction: calls, cache hits, tokens, model seconds, failed chunks."""
+
+    chunks: int = 0
+    calls: int = 0
+    cached: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    model_seconds: float = 0.0
+    failed_chunks: int = 0
+    dropped: int = 0  # model answers dropped: no deal fact, instruction quotes, no deal cue, no party
+
+    def add(self, usage: Usage) -> None:
+        self.calls += usage.calls
+        self.cached += usage.cached
+        self.prompt_tokens += usage.prompt_tokens
+        self.completion_tokens += usage.completion_tokens
+        self.model_seconds += usage.seconds
+
+
+@dataclass
+class ExtractResult:
+    """Claims (duplicates merged), pattern signals, stats; ``evidence`` holds the merged duplicates' spans
+    as (claim index, quote, char_start, char_end)."""
+
+    claims: list[Claim]
+    signals: list[PatternSignal]
+    stats: ExtractStats
+    evidence: list[tuple[int, str, int | None, int | None]] = field(default_factory=list)
+
+
+def extract(
+    doc: Document, extractor: str, client: LLMClient | None, db: sqlite_utils.Database, run_id: int | None
+) -> ExtractResult:
+    """Extract the claims and pattern signals of one document with the named strategy."""
+    if extractor not in EXTRACTORS:
+        raise ValueError(f"unknown extractor {extractor!r}; choose one of {', '.join(EXTRACTORS)}")
+    if extractor != "rules" and client is None:
+        raise ValueError(f"the {extractor} extractor needs a model client")
+    claims, signals = rules.extract_rules(doc)
+    stats = ExtractStats()
+    if extractor == "hybrid":
+        claims = resolve_open(doc, claims, client, db, run_id, stats)
+    elif extractor == "passage":
+        claims = read_passages(doc, client, db, run_id, stats)
+    merged, evidence = merge(claims)
+    return ExtractResult(merged, signals, stats, evidence)
+
+
+# --- hybrid: the model fills only what the rules leave open ---------------------------------------
+
+
+@dataclass
+class Candidate:
+    """A figure in a deal sentence that the rules left unclaimed (no kind cue or an unresolved party)."""
+
+    sentence: rules.Sentence
+    figure: figures.Figure
+    parties: list  # PartyMention: the sentence's companies, then those its paragraph lends
+    kinds: tuple[str, ...]
+
+
+def open_candidates(text: str, claims: list[Claim]) -> list[Candidate]:
+    """Figures of deal sentences with a company and a unit that no rules claim covers."""
+    v = rules.vocabulary()
+    sents = rules.analyse(text)
+    out = []
+    for i, s in enumerate(sents):
+        sentence = text[s.start : s.end]
+        if not rules.has_deal_cue(sentence) or rules.is_instruction(sentence) or sentence.endswith("?"):
+            continue
+        parties = s.parties + rules.context_parties(sents, i, text)
+        for f in s.figures:
+            if f.unit in (None, "year") or not parties:
+                continue
+            c_start, c_end = rules.clause_of(s, f.start)
+            if (
+                _covered(f, claims)
+                or v["hedges"].search(text, c_start, min(c_end, f.end + 30))
+                or v["off_topic"].search(text, c_start, c_end)
+            ):
+                continue
+            out.append(Candidate(s, f, parties, tuple(v["unit_kinds"][rules.unit_class(f.unit)])))
+    return out
+
+
+def _covered(f: figures.Figure, claims: list[Claim]) -> bool:
+    return any(c.char_start is not None and c.char_start <= f.start < c.char_end and c.value == f.value for c in claims)
+
+
+def resolve_model(kinds: tuple[str, ...], companies: tuple[str, ...]) -> type[BaseModel]:
+    """The tiny answer of one resolve call: kind (or none) and parties from the allowed companies."""
+    names = Literal[companies]  # type: ignore[valid-type]
+    desc = Claim.model_fields
+    none = config()["extract"]["no_fact"]
+    return create_model(
+        "Resolve",
+        kind=(Literal[(*kinds, none)], Field(description=desc["kind"].description + f" {none}: no deal fact.")),  # type: ignore[valid-type]
+        subject=(names | None, Field(description=desc["subject"].description)),
+        counterparty=(names | None, Field(description=desc["counterparty"].description)),
+    )
+
+
+def resolve_open(
+    doc: Document, claims: list[Claim], client: LLMClient, db, run_id: int | None, stats: ExtractStats
+) -> list[Claim]:
+    """Rules claims as they are, plus the open candidates the model completes (one short call each)."""
+    text = doc.text
+    todo = open_candidates(text, claims)
+    requests = []
+    for c in todo:
+        model = resolve_model(c.kinds, tuple(sorted({p.canonical for p in c.parties})))
+        note = f"Figure: {c.figure.text}"
+        requests.append(
+            Request(
+                messages("resolve", model, text[c.sentence.start : c.sentence.end], note),
+                model,
+                config()["max_tokens"]["resolve"],
+            )
+        )
+    out = [c.model_copy(update={"extractor": "hybrid"}) for c in claims]
+    for cand, result in zip(todo, client.complete_many(requests, db, run_id), strict=True):
+        stats.chunks += 1
+        stats.add(result.usage)
+        stats.failed_chunks += result.obj is None
+        claim = result.obj and resolved_claim(text, cand, result.obj)
+        if claim:
+            out.append(claim)
+        elif result.obj:
+            stats.dropped += 1
+    return out
+
+
+def resolved_claim(text: str, cand: Candidate, answer: BaseModel) -> Claim | None:
+    """The rules' claim for a candidate with the model's kind and parties; value, unit, qualifier, quote,
+    status and date are the rules' own."""
+    role = rules.vocabulary()["roles"].get(answer.kind)
+    subject = next((p for p in cand.parties if p.canonical == answer.subject), None)
+    counterparty = next(
+        (p for p in cand.parties if p.canonical == answer.counterparty and p.canonical != answer.subject), None
+    )
+    if role is None or subject is None or (role["needs_counterparty"] and counterparty is None):
+        return None
+    s, f = cand.sentence, cand.figure
+    clause = rules.clause_of(s, f.start)
+    status = rules.value_status(text, s, clause)
+    claim = rules.make_claim(text, s, answer.kind, clause, f, subject, counterparty, status, (f.start, f.end))
+    cap = config()["extract"]["model_confidence"]
+    return claim.model_copy(update={"extractor": "hybrid", "confidence": min(claim.confidence, cap)})
+
+
+# --- passage: the model reads short passages, claims are grounded and re-valued -------------------
+
+
+class PassageClaim(BaseModel):
+    """One fact as the model reports it; its value is re-parsed from ``figure`` within ``quote``."""
+
+    quote: str = Field(description=Claim.model_fields["quote"].description)
+    figure: str | None = Field(description="The figure exactly as written in the quote, or null.")
+    kind: ClaimKind = Field(description=Claim.model_fields["kind"].description)
+    subject: str | None = Field(description=Claim.model_fields["subject"].description)
+    counterparty: str | None = Field(description=Claim.model_fields["counterparty"].description)
+
+
+class PassageClaims(BaseModel):
+    claims: list[PassageClaim] = Field(max_length=6, description="Every deal fact the passage states.")
+
+
+def chunks(text: str, size: int) -> list[str]:
+    """Split text on paragraph boundaries into chunks of at most ``size`` characters where possible."""
+    out: list[str] = []
+    for para in (p.strip() for p in re.split(r"\n\s*\n|\n", text)):
+        if not para:
+            continue
+        if out and len(out[-1]) + 2 + len(para) <= size:
+            out[-1] += "\n\n" + para
+        else:
+            out.append(para)
+    return out
+
+
+def halves(chunk: str) -> list[str]:
+    """A chunk cut in two at the sentence boundary nearest its middle (the shorter retry input)."""
+    cuts = [end for _, end in rules.sentences(chunk)][:-1]
+    if not cuts:
+        return [chunk[: len(chunk) // 2], chunk[len(chunk) // 2 :]]
+    cut = min(cuts, key=lambda e: abs(e - len(chunk) // 2))
+    return [chunk[:cut].strip(), chunk[cut:].strip()]
+
+
+def read_passages(doc: Document, client: LLMClient, db, run_id: int | None, stats: ExtractStats) -> list[Claim]:
+    """One call per passage; a truncated answer is retried once on the two halves of its passage."""
+    cap = config()["max_tokens"]["passage"]
+    parts = chunks(doc.text, config()["extract"]["chunk_chars"])
+    results = client.complete_many([_passage_request(p, cap) for p in parts], db, run_id)
+    retry = [h for p, r in zip(parts, results, strict=True) if r.truncated for h in halves(p)]
+    answers = [r for r in results if not r.truncated] + client.complete_many(
+        [_passage_request(h, cap) for h in retry], db, run_id
+    )
+    claims = []
+    for result in answers:
+        _count(result, stats)
+        for item in result.obj.claims if result.obj else []:
+            claim = to_claim(item, doc.text)
+            if claim is None:
+                stats.dropped += 1
+            else:
+                claims.append(claim)
+    return claims
+
+
+def _passage_request(passage: str, cap: int) -> Request:
+    return Request(messages("passage", PassageClaims, passage), PassageClaims, cap)
+
+
+def _count(result: Result, stats: ExtractStats) -> None:
+    stats.chunks += 1
+    stats.add(result.usage)
+    stats.failed_chunks += result.obj is None
+
+
+def to_claim(item: PassageClaim, text: str) -> Claim | None:
+    """A grounded Claim from a model item, or None when its quote is no deal statement of the article:
+    every sentence the quote touches must be no instruction, and one must carry a deal cue."""
+    quote = item.quote.strip()
+    subject, counterparty = _canonical(item.subject), _canonical(item.counterparty)
+    if not quote or (subject is None and counterparty is None):
+        return None
+    figure = pick_figure(quote, item.figure)
+    values = {}
+    if figure is not None:
+        values = {
+            "value": figure.value,
+            "unit": figure.unit,
+            "value_low": figure.value_low,
+            "value_high": figure.value_high,
+            "qualifier": figure.qualifier,
+        }
+    claim = Claim(
+        kind=item.kind,
+        subject=subject,
+        counterparty=counterparty,
+        quote=quote,
+        extractor="passage",
+        confidence=config()["extract"]["model_confidence"],
+        **values,
+    )
+    claim = ground.ground_claim(claim, text)
+    if claim.char_start is None:
+        touched = [quote]
+    else:
+        touched = [text[a:b] for a, b in rules.sentences(text) if a < claim.char_end and b > claim.char_start]
+    if any(rules.is_instruction(t) for t in touched) or not any(rules.has_deal_cue(t) for t in touched):
+        return None
+    return claim
+
+
+def _canonical(name: str | None) -> str | None:
+    return aliases.canonical(name) if name else None
+
+
+def pick_figure(quote: str, figure: str | None) -> figures.Figure | None:
+    """The figure of the quote the model pointed at (else the quote's only figure), parsed by the rules."""
+    found = [f for f in figures.parse_figures(quote) if f.unit != "year"] or figures.parse_figures(quote)
+    if figure:
+        named = figures.parse_figures(figure)
+        for f in found:
+            if f.text in figure or figure in f.text or (named and named[0].value == f.value):
+                return f
+    return found[0] if len(found) == 1 else None
+
+
+# --- merging --------------------------------------------------------------------------------------
+
+
+def claim_identity(claim: Claim) -> tuple:
+    """What makes two claims of one document the same fact."""
+    value = None if claim.value is None else round(claim.value, 6)
+    return (claim.kind, claim.subject, claim.counterparty, value, claim.unit, claim.value_high)
+
+
+def merge(claims: list[Claim]) -> tuple[list[Claim], list[tuple[int, str, int | None, int | None]]]:
+    """Keep one claim per fact (grounded and most confident first); the others' spans become evidence."""
+    ranked = sorted(claims, key=lambda c: (not c.grounded, -c.confidence, c.char_start or 0))
+    kept: dict[tuple, int] = {}
+    out: list[Claim] = []
+    evidence = []
+    for claim in ranked:
+        key = claim_identity(claim)
+        if key in kept:
+            if (claim.quote, claim.char_start) != (out[kept[key]].quote, out[kept[key]].char_start):
+                evidence.append((kept[key], claim.quote, claim.char_start, claim.char_end))
+            continue
+        kept[key] = len(out)
+        out.append(claim)
+    order = sorted(range(len(out)), key=lambda i: (out[i].char_start is None, out[i].char_start or 0))
+    position = {old: new for new, old in enumerate(order)}
+    return [out[i] for i in order], [(position[i], *rest) for i, *rest in evidence]
