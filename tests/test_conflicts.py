@@ -96,6 +96,14 @@ def test_date_conflict_for_the_same_event_whatever_the_party_order(db):
     assert g["majority_value"] is None
 
 
+def test_parties_are_compared_after_alias_resolution(db):
+    a, b = docs(db, 2)
+    add_claim(db, a, value=13e9, subject="MSFT")
+    add_claim(db, b, value=10e9, subject="Microsoft Corp.")
+    conflicts.recompute(db)
+    assert only_group(db)["fact_key"] == "investment|microsoft|openai|money||"
+
+
 def test_attribution_conflict_same_figure_different_investor(db):
     a, b, c = docs(db, 3)
     add_claim(db, a, value=5e9, subject="Google", counterparty="Anthropic", as_of="2024")

@@ -25,6 +25,8 @@ import sqlite_utils
 import yaml
 from tabulate import tabulate
 
+from .aliases import canonical
+
 STATUSES = ("agreed", "single_source", "conflicting", "superseded")
 _BOUNDS = ("soft", "upper", "lower", "range")  # claims placed on the sides the exact values form
 _HEDGES = ("upper", "lower", "range")
@@ -232,8 +234,9 @@ def _interval(row: dict, v: float, family: str, cfg: Config) -> tuple[str, float
 
 
 @cache
-def _norm(name: str | None) -> str:
-    return " ".join((name or "").split()).casefold()
+def _party(name: str | None) -> str:
+    """A party as the key spells it: its canonical name (alias table), case and spacing folded."""
+    return " ".join((canonical(name) or name).split()).casefold() if name else ""
 
 
 def _read(rows: Iterable[dict], cfg: Config) -> dict[tuple, list[_Claim]]:
@@ -241,7 +244,7 @@ def _read(rows: Iterable[dict], cfg: Config) -> dict[tuple, list[_Claim]]:
     groups: dict[tuple, list[_Claim]] = defaultdict(list)
     for r in rows:
         kind, family = r["kind"], _family(r.get("unit"), cfg)
-        subject, counterparty = _norm(r.get("subject")), _norm(r.get("counterparty"))
+        subject, counterparty = _party(r.get("subject")), _party(r.get("counterparty"))
         if kind in cfg.symmetric_kinds and counterparty < subject:
             subject, counterparty = counterparty, subject
         value = r.get("value")
