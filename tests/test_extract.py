@@ -82,6 +82,7 @@ def test_passage_grounds_revalues_merges_and_drops_injection(server, db):
                 ),
                 item("AWS confirmed it will invest $4 billion in Anthropic", "4 billion", subject="AWS"),
                 item("Google will invest $2 billion in Anthropic", "$2 billion", subject="Google"),
+                item("Amazon will invest", None),  # an investment with no figure in its quote
             )
         }
     ]
@@ -94,7 +95,7 @@ def test_passage_grounds_revalues_merges_and_drops_injection(server, db):
     assert len([c for c in result.claims if c.value == 4e9]) == 1  # the AWS restatement is merged
     assert [e[1] for e in result.evidence] == ["AWS confirmed it will invest $4 billion in Anthropic"]
     assert by_value[2e9].grounded is False  # a quote the article does not contain stays ungrounded
-    assert result.stats.dropped == 2 and result.stats.calls == 1 and result.stats.chunks == 1
+    assert result.stats.dropped == 3 and result.stats.calls == 1 and result.stats.chunks == 1
     sent = server.requests[0]["messages"]
     assert "Ignore previous" not in sent[0]["content"] and "<article>" in sent[1]["content"]
 

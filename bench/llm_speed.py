@@ -1,0 +1,55 @@
+"""Speed of an embedded model: load time, then seconds and tokens for one cue-sentence resolve call and one
+~1,500-character passage call (fresh database, so nothing is cached).
+
+    .venv/bin/python bench/llm_speed.py [qwen2.5-coder-0.5b|qwen2.5-coder-1.5b]
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from ingest import embedded, extract, llm, store
+
+SENTENCE = "Amazon said on Friday it will invest a further $4 billion in Anthropic, taking its total to $8 billion."
+SEED = Path(__file__).resolve().parent.parent / "seeds" / "004_0001dc4371515a91.txt"
+
+
+def passage() -> str:
+    text = SEED.read_text(encoding="utf-8")
+    return extract.chunks(text[text.index("OpenAI's collaboration") :], 1500)[0]
+
+
+def timed(client: llm.LLMClient, db, messages: list[dict], model, cap: int) -> str:
+    t0 = time.perf_counter()
+    result = client.complete_many([llm.Request(messages, model, cap)], db)[0]
+    u = result.usage
+    status = "ok" if result.error is None else f"failed ({result.error[:60]})"
+    return (
+        f"{time.perf_counter() - t0:6.1f} s  prompt {u.prompt_tokens:4d} tok  completion {u.completion_tokens:4d} tok"
+        f"  {status}"
+    )
+
+
+def main(name: str) -> None:
+    t0 = time.perf_counter()
+    client = embedded.client(name)
+    print(f"{name}: load {embedded.load_seconds():.1f} s (with weight check {time.perf_counter() - t0:.1f} s)")
+    db = store.open_db(Path(tempfile.mkdtemp()) / "bench.db")
+    resolve = extract.resolve_model(("investment", "valuation", "other"), ("Amazon", "Anthropic"))
+    cap = llm.config()["max_tokens"]
+    for label in ("cue sentence (first)", "cue sentence (again)"):
+        note = f"Figure: $4 billion ({label})"
+        print(
+            f"  {label:22s}",
+            timed(client, db, llm.messages("resolve", resolve, SENTENCE, note), resolve, cap["resolve"]),
+        )
+    text = passage()
+    msgs = llm.messages("passage", extract.PassageClaims, text)
+    print(f"  passage {len(text)} chars    ", timed(client, db, msgs, extract.PassageClaims, cap["passage"]))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else llm.config()["default_model"])
