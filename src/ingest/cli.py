@@ -152,22 +152,53 @@ def show(doc_id: str, db_path: str | None, raw: bool) -> None:
 
 @cli.command("eval")
 @click.argument("gold", type=click.Path(exists=True, dir_okay=False))
-@click.option("--extractor", default="rules", show_default=True, help="Extractor to score.")
+@click.option(
+    "--extractor",
+    "extractors",
+    multiple=True,
+    type=click.Choice(["rules", "hybrid", "passage"]),
+    help="Extractor to score; repeat to compare side by side.  [default: rules]",
+)
+@click.option("--model", help="Model for hybrid/passage: an embedded model or the endpoint's.")
+@click.option("--base-url", envvar="OPENAI_BASE_URL", help="OpenAI-compatible endpoint (default: the embedded model).")
 @click.option("--details", is_flag=True, help="Also list the missed gold claims and the unmatched predictions.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @db_option
-def eval_(gold: str, extractor: str, details: bool, as_json: bool, db_path: str | None) -> None:
-    """Score an extractor against a hand-labelled gold set: P/R/F1 per kind, and grounding rate."""
-    from .evaluate import evaluate, format_report
+def eval_(
+    gold: str,
+    extractors: tuple[str, ...],
+    model: str | None,
+    base_url: str | None,
+    details: bool,
+    as_json: bool,
+    db_path: str | None,
+) -> None:
+    """Score extractors against a hand-labelled gold set: P/R/F1 per kind, and grounding rate.
 
-    try:
-        report = evaluate(gold, extractor, db=open_db(db_path) if db_path else None)
-    except (ValueError, FileNotFoundError, KeyError) as e:
-        raise click.ClickException(f"{gold}: {e}") from e
+    Model calls are cached in the database, so a second eval of the same strategy makes none.
+    """
+    from . import pipeline
+    from .evaluate import evaluate, format_comparison, format_report
+
+    db = open_db(db_path)
+    client = None
+    reports = []
+    for name in extractors or ("rules",):
+        if name != "rules" and client is None:
+            try:
+                client = pipeline.model_client(pipeline.ExtractOptions(model=model, base_url=base_url))
+            except embedded.ModelMissingError as exc:
+                raise click.ClickException(str(exc)) from None
+        try:
+            reports.append(evaluate(gold, name, db=db, client=client))
+        except (ValueError, FileNotFoundError, KeyError) as e:
+            raise click.ClickException(f"{gold}: {e}") from e
     if as_json:
-        click.echo(json.dumps(report.as_dict(details=details), indent=2, ensure_ascii=False))
+        click.echo(json.dumps([r.as_dict(details=details) for r in reports], indent=2, ensure_ascii=False))
         return
-    click.echo(format_report(report, details))
+    click.echo("\n\n".join(format_report(r, details) for r in reports))
+    if len(reports) > 1:
+        click.echo("\n" + format_comparison(reports))
 
 
 @cli.command()

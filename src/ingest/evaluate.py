@@ -6,6 +6,7 @@ import json
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlite_utils
 from pydantic import BaseModel, Field
@@ -13,6 +14,9 @@ from pydantic import BaseModel, Field
 from .aliases import canonical
 from .clean import clean
 from .models import Claim, Document, PatternSignal, RawDocument
+
+if TYPE_CHECKING:
+    from .llm import LLMClient
 
 Extractor = Callable[[Document], tuple[list[Claim], list[PatternSignal]]]
 # Kinds whose two parties play the same role: matched as an unordered pair.
@@ -187,9 +191,12 @@ def evaluate(
     extractor_name: str | Extractor = "rules",
     db: sqlite_utils.Database | None = None,
     tolerance: float = 0.02,
+    client: LLMClient | None = None,
 ) -> EvalReport:
-    """Run an extractor over every gold document and score its claims against the gold labels."""
-    extractor = get_extractor(extractor_name, db)
+    """Run an extractor over every gold document and score its claims against the gold labels.
+
+    Model strategies need ``client`` and a ``db`` (their calls are cached there)."""
+    extractor = get_extractor(extractor_name, db, client)
     name = extractor_name if isinstance(extractor_name, str) else getattr(extractor, "__name__", "custom")
     per_kind: dict[str, Score] = {}
     details, predictions, seconds, exact = [], [], 0.0, 0
@@ -252,7 +259,21 @@ def format_report(report: EvalReport, details: bool = False) -> str:
     return "\n".join(lines)
 
 
-def get_extractor(name: str | Extractor, db: sqlite_utils.Database | None = None) -> Extractor:
+def format_comparison(reports: list[EvalReport]) -> str:
+    """One line per extractor: overall P/R/F1, grounding rate, claims and seconds, side by side."""
+    lines = [f"{'extractor':<10} {'P':>5} {'R':>5} {'F1':>5} {'grounded':>8} {'claims':>6} {'seconds':>8}"]
+    for r in reports:
+        o = r.overall
+        lines.append(
+            f"{r.extractor:<10} {o.precision or 0:5.2f} {o.recall or 0:5.2f} {o.f1 or 0:5.2f} "
+            f"{r.grounding_rate or 0:8.2f} {r.claims:>6} {r.seconds:>8.1f}"
+        )
+    return "\n".join(lines)
+
+
+def get_extractor(
+    name: str | Extractor, db: sqlite_utils.Database | None = None, client: LLMClient | None = None
+) -> Extractor:
     """An extractor callable by name (the strategies of extract.py), or the callable itself."""
     if callable(name):
         return name
@@ -262,7 +283,7 @@ def get_extractor(name: str | Extractor, db: sqlite_utils.Database | None = None
         raise ValueError(f"unknown extractor {name!r}: choose one of {', '.join(extract.EXTRACTORS)}")
 
     def run(doc: Document) -> tuple[list[Claim], list[PatternSignal]]:
-        result = extract.extract(doc, name, None, db, None)
+        result = extract.extract(doc, name, client, db, None)
         return result.claims, result.signals
 
     return run
