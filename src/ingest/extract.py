@@ -301,7 +301,8 @@ def pick_figure(quote: str, figure: str | None) -> figures.Figure | None:
 def claim_identity(claim: Claim) -> tuple:
     """What makes two claims of one document the same fact."""
     value = None if claim.value is None else round(claim.value, 6)
-    return (claim.kind, claim.subject, claim.counterparty, value, claim.unit, claim.value_high)
+    state = claim.deal_status if claim.value is None else None  # "had ROFR" and "lost ROFR" are two facts
+    return (claim.kind, claim.subject, claim.counterparty, value, claim.unit, claim.value_high, state)
 
 
 def merge(claims: list[Claim]) -> tuple[list[Claim], list[tuple[int, str, int | None, int | None]]]:
