@@ -378,3 +378,13 @@ def export_(db_path: str | None, status: str, fmt: str | None, facts: bool, outp
     except OSError as e:
         raise click.ClickException(f"-o {output}: cannot write it ({e.strerror}); choose another path.") from None
     click.echo(f"wrote {manifest.rows} rows to {output} (manifest: {ex.manifest_path(output)})")
+
+
+@cli.command()
+@click.argument("directory", default="schemas", type=click.Path(file_okay=False))
+def schema(directory: str) -> None:
+    """Write the JSON Schemas (exported claim and fact rows, extracted claim, pattern signal) into DIRECTORY."""
+    from .export import write_schemas
+
+    for path in write_schemas(directory):
+        click.echo(str(path))

@@ -24,7 +24,7 @@ import sqlite_utils
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from . import store
-from .models import ClaimKind, DealStatus, Qualifier
+from .models import Claim, ClaimKind, DealStatus, PatternSignal, Qualifier
 
 FORMATS = ("jsonl", "csv", "parquet")
 SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
@@ -96,7 +96,12 @@ class Manifest(BaseModel):
     sha256: str
 
 
-SCHEMAS: dict[str, type[BaseModel]] = {"claim.schema.json": ExportRow, "fact.schema.json": FactRow}
+SCHEMAS: dict[str, type[BaseModel]] = {
+    "claim.schema.json": ExportRow,
+    "fact.schema.json": FactRow,
+    "extracted_claim.schema.json": Claim,
+    "pattern_signal.schema.json": PatternSignal,
+}
 
 
 class ExportError(ValueError):
@@ -104,7 +109,7 @@ class ExportError(ValueError):
 
 
 def write_schemas(directory: str | os.PathLike) -> list[Path]:
-    """Write the JSON Schema of an exported claim row (and fact row) into ``directory``."""
+    """Write the JSON Schemas of export rows (claim, fact) and of extraction output into ``directory``."""
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     paths = []
