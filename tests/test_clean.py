@@ -28,19 +28,12 @@ def test_capture_artifacts_are_gone(seeds):
 
 
 def test_sentences_with_figures_survive(seeds):
-    assert (
-        "OpenAI's collaboration with Microsoft began in 2019 as an investment with a $1 billion headline value."
-        in (seeds["004"].text)
+    assert "OpenAI's collaboration with Microsoft began in 2019 as an investment with a $1 billion headline value." in (
+        seeds["004"].text
     )
     assert "Microsoft has access to OpenAI's IP until 2032" in seeds["004"].text
-    assert (
-        "The partnership began in 2021 with Microsoft contributing $1 billion in Azure credits"
-        in seeds["003"].text
-    )
-    assert (
-        "revaluation of Microsoft's position to ~$135B / 27% on as-converted diluted basis"
-        in seeds["001"].text
-    )
+    assert "The partnership began in 2021 with Microsoft contributing $1 billion in Azure credits" in seeds["003"].text
+    assert "revaluation of Microsoft's position to ~$135B / 27% on as-converted diluted basis" in seeds["001"].text
     assert "Anthropic-AWS $8B, Microsoft-OpenAI $250B Azure commitment" in seeds["000"].text
 
 
