@@ -12,14 +12,8 @@ from click.testing import CliRunner
 
 from ingest import conflicts
 from ingest.cli import cli
-from ingest.store import open_db
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
-
-
-@pytest.fixture
-def db(tmp_path):
-    return open_db(tmp_path / "ingest.db")
 
 
 def add_doc(db, doc_id: str, published: str | None = "2025-01-01", duplicate_of: str | None = None) -> str:

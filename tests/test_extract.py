@@ -7,9 +7,8 @@ import json
 
 import pytest
 
-from ingest import extract, llm, rules, store
+from ingest import extract, llm, rules
 from ingest.models import Document
-from test_llm import FakeServer
 
 ARTICLE = (
     "Amazon will invest $4 billion in Anthropic, the companies said on Monday.\n\n"
@@ -29,19 +28,6 @@ def item(quote, figure, kind="investment", subject="Amazon", counterparty="Anthr
 
 def answer(*items: dict) -> str:
     return json.dumps({"claims": list(items)})
-
-
-@pytest.fixture
-def server():
-    s = FakeServer()
-    yield s
-    s.httpd.shutdown()
-    s.httpd.server_close()
-
-
-@pytest.fixture
-def db(tmp_path):
-    return store.open_db(tmp_path / "t.db")
 
 
 def client(server) -> llm.LLMClient:

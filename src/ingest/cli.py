@@ -107,7 +107,7 @@ def format_summary(summary) -> str:
         rows += [
             ("model calls", f"{m['calls']:.0f} ({m['cached']:.0f} cached, {m['failed_chunks']:.0f} chunks failed)"),
             ("tokens in / out", f"{m['prompt_tokens']:.0f} / {m['completion_tokens']:.0f}"),
-            ("model time (s)", f"{m['model_seconds']:.1f}"),
+            ("model time (s)", f"{m['seconds']:.1f}"),
             ("estimated cost (USD)", f"{m['cost_usd']:.4f}"),
         ]
     if summary.facts:

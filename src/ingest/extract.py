@@ -20,24 +20,12 @@ KINDS = tuple(k.value for k in ClaimKind)
 
 
 @dataclass
-class ExtractStats:
-    """Model use of one extraction: calls, cache hits, tokens, model seconds, failed chunks."""
+class ExtractStats(Usage):
+    """Model use of one extraction (calls, cache hits, tokens, model seconds) and its chunks."""
 
     chunks: int = 0
-    calls: int = 0
-    cached: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    model_seconds: float = 0.0
     failed_chunks: int = 0
     dropped: int = 0  # model answers dropped: no deal fact, instruction quotes, no deal cue, no party
-
-    def add(self, usage: Usage) -> None:
-        self.calls += usage.calls
-        self.cached += usage.cached
-        self.prompt_tokens += usage.prompt_tokens
-        self.completion_tokens += usage.completion_tokens
-        self.model_seconds += usage.seconds
 
 
 @dataclass
@@ -143,7 +131,7 @@ def resolve_open(
     out = [c.model_copy(update={"extractor": "hybrid"}) for c in claims]
     for cand, result in zip(todo, client.complete_many(requests, db, run_id), strict=True):
         stats.chunks += 1
-        stats.add(result.usage)
+        stats += result.usage
         stats.failed_chunks += result.obj is None
         claim = result.obj and resolved_claim(text, cand, result.obj)
         if claim:
@@ -237,7 +225,7 @@ def _passage_request(passage: str, cap: int) -> Request:
 
 def _count(result: Result, stats: ExtractStats) -> None:
     stats.chunks += 1
-    stats.add(result.usage)
+    stats += result.usage
     stats.failed_chunks += result.obj is None
 
 

@@ -39,7 +39,7 @@ class Usage:
     failed: int = 0
 
     def __iadd__(self, other: Usage) -> Usage:
-        for name in self.__dataclass_fields__:
+        for name in other.__dataclass_fields__:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         return self
 

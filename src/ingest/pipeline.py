@@ -169,9 +169,7 @@ def extract_stage(
                 model=client.model if client else None,
                 prompt_version=llm_config()["prompt_version"] if client else None,
             )
-        for field in ("chunks", "calls", "cached", "prompt_tokens", "completion_tokens", "failed_chunks"):
-            setattr(stats, field, getattr(stats, field) + getattr(result.stats, field))
-        stats.model_seconds += result.stats.model_seconds
+        stats += result.stats
         summary.claims["documents"] += 1
         summary.claims["grounded"] += sum(c.grounded for c in result.claims)
         summary.claims["ungrounded"] += sum(not c.grounded for c in result.claims)
