@@ -8,7 +8,7 @@ import json
 import pytest
 
 from ingest import extract, llm, rules
-from ingest.models import Document
+from ingest.models import Claim, Document
 
 ARTICLE = (
     "Amazon will invest $4 billion in Anthropic, the companies said on Monday.\n\n"
@@ -142,3 +142,12 @@ def test_chunks_and_halves_split_on_boundaries():
         "One sentence here.",
         "Two sentence here. Three here.",
     ]
+
+
+def test_recall_gaps_are_the_rules_figures_no_model_claim_states():
+    def claim(value, unit="USD"):
+        return Claim(kind="investment", subject="Amazon", value=value, unit=unit, quote="q")
+
+    rules_claims = [claim(8e9), claim(4e9), claim(27, "percent"), Claim(kind="exclusivity", quote="q")]
+    model_claims = [claim(8.1e9), claim(27e9)]
+    assert [c.value for c in extract.recall_gaps(rules_claims, model_claims)] == [4e9, 27]

@@ -26,6 +26,7 @@ class ExtractStats(Usage):
     chunks: int = 0
     failed_chunks: int = 0
     dropped: int = 0  # model answers dropped: no deal fact, instruction quotes, no deal cue, no party
+    recall_gaps: int = 0  # figures the rules claim in a deal sentence that no model claim covers
 
 
 @dataclass
@@ -52,7 +53,9 @@ def extract(
     if extractor == "hybrid":
         claims = resolve_open(doc, claims, client, db, run_id, stats)
     elif extractor == "passage":
-        claims = read_passages(doc, client, db, run_id, stats)
+        found = read_passages(doc, client, db, run_id, stats)
+        stats.recall_gaps = len(recall_gaps(claims, found))
+        claims = found
     merged, evidence = merge(claims)
     return ExtractResult(merged, signals, stats, evidence)
 
@@ -281,6 +284,18 @@ def pick_figure(quote: str, figure: str | None) -> figures.Figure | None:
             if f.text in figure or figure in f.text or (named and named[0].value == f.value):
                 return f
     return found[0] if len(found) == 1 else None
+
+
+def recall_gaps(rules_claims: list[Claim], model_claims: list[Claim]) -> list[Claim]:
+    """The rules' claims whose figure (unit and value within 2%) no model claim states: the model's misses."""
+
+    def covered(c: Claim) -> bool:
+        return any(
+            m.unit == c.unit and m.value is not None and abs(m.value - c.value) <= 0.02 * abs(c.value)
+            for m in model_claims
+        )
+
+    return [c for c in rules_claims if c.value is not None and not covered(c)]
 
 
 # --- merging --------------------------------------------------------------------------------------
