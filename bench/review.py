@@ -6,7 +6,8 @@
 The database holds real article text (the seeds and the test articles, one copy per document) and claims
 located in it: the hand-labelled gold claims with their parties and figures varied, so that the fact ledger
 and conflict groups are large too. The app is served by uvicorn on 127.0.0.1; every page is fetched over HTTP
-with a keep-alive client. Target: 95% of the queue and claim pages in under 200 ms.
+with a keep-alive client. Targets: 95% of the queue and claim pages, and 95% of review decisions (an accept
+POSTed as the page's script does, fact ledger refresh included), in under 200 ms.
 """
 
 from __future__ import annotations
@@ -86,6 +87,17 @@ def timed(client: httpx.Client, url: str) -> float:
     return ms
 
 
+def decide(client: httpx.Client, base: str, token: str, claim_id: int) -> float:
+    """Milliseconds of one accept POSTed as the page's script does (the ledger refresh included)."""
+    headers = {"x-csrf-token": token, "x-requested-with": "fetch"}
+    t0 = time.perf_counter()
+    response = client.post(f"{base}claims/{claim_id}/accept", headers=headers)
+    ms = (time.perf_counter() - t0) * 1000
+    if response.status_code != 200:
+        sys.exit(f"bench review: accepting claim {claim_id} answered {response.status_code}: {response.text}")
+    return ms
+
+
 def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20, method="inclusive")[-1]
 
@@ -95,6 +107,7 @@ def main() -> None:
     parser.add_argument("--claims", type=int, default=100_000, help="Claims to store (default 100,000).")
     parser.add_argument("--db", type=Path, help="Database file to build (default: a temporary one).")
     parser.add_argument("--requests", type=int, default=40, help="Requests per page kind.")
+    parser.add_argument("--decisions", type=int, default=20, help="Accept decisions to time.")
     args = parser.parse_args()
     path = args.db or Path(tempfile.mkdtemp()) / "bench-review.db"
     if path.exists():
@@ -128,20 +141,19 @@ def main() -> None:
         timed(client, server.url)  # warm up
         for name, make in {**pages, **others}.items():
             results[name] = [timed(client, server.url + make()) for _ in range(args.requests)]
-        t0 = time.perf_counter()
         token = client.get(server.url).text.split('name="csrf-token" content="')[1].split('"')[0]
-        claim_id = review.claims(db, status="pending", ungrounded=False, limit=1)[0]["id"]
-        response = client.post(f"{server.url}claims/{claim_id}/accept", headers={"x-csrf-token": token})
-        decision_ms = (time.perf_counter() - t0) * 1000
-        if response.status_code >= 400:
-            sys.exit(f"bench review: accept answered {response.status_code}")
+        pending = [r[0] for r in db.execute("SELECT id FROM claims WHERE review_status = 'pending' AND grounded = 1")]
+        chosen = rng.sample(pending, args.decisions)
+        results["decision (accept)"] = [decide(client, server.url, token, i) for i in chosen]
 
     print(f"{'page':<18}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}")
     for name, ms in results.items():
         print(f"{name:<18}{statistics.median(ms):9.1f}{p95(ms):9.1f}{max(ms):9.1f}")
-    print(f"one decision (accept + ledger recompute): {decision_ms:.0f} ms")
     overall = p95([m for name in pages for m in results[name]])  # the target is for the queue and claim view
-    print(f"bench review: {overall:.1f} ms p95 (target {TARGET_MS} ms) {'ok' if overall < TARGET_MS else 'short'}")
+    decision = p95(results["decision (accept)"])
+    verdict = "ok" if overall < TARGET_MS and decision < TARGET_MS else "short"
+    figures = f"pages {overall:.1f} ms p95, decisions {decision:.1f} ms p95"
+    print(f"bench review: {figures} (target {TARGET_MS} ms) {verdict}")
 
 
 if __name__ == "__main__":

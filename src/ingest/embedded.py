@@ -147,11 +147,13 @@ def load_seconds() -> float | None:
 
 
 def client(name: str | None = None, workers: int = 1, **kwargs) -> LLMClient:
-    """An LLM client on the embedded model; its cache endpoint names the weights, not the ephemeral port."""
+    """An LLM client on the embedded model, started on its first uncached call; its cache endpoint names the
+    weights, not the ephemeral port."""
     spec = model_spec(name)
+    gguf_path(spec["name"])  # missing or corrupt weights fail here, before any work
     return LLMClient(
         model=spec["name"],
-        base_url=start(spec["name"]),
+        start=lambda: start(spec["name"]),
         api_key="embedded",
         workers=workers,
         endpoint=f"embedded:{spec['sha256'][:16]}",

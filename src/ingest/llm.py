@@ -8,6 +8,7 @@ import json
 import os
 import re
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
@@ -121,7 +122,8 @@ class LLMClient:
     """An OpenAI-compatible chat endpoint driven through instructor in JSON-schema mode.
 
     ``endpoint`` names the server in cache keys (default: the base URL); the embedded model passes a
-    stable name because its port changes every run.
+    stable name because its port changes every run, and ``start``, which starts the server and returns its
+    base URL when the first uncached call needs it.
     """
 
     def __init__(
@@ -134,22 +136,26 @@ class LLMClient:
         max_tokens: int | None = None,
         endpoint: str | None = None,
         http_retries: int | None = None,
+        start: Callable[[], str] | None = None,
     ):
         cfg = config()
-        base_url = base_url or os.environ.get("OPENAI_BASE_URL")
-        api_key = api_key or os.environ.get("OPENAI_API_KEY") or ("none" if base_url else None)
         self.model = model
         self.workers = max(1, workers)
         self.max_tokens = max_tokens
         self.timeout = timeout or cfg["timeout_s"]
+        self.http_retries = cfg["http_retries"] if http_retries is None else http_retries
+        self.api_key = api_key
+        self._start = start
+        if start is None:
+            self._connect(base_url or os.environ.get("OPENAI_BASE_URL"))
+        self.endpoint = endpoint or self.base_url
+
+    def _connect(self, base_url: str | None) -> None:
+        api_key = self.api_key or os.environ.get("OPENAI_API_KEY") or ("none" if base_url else None)
         self.openai = openai.OpenAI(
-            base_url=base_url,
-            api_key=api_key,
-            timeout=self.timeout,
-            max_retries=cfg["http_retries"] if http_retries is None else http_retries,
+            base_url=base_url, api_key=api_key, timeout=self.timeout, max_retries=self.http_retries
         )
         self.base_url = str(self.openai.base_url)
-        self.endpoint = endpoint or self.base_url
         self.instructor = instructor.from_openai(self.openai, mode=instructor.Mode.JSON_SCHEMA)
 
     def cache_key(self, request: Request) -> tuple[str, str, str]:
@@ -183,6 +189,9 @@ class LLMClient:
         keys = [self.cache_key(r) for r in requests]
         results: list[Result | None] = [self._cached(db, r, k[0]) for r, k in zip(requests, keys, strict=True)]
         todo = [i for i, r in enumerate(results) if r is None]
+        if todo and self._start is not None:
+            self._connect(self._start())
+            self._start = None
         with ThreadPoolExecutor(self.workers) as pool:
             for i, result in zip(todo, pool.map(lambda i: self._call(requests[i]), todo), strict=True):
                 self._log(db, run_id, requests[i], keys[i], result)
