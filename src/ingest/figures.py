@@ -106,15 +106,22 @@ def _vocab() -> _Vocab:
     sfx_quals = {_key(w): q for w, q in data["suffix_qualifiers"].items()}
     scale = rf"(?:\s*{_alt(words)}|{_alt(letters)})"
     num = r"(?:\d{1,3}(?:[ \u00a0\u202f\u2009]\d{3}(?!\d))+|\d+)(?:[.,]\d+)*"
-    sep = rf"(?:\s*[-–—]\s*|\s+{_alt(w for w in data['range_words'] if w.isascii())}\s+|\s*(?:至|到)\s*)"
+    # "and" joins the ends of a range only after "between" ("between $2 billion and $3 billion").
+    between = rf"(?(between)\s+{_alt(data['between']['joiners'])}\s+|(?!))"
+    sep = rf"(?:\s*[-–—]\s*|\s+{_alt(w for w in data['range_words'] if w.isascii())}\s+|\s*(?:至|到)\s*|{between})"
     prefix = _alt(data["currency_prefixes"])
+    # A currency code may touch its digits ("RMB5bn"); any other letter before a number rules it out.
+    codes = "".join(f"|(?<={re.escape(c)})" for c in data["currency_prefixes"] if re.fullmatch(f"[{LATIN}]+", c))
+    word_units = [s for u in data["number_word_units"] for s in data["units"][u] if re.fullmatch(r"[^\W\d]{3,}", s)]
     models = rf"(?P<models>(?:(?-i:[A-Z0-9])(?=[\w.\-]*[A-Za-z])[\w.\-]*\s+){{0,{int(data['chip_model_words'])}}})"
     pattern = rf"""
         (?:(?P<qual>{_alt(quals)})[\s\-]*)?
+        (?:(?P<between>{_alt(data["between"]["words"])})\s+)?
         (?:
             百分之(?P<cnpct>[零〇一二两三四五六七八九十百点.\d]+)
           | (?:(?P<cur>{prefix})\s?)?
-            (?:(?<![0-9{LATIN}.,])(?P<num>{num})|(?P<word>{_alt(data["number_words"])})(?=\s+{_alt(words)}))
+            (?:(?<![0-9.,])(?:(?<![{LATIN}]){codes})(?P<num>{num})
+              |(?P<word>{_alt(data["number_words"])})(?=\s+(?:{_alt(words)}|{_alt(word_units)})))
             (?P<plus>\+)?
             (?:(?P<scale1>{scale})(?={sep}(?:{prefix})?\s?{num}{scale}))?
             (?:(?P<sep>{sep})(?P<cur2>{prefix})?\s?(?P<num2>{num}))?
