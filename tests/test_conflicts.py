@@ -5,12 +5,14 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import random
+import sqlite3
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from ingest import conflicts
+from ingest import conflicts, review, store
 from ingest.cli import cli
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
@@ -333,6 +335,189 @@ def test_recompute_is_whole_and_ranks_largest_disagreement_first(db):
     assert (first.facts, first.groups) == (second.facts, second.groups) == (2, 2)
     assert db["facts"].count == 2 and db["conflict_groups"].count == 2
     assert [g["spread"] for g in conflicts.conflicts(db)] == pytest.approx([0.5, 1 / 11])
+
+
+# ---------------------------------------------------------------- refresh after review decisions
+
+QUOTES = [
+    "Microsoft invested $10 billion in OpenAI.",
+    "Amazon invested $4 billion in Anthropic.",
+    "Amazon added a $2.75 billion tranche.",
+    "Amazon has invested $8 billion in total.",
+    "Microsoft holds a 49% stake.",
+    "The partnership began in 2019.",
+    "Exclusivity ended.",
+    "OpenAI committed up to $300 billion to Oracle.",
+    "A letter of intent for $100 billion.",
+]
+TEXT = " ".join(QUOTES)
+CLAIMS = [  # doc, kind, value, fields: value, date, attribution, qualifier and state conflicts, and agreements
+    (0, "investment", 10e9, {"as_of": "2023"}),
+    (1, "investment", 10e9, {"as_of": "2023"}),
+    (2, "investment", 13e9, {"as_of": "2023"}),
+    (4, "investment", 13e9, {"as_of": "2023"}),  # near-duplicate of doc 0
+    (3, "investment", 10e9, {"as_of": "2023", "subject": "Amazon"}),
+    (0, "investment", 4e9, {"as_of": "2024", "subject": "Amazon", "counterparty": "Anthropic"}),
+    (2, "investment", 4e9, {"as_of": "2024", "subject": "Amazon", "counterparty": "Anthropic"}),
+    (1, "investment", 4e9, {"as_of": "2024", "subject": "Google", "counterparty": "Anthropic"}),
+    (1, "investment", 2.75e9, {"subject": "Amazon", "counterparty": "Anthropic", "quote": QUOTES[2]}),
+    (3, "investment", 8e9, {"subject": "Amazon", "counterparty": "Anthropic", "quote": QUOTES[3]}),
+    (0, "equity_stake", 49, {"unit": "percent", "as_of": "2019"}),
+    (1, "equity_stake", 27, {"unit": "percent", "as_of": "2025"}),
+    (2, "equity_stake", 49, {"unit": "percent"}),
+    (0, "partnership_start", 2019, {"unit": "year", "as_of": "2019"}),
+    (1, "partnership_start", 2021, {"unit": "year", "subject": "OpenAI", "counterparty": "Microsoft"}),
+    (2, "exclusivity", None, {"unit": None, "deal_status": "ended", "as_of": "2025"}),
+    (3, "exclusivity", None, {"unit": None, "deal_status": "retained", "as_of": "2025"}),
+    (0, "compute_commitment", 300e9, {"subject": "OpenAI", "counterparty": "Oracle", "qualifier": "up_to"}),
+    (1, "compute_commitment", 300e9, {"subject": "OpenAI", "counterparty": "Oracle", "qualifier": "more_than"}),
+    (2, "compute_commitment", 30e9, {"subject": "OpenAI", "counterparty": "Oracle", "qualifier": "approx"}),
+]
+CORRECTIONS = {  # field -> values a correction may set ("" clears): each may move a claim to another scope
+    "value": [4e9, 10e9, 10.1e9, 13e9, 300e9, 49, 2021],
+    "subject": ["Microsoft", "MSFT", "Amazon", "Google", "OpenAI"],
+    "counterparty": ["OpenAI", "Anthropic", "Oracle", ""],
+    "kind": ["investment", "compute_commitment", "equity_stake"],
+    "unit": ["USD", "percent", "year"],
+    "as_of": ["2019", "2023", "2024", "2025-06", ""],
+    "qualifier": ["exact", "approx", "up_to", "more_than"],
+    "deal_status": ["", "ended", "planned", "completed"],
+    "quote": QUOTES,
+}
+
+
+def review_db(db) -> list[int]:
+    """Documents with every quote of TEXT (doc 4 a near-duplicate of doc 0) and the CLAIMS, ledger built."""
+    ids = [add_doc(db, f"d{i}", f"2025-0{i + 1}-01", "d0" if i == 4 else None) for i in range(5)]
+    for i in ids:
+        text = f"{TEXT} Copy {i}."
+        db["documents"].update(i, {"text": text, "raw": text})
+    claims = []
+    for doc, kind, value, fields in CLAIMS:
+        fields = {"quote": QUOTES[0], **fields}
+        start = TEXT.index(fields["quote"])
+        span = {"char_start": start, "char_end": start + len(fields["quote"]), "alignment": "exact"}
+        claims.append(add_claim(db, ids[doc], kind, value, **span, **fields))
+    conflicts.recompute(db)
+    return claims
+
+
+def ledger_state(db, canonical_ids: bool = False) -> dict:
+    """Facts, groups and the claims' ledger columns; with ``canonical_ids`` group ids as (fact key, n)."""
+    names = {r["id"]: (r["fact_key"], r["n"]) for r in db["conflict_group_ids"].rows} if canonical_ids else {}
+
+    def group(gid):
+        return names.get(gid, gid)
+
+    return {
+        "facts": [
+            {**r, "conflict_group": group(r["conflict_group"])} for r in db.query("SELECT * FROM facts ORDER BY key")
+        ],
+        "groups": [
+            {**r, "id": group(r["id"])} for r in db.query("SELECT * FROM conflict_groups ORDER BY fact_key, id")
+        ],
+        "claims": [
+            {**r, "conflict_group": group(r["conflict_group"])}
+            for r in db.query("SELECT id, fact_key, conflict_group, fact_scope FROM claims ORDER BY id")
+        ],
+    }
+
+
+def rebuilt(db, tmp_path, from_scratch: bool) -> dict:
+    """The ledger a full recompute gives on a copy of the database (from empty ledger tables if asked)."""
+    path = tmp_path / f"copy{int(from_scratch)}.db"
+    path.unlink(missing_ok=True)
+    copy = sqlite3.connect(path)
+    db.conn.backup(copy)
+    copy.close()
+    other = store.open_db(path)
+    if from_scratch:
+        for table in ("facts", "conflict_groups", "conflict_group_ids"):
+            other.execute(f"DELETE FROM {table}")
+        other.execute("UPDATE claims SET fact_key = NULL, conflict_group = NULL, fact_scope = NULL")
+    conflicts.recompute(other)
+    state = ledger_state(other, from_scratch)
+    other.close()
+    return state
+
+
+def random_decision(db, rng: random.Random, claims: list[int]) -> str:
+    """One review decision picked at random (accept, reject, correct, undo, settle a conflict, bulk accept)."""
+    reviewer = rng.choice(["ann", "bob"])
+    action = rng.choice(["accept", "reject", "correct", "correct", "correct", "undo", "side", "bulk"])
+    if action == "accept":
+        review.accept(db, rng.sample(claims, rng.randint(1, 2)), reviewer)
+    elif action == "reject":
+        review.reject(db, rng.sample(claims, rng.randint(1, 3)), reviewer)
+    elif action == "correct":
+        field = rng.choice(list(CORRECTIONS))
+        review.correct(db, rng.choice(claims), {field: rng.choice(CORRECTIONS[field])}, reviewer)
+    elif action == "undo":
+        review.undo(db, reviewer)
+    elif action == "side":
+        groups = [r["id"] for r in db.query("SELECT id FROM conflict_groups")]
+        review.accept_side(db, rng.choice(groups or [0]), rng.randint(0, 1), reviewer)
+    else:
+        keys = [r["key"] for r in db.query("SELECT key FROM facts WHERE conflict_group IS NULL")]
+        review.bulk_accept(db, rng.choice(keys or [""]), 1, reviewer)
+    return action
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_ledger_refreshed_after_each_decision_equals_a_full_recompute(db, tmp_path, seed):
+    rng = random.Random(seed)
+    claims = review_db(db)
+    done = []
+    for _ in range(60):
+        try:
+            done.append(random_decision(db, rng, claims))
+        except review.ReviewError:
+            continue
+        state = ledger_state(db)
+        assert state == rebuilt(db, tmp_path, from_scratch=False), done
+        assert ledger_state(db, canonical_ids=True) == rebuilt(db, tmp_path, from_scratch=True), done
+    assert {"accept", "reject", "correct", "undo"} <= set(done)
+
+
+def test_a_refresh_rebuilds_only_the_scopes_of_the_changed_claims(db):
+    claims = review_db(db)
+    moved = claims[4]  # Amazon's $10B in OpenAI: an attribution scope, every investor in OpenAI
+    db["claims"].update(moved, {"counterparty": "Anthropic"})
+    summary = conflicts.recompute(db, claim_ids=[moved])
+    assert summary.scopes == 2
+    # every investment in OpenAI and in Anthropic, but for the tranche and the total (other facets)
+    assert summary.claims == sum(kind == "investment" and "quote" not in f for _, kind, _, f in CLAIMS) == 8
+    assert db["claims"].get(moved)["fact_scope"] == "investment|*|anthropic|money|"
+    assert conflicts.recompute(db, claim_ids=[]).claims == 0
+
+
+def test_a_claim_stored_since_the_last_recompute_makes_a_refresh_rebuild_everything(db):
+    claims = review_db(db)
+    new = add_claim(db, "d3", "investment", 13e9, as_of="2023", quote=QUOTES[0])
+    summary = conflicts.recompute(db, claim_ids=[claims[0]])
+    assert summary.scopes is None
+    assert db["claims"].get(new)["fact_key"] == db["claims"].get(claims[0])["fact_key"]
+
+
+def test_accepting_claims_leaves_the_ledger_alone_and_group_ids_stay(db):
+    claims = review_db(db)
+    before = ledger_state(db)
+    review.accept(db, claims, "ann")
+    assert ledger_state(db) == before
+    review.reject(db, [claims[0]], "ann")
+    kept = {g["fact_key"]: g["id"] for g in conflicts.conflicts(db)}
+    assert all(kept[k] == g["id"] for g in before["groups"] if (k := g["fact_key"]) in kept)
+
+
+def test_groups_are_listed_largest_disagreement_first_whatever_their_ids(db):
+    claims = review_db(db)
+    assert [g["id"] for g in conflicts.conflicts(db)] == list(range(1, db["conflict_groups"].count + 1))
+    review.correct(db, claims[2], {"value": 100e9}, "ann")  # the 10B-13B value conflict grows past the date one
+    groups = conflicts.conflicts(db)
+    order = [(-g["rank"], -g["support"], g["fact_key"]) for g in groups]
+    assert order == sorted(order) and [g["id"] for g in groups] != sorted(g["id"] for g in groups)
+    assert [g["id"] for g in review.groups(db, open_only=False)] == [g["id"] for g in groups]
+    assert [g["id"] for g in review.groups(db, open_only=False, after=groups[0]["id"])] == [g["id"] for g in groups[1:]]
 
 
 # ---------------------------------------------------------------- command line

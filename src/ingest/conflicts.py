@@ -2,6 +2,10 @@
 
 Claims are grouped by fact key (kind, parties, unit family, facet), split into time windows, and the values
 of each window are clustered in one pass over their sorted order; two or more clusters are a conflict.
+
+Detection compares claims only within a scope: the fact base (kind, parties, unit family, facet), or for the
+kinds checked for attribution the bases of every subject with the same counterparty, family and facet. Each
+claim, fact and group stores its scope, so that a review decision rebuilds only the scopes it touched.
 """
 
 from __future__ import annotations
@@ -32,14 +36,21 @@ _BOUNDS = ("soft", "upper", "lower", "range")  # claims placed on the sides the 
 _HEDGES = ("upper", "lower", "range")
 _CLAIM_SQL = (
     "SELECT c.id, c.kind, c.subject, c.counterparty, c.value, c.unit, c.value_low, c.value_high, c.qualifier, "
-    "c.deal_status, c.as_of, c.quote, c.doc_id, COALESCE(d.duplicate_of, d.id) AS source_id, d.published "
-    "FROM claims c JOIN documents d ON d.id = c.doc_id WHERE COALESCE(c.review_status, '') != 'rejected'"
+    "c.deal_status, c.as_of, c.quote, c.doc_id, COALESCE(d.duplicate_of, d.id) AS source_id, d.published, "
+    "c.review_status, c.fact_key, c.conflict_group, c.fact_scope FROM claims c LEFT JOIN documents d ON d.id = c.doc_id"
 )
+_IN = "(SELECT value FROM json_each(?))"
+LEDGER_INPUTS = (
+    "kind", "subject", "counterparty", "value", "unit", "value_low", "value_high", "qualifier", "deal_status",
+    "as_of", "quote", "doc_id",
+)  # fmt: skip  # the claim columns detection reads (besides whether the claim is rejected)
 _FACT_COLUMNS = (
     "key", "kind", "subject", "counterparty", "unit", "as_of", "value", "status", "support", "first_seen",
-    "last_seen", "claim_ids", "conflict_group", "note",
+    "last_seen", "claim_ids", "conflict_group", "note", "scope",
 )  # fmt: skip
-_GROUP_COLUMNS = ("id", "fact_key", "disagreement", "reason", "majority_value", "spread", "sides")
+_GROUP_COLUMNS = (
+    "id", "fact_key", "disagreement", "reason", "majority_value", "spread", "sides", "scope", "rank", "support",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -176,13 +187,14 @@ class Ledger:
 
 @dataclass
 class Summary:
-    """What a recompute did."""
+    """What a recompute did: counts of the claims read and the facts and groups written."""
 
     claims: int
     facts: int
     by_status: dict[str, int]
     groups: int
     seconds: float
+    scopes: int | None = None  # scopes rebuilt by a refresh; None when everything was rebuilt
 
 
 # ---------------------------------------------------------------- reading claims
@@ -239,14 +251,29 @@ def _party(name: str | None) -> str:
     return " ".join((canonical(name) or name).split()).casefold() if name else ""
 
 
+def _base(r: dict, cfg: Config) -> tuple[str, str, str, str, str]:
+    """What a claim speaks of: (kind, subject, counterparty, unit family, facet), the parties canonical (the two
+    parties of a symmetric kind in name order)."""
+    kind = r["kind"]
+    subject, counterparty = _party(r.get("subject")), _party(r.get("counterparty"))
+    if kind in cfg.symmetric_kinds and counterparty < subject:
+        subject, counterparty = counterparty, subject
+    return kind, subject, counterparty, _family(r.get("unit"), cfg), _facet(r, cfg)
+
+
+def _scope(base: tuple, cfg: Config) -> str:
+    """The claims detection compares with those of a base: the base itself, and for attribution kinds the bases
+    of every subject (the same figure for the same counterparty is compared across subjects)."""
+    kind, subject, counterparty, family, facet = base
+    return "|".join((kind, "*" if kind in cfg.attribution_kinds else subject, counterparty, family, facet))
+
+
 def _read(rows: Iterable[dict], cfg: Config) -> dict[tuple, list[_Claim]]:
     """Claims grouped by (kind, subject, counterparty, unit family, facet)."""
     groups: dict[tuple, list[_Claim]] = defaultdict(list)
     for r in rows:
-        kind, family = r["kind"], _family(r.get("unit"), cfg)
-        subject, counterparty = _party(r.get("subject")), _party(r.get("counterparty"))
-        if kind in cfg.symmetric_kinds and counterparty < subject:
-            subject, counterparty = counterparty, subject
+        base = _base(r, cfg)
+        kind, family = base[0], base[3]
         value = r.get("value")
         if value is None and r.get("value_low") is not None and r.get("value_high") is not None:
             value = (r["value_low"] + r["value_high"]) / 2
@@ -262,7 +289,7 @@ def _read(rows: Iterable[dict], cfg: Config) -> dict[tuple, list[_Claim]]:
             r.get("qualifier") or "exact", state, r.get("source_id") or r["doc_id"], r["doc_id"],
             r.get("published"), r.get("as_of"), start, end,
         )  # fmt: skip
-        groups[(kind, subject, counterparty, family, _facet(r, cfg))].append(claim)
+        groups[base].append(claim)
     return groups
 
 
@@ -397,7 +424,9 @@ def _side_row(side: _Side, label: str) -> dict:
     }
 
 
-def _group(key: str, disagreement: str, sides: list[_Side], labels: list[str], cfg: Config, lead: str = "") -> dict:
+def _group(
+    key: str, scope: str, disagreement: str, sides: list[_Side], labels: list[str], cfg: Config, lead: str = ""
+) -> dict:
     """A conflict group row: sides ordered by support, majority, spread, one-line reason and rank."""
     order = sorted(range(len(sides)), key=lambda i: (-len(sides[i].sources), sides[i].value or 0))
     sides, labels = [sides[i] for i in order], [labels[i] for i in order]
@@ -425,7 +454,9 @@ def _group(key: str, disagreement: str, sides: list[_Side], labels: list[str], c
         "majority_value": majority,
         "spread": spread,
         "sides": [_side_row(s, lab) for s, lab in zip(sides, labels, strict=True)],
-        "_rank": (-rank, -sum(supports), key),
+        "scope": scope,
+        "rank": rank,
+        "support": sum(supports),
     }
 
 
@@ -433,13 +464,12 @@ def _fact_groups(facts: list[_Fact], cfg: Config) -> list[dict]:
     """Mark conflicting facts and build their groups; set each fact's value and note."""
     groups = []
     for f in facts:
-        unit = f.claims[0].unit
+        unit, scope = f.claims[0].unit, _scope(f.base, cfg)
         if len(f.sides) >= 2:
-            groups.append(
-                _group(f.key, _disagreement(f, f.sides), f.sides, [_label(s, unit, cfg) for s in f.sides], cfg)
-            )
+            labels = [_label(s, unit, cfg) for s in f.sides]
+            groups.append(_group(f.key, scope, _disagreement(f, f.sides), f.sides, labels, cfg))
         elif len(f.states) >= 2:
-            groups.append(_group(f.key, "state", f.states, [s.claims[0].state for s in f.states], cfg))
+            groups.append(_group(f.key, scope, "state", f.states, [s.claims[0].state for s in f.states], cfg))
         else:
             f.value = f.sides[0].value if f.sides else None
             continue
@@ -477,7 +507,7 @@ def _attribution(facts: list[_Fact], key: str, groups: list[dict], cfg: Config) 
     unit = facts[0].claims[0].unit
     lead = f"{format_value(facts[0].value, unit)} {facts[0].kind} in {facts[0].claims[0].counterparty} by "
     labels = [f.claims[0].subject or "?" for f in facts]
-    groups.append(_group(key, "attribution", sides, labels, cfg, lead))
+    groups.append(_group(key, _scope(facts[0].base, cfg), "attribution", sides, labels, cfg, lead))
     for f in facts:
         f.group, f.status = len(groups) - 1, "conflicting"
 
@@ -517,7 +547,7 @@ def detect(rows: Iterable[dict], config: Config | None = None) -> Ledger:
         facts = _facts(_read(rows, cfg), cfg)
         groups = _fact_groups(facts, cfg)
         _attribution_groups(facts, groups, cfg)
-    order = sorted(range(len(groups)), key=lambda i: groups[i].pop("_rank"))
+    order = sorted(range(len(groups)), key=lambda i: (-groups[i]["rank"], -groups[i]["support"], groups[i]["fact_key"]))
     ids = {old: new for new, old in enumerate(order, start=1)}
     ranked = [{"id": ids[i], **groups[i]} for i in order]
     return Ledger([_fact_row(f, ids, cfg) for f in facts], ranked)
@@ -544,36 +574,105 @@ def _fact_row(f: _Fact, ids: dict[int, int], cfg: Config) -> dict:
         "claim_ids": sorted(c.id for c in f.claims),
         "conflict_group": ids[f.group] if f.group is not None else None,
         "note": _note(f, cfg) if status != "conflicting" else None,
+        "scope": _scope(f.base, cfg),
     }
 
 
 # ---------------------------------------------------------------- storage
 
 
-def recompute(db: sqlite_utils.Database, config: Config | None = None) -> Summary:
-    """Rebuild the fact ledger and conflict groups from the claims, in one transaction."""
+def recompute(
+    db: sqlite_utils.Database, config: Config | None = None, claim_ids: Iterable[int] | None = None
+) -> Summary:
+    """Rebuild the fact ledger and conflict groups from the claims, in one transaction.
+
+    With ``claim_ids`` (the claims a review decision changed), rebuild only the scopes those claims left and
+    joined, with the same result as a full rebuild as long as the ledger was up to date before the change;
+    when it was not (a claim stored since the last rebuild has no scope yet), everything is rebuilt. Group
+    ids are stable: a conflict keeps its id across rebuilds, refreshes, and being settled and undone.
+    """
     t0 = time.perf_counter()
-    rows = list(db.query(_CLAIM_SQL))
-    ledger = detect(rows, config)
-    assignments = [(cid, f["key"], f["conflict_group"]) for f in ledger.facts for cid in f["claim_ids"]]
-    conn = db.conn
-    with conn:
-        conn.execute("DELETE FROM facts")
-        conn.execute("DELETE FROM conflict_groups")
-        _insert(conn, "facts", _FACT_COLUMNS, ledger.facts, "claim_ids")
-        _insert(conn, "conflict_groups", _GROUP_COLUMNS, ledger.groups, "sides")
-        conn.execute("UPDATE claims SET fact_key = NULL, conflict_group = NULL WHERE fact_key IS NOT NULL")
-        conn.execute("CREATE TEMP TABLE IF NOT EXISTS _fact_of (id INTEGER PRIMARY KEY, fact_key TEXT, grp INTEGER)")
-        conn.execute("DELETE FROM _fact_of")
-        conn.executemany("INSERT INTO _fact_of VALUES (?, ?, ?)", assignments)
-        conn.execute(
-            "UPDATE claims SET fact_key = t.fact_key, conflict_group = t.grp FROM _fact_of t WHERE claims.id = t.id"
-        )
-        conn.execute("DELETE FROM _fact_of")
+    cfg = config or load_config()
+    ids = None if claim_ids is None else sorted(set(claim_ids))
+    with db.atomic():
+        scopes = None if ids is None else _scopes(db, ids, cfg)
+        rows = _scoped_rows(db, ids, scopes)
+        ledger = detect((r for r in rows if not _rejected(r)), cfg)
+        if scopes is not None and not {f["scope"] for f in ledger.facts} <= scopes:
+            scopes, rows = None, _scoped_rows(db, None, None)  # stored scopes out of date: rebuild everything
+            ledger = detect((r for r in rows if not _rejected(r)), cfg)
+        _store(db, ledger, rows, scopes, cfg)
     by_status = dict.fromkeys(STATUSES, 0)
     for f in ledger.facts:
         by_status[f["status"]] += 1
-    return Summary(len(rows), len(ledger.facts), by_status, len(ledger.groups), time.perf_counter() - t0)
+    claims = sum(not _rejected(r) for r in rows)
+    n_scopes = None if scopes is None else len(scopes)
+    return Summary(claims, len(ledger.facts), by_status, len(ledger.groups), time.perf_counter() - t0, n_scopes)
+
+
+def changes_ledger(before: dict, after: dict) -> bool:
+    """Whether a change of a claim (its column values before and after) can change the ledger."""
+    return _rejected(before) != _rejected(after) or any(before.get(k) != after.get(k) for k in LEDGER_INPUTS)
+
+
+def _rejected(row: dict) -> bool:
+    return (row.get("review_status") or "") == "rejected"
+
+
+def _scopes(db: sqlite_utils.Database, claim_ids: list[int], cfg: Config) -> set[str] | None:
+    """The scopes the claims were in (as stored) and are in now; None when some claim has no scope yet."""
+    if db.execute("SELECT 1 FROM claims WHERE fact_scope IS NULL LIMIT 1").fetchone():
+        return None
+    rows = db.query(f"{_CLAIM_SQL} WHERE c.id IN {_IN}", [json.dumps(claim_ids)])
+    return {s for r in rows for s in (r["fact_scope"], _scope(_base(r, cfg), cfg))}
+
+
+def _scoped_rows(db: sqlite_utils.Database, claim_ids: list[int] | None, scopes: set[str] | None) -> list[dict]:
+    """Every claim (scopes None), else the claims not rejected of the scopes, and the changed claims."""
+    if scopes is None:
+        return list(db.query(_CLAIM_SQL))
+    where = f"(c.fact_scope IN {_IN} AND COALESCE(c.review_status, '') != 'rejected') OR c.id IN {_IN}"
+    return list(db.query(f"{_CLAIM_SQL} WHERE {where}", [json.dumps(sorted(scopes)), json.dumps(claim_ids)]))
+
+
+def _store(db: sqlite_utils.Database, ledger: Ledger, rows: list[dict], scopes: set[str] | None, cfg: Config) -> None:
+    """Replace the facts and groups of the scopes (all when None) and update the claims read where they moved."""
+    where, params = ("", []) if scopes is None else (f"WHERE scope IN {_IN}", [json.dumps(sorted(scopes))])
+    conn = db.conn
+    ids = _group_ids(conn, ledger.groups)
+    facts = [{**f, "conflict_group": ids.get(f["conflict_group"])} for f in ledger.facts]
+    conn.execute(f"DELETE FROM facts {where}", params)
+    conn.execute(f"DELETE FROM conflict_groups {where}", params)
+    _insert(conn, "facts", _FACT_COLUMNS, facts, "claim_ids")
+    _insert(conn, "conflict_groups", _GROUP_COLUMNS, [{**g, "id": ids[g["id"]]} for g in ledger.groups], "sides")
+    now = {cid: (f["key"], f["conflict_group"], f["scope"]) for f in facts for cid in f["claim_ids"]}
+    moved = []
+    for r in rows:
+        key, group, scope = now.get(r["id"]) or (None, None, _scope(_base(r, cfg), cfg))
+        if (key, group, scope) != (r["fact_key"], r["conflict_group"], r["fact_scope"]):
+            moved.append((key, group, scope, r["id"]))
+    conn.executemany("UPDATE claims SET fact_key = ?, conflict_group = ?, fact_scope = ? WHERE id = ?", moved)
+
+
+def _group_ids(conn: sqlite3.Connection, groups: list[dict]) -> dict[int, int]:
+    """Stored ids of detected groups (given in rank order): the n-th group of a fact key gets the id it had
+    before (kept in conflict_group_ids), else the next new one. The id depends on the fact key alone, so a
+    full rebuild and a refresh give the same ids, and a conflict that is settled and undone gets its id back."""
+    keys = json.dumps(sorted({g["fact_key"] for g in groups}))
+    sql = f"SELECT fact_key, n, id FROM conflict_group_ids WHERE fact_key IN {_IN}"
+    known = {(key, n): gid for key, n, gid in conn.execute(sql, [keys])}
+    next_id = (conn.execute("SELECT MAX(id) FROM conflict_group_ids").fetchone()[0] or 0) + 1
+    seen: dict[str, int] = defaultdict(int)
+    ids, new = {}, []
+    for g in groups:
+        key = g["fact_key"]
+        n, seen[key] = seen[key], seen[key] + 1
+        if (key, n) not in known:
+            known[key, n], next_id = next_id, next_id + 1
+            new.append((key, n, known[key, n]))
+        ids[g["id"]] = known[key, n]
+    conn.executemany("INSERT INTO conflict_group_ids (fact_key, n, id) VALUES (?, ?, ?)", new)
+    return ids
 
 
 def _insert(conn: sqlite3.Connection, table: str, columns: tuple, rows: list[dict], json_column: str) -> None:
@@ -591,7 +690,8 @@ def facts(db: sqlite_utils.Database, status: str | None = None) -> list[dict]:
 def conflicts(db: sqlite_utils.Database) -> list[dict]:
     """Conflict groups, largest disagreement first; each side carries its claims with their documents."""
     groups = [
-        {**g, "sides": json.loads(g["sides"] or "[]")} for g in db.query("SELECT * FROM conflict_groups ORDER BY id")
+        {**g, "sides": json.loads(g["sides"] or "[]")}
+        for g in db.query("SELECT * FROM conflict_groups ORDER BY rank DESC, support DESC, fact_key, id")
     ]
     ids = [i for g in groups for s in g["sides"] for i in s["claim_ids"]]
     claims = {}

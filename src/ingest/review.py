@@ -157,48 +157,61 @@ def _snapshot(db: sqlite_utils.Database, claim_id: int) -> dict:
     return rows[0]
 
 
-def _log(db: sqlite_utils.Database, decision: int, claim_id: int, action: str, before: dict, **extra) -> None:
+def _log(db: sqlite_utils.Database, decision: int, claim_id: int, action: str, before: dict, **extra) -> dict:
+    """Append the audit row of one claim's change; returns the claim's reviewed fields after it."""
+    after = _snapshot(db, claim_id)
     db["reviews"].insert(
         {
             "claim_id": claim_id,
             "action": action,
             "before": json.dumps(before, sort_keys=True),
-            "after": json.dumps(_snapshot(db, claim_id), sort_keys=True),
+            "after": json.dumps(after, sort_keys=True),
             "decision": decision,
             **extra,
         }
     )
+    return after
 
 
 ACTIONS = {"accepted": "accept", "rejected": "reject", "corrected": "correct"}
 
 
 def _decide(db: sqlite_utils.Database, updates: dict[int, dict], reviewer: str | None, note: str | None) -> int:
-    """Apply ``updates`` (claim id -> new values incl. review_status) and log them as one decision."""
+    """Apply ``updates`` (claim id -> new values incl. review_status) and log them as one decision, the fact
+    ledger refreshed in the same transaction."""
     if not updates:
         raise ReviewError("no claim ids given")
     reviewer = reviewer or default_reviewer()
     with db.atomic():
         decision = db.execute("SELECT COALESCE(MAX(decision), 0) + 1 FROM reviews").fetchone()[0]
         now = time.time()
+        changes = []
         for claim_id, values in updates.items():
             before = _snapshot(db, claim_id)
             db["claims"].update(claim_id, {**values, "reviewer": reviewer, "reviewed_at": now})
             action = ACTIONS[values["review_status"]]
-            _log(db, decision, claim_id, action, before, reviewer=reviewer, at=now, note=note or None)
-    recompute_conflicts(db)
+            after = _log(db, decision, claim_id, action, before, reviewer=reviewer, at=now, note=note or None)
+            changes.append((claim_id, before, after))
+        recompute_conflicts(db, changes)
     return decision
 
 
-def recompute_conflicts(db: sqlite_utils.Database) -> None:
-    """Refresh the fact ledger and conflict groups, when the conflicts module is installed."""
+def recompute_conflicts(db: sqlite_utils.Database, changes: list[tuple[int, dict, dict]] | None = None) -> None:
+    """Refresh the fact ledger and conflict groups, when the conflicts module is installed: all of it, or,
+    given ``changes`` (claim id, reviewed fields before, after), only the scopes of the claims whose change
+    can alter it (accepting a claim does not)."""
     try:
         conflicts = importlib.import_module(f"{__package__}.conflicts")
     except ModuleNotFoundError as e:
         if e.name != f"{__package__}.conflicts":
             raise
         return
-    conflicts.recompute(db)
+    if changes is None:
+        conflicts.recompute(db)
+        return
+    ids = [claim_id for claim_id, before, after in changes if conflicts.changes_ledger(before, after)]
+    if ids:
+        conflicts.recompute(db, claim_ids=ids)
 
 
 def _ids(ids: Any) -> list[int]:
@@ -319,6 +332,7 @@ def undo(db: sqlite_utils.Database, reviewer: str | None = None) -> list[int]:
     with db.atomic():
         new_decision = db.execute("SELECT COALESCE(MAX(decision), 0) + 1 FROM reviews").fetchone()[0]
         now = time.time()
+        changes = []
         for r in rows:
             current = _snapshot(db, r["claim_id"])
             if current != json.loads(r["after"]):
@@ -326,8 +340,9 @@ def undo(db: sqlite_utils.Database, reviewer: str | None = None) -> list[int]:
                     f"claim {r['claim_id']} has changed since decision {decision}; undo the later decision first"
                 )
             db["claims"].update(r["claim_id"], json.loads(r["before"]))
-            _log(db, new_decision, r["claim_id"], "undo", current, reviewer=reviewer, at=now, undoes=decision)
-    recompute_conflicts(db)
+            after = _log(db, new_decision, r["claim_id"], "undo", current, reviewer=reviewer, at=now, undoes=decision)
+            changes.append((r["claim_id"], current, after))
+        recompute_conflicts(db, changes)
     return [r["claim_id"] for r in rows]
 
 
@@ -411,14 +426,25 @@ def ledger(
 
 
 def groups(db: sqlite_utils.Database, open_only: bool = True, after: int = 0, limit: int = 50) -> list[dict]:
-    """One keyset page of conflict groups with their claim and pending counts, by id."""
+    """One keyset page of conflict groups with their claim and pending counts, largest disagreement first,
+    after the group with id ``after`` (0: from the start)."""
     pending = "(SELECT COUNT(*) FROM claims c WHERE c.conflict_group = g.id AND c.review_status = 'pending')"
+    last = next(iter(db.query("SELECT rank, support, fact_key, id FROM conflict_groups WHERE id = ?", [after])), None)
+    where, params = ["1"], []
+    if last:  # after `last` in the order rank DESC, support DESC, fact_key, id
+        where.append(
+            "(g.rank < :rank OR (g.rank = :rank AND (g.support < :support OR (g.support = :support AND "
+            "(g.fact_key > :fact_key OR (g.fact_key = :fact_key AND g.id > :id))))))"
+        )
+        params = last
+    if open_only:
+        where.append(f"{pending} > 0")
     sql = (
         f"SELECT g.id, g.fact_key, g.disagreement, g.reason, g.majority_value, g.spread, {pending} AS pending, "
         "(SELECT COUNT(*) FROM claims c WHERE c.conflict_group = g.id) AS claims FROM conflict_groups g "
-        f"WHERE g.id > ? {'AND ' + pending + ' > 0' if open_only else ''} ORDER BY g.id LIMIT ?"
+        f"WHERE {' AND '.join(where)} ORDER BY g.rank DESC, g.support DESC, g.fact_key, g.id LIMIT {int(limit)}"
     )
-    return [dict(r) for r in db.query(sql, [after, int(limit)])]
+    return [dict(r) for r in db.query(sql, params)]
 
 
 def show_value(c: dict) -> str:

@@ -313,6 +313,24 @@ def m003_facts_note(db: sqlite_utils.Database) -> None:
     db["facts"].add_column("note", str)
 
 
+@migration
+def m004_ledger_scopes(db: sqlite_utils.Database) -> None:
+    """Conflicts: the scope (what detection compares together) of each claim, fact and group, so that a review
+    decision refreshes only its scopes; stable group ids, and each group's rank (largest disagreement first)."""
+    db["claims"].add_column("fact_scope", str)
+    db["claims"].create_index(["fact_scope"])
+    db["facts"].add_column("scope", str)
+    db["facts"].create_index(["scope"])
+    db["conflict_groups"].add_column("scope", str)
+    db["conflict_groups"].add_column("rank", float)  # how large the disagreement is (spread, or a weight)
+    db["conflict_groups"].add_column("support", int)  # independent sources over all sides
+    db["conflict_groups"].create_index(["scope"])
+    db.execute("CREATE INDEX idx_conflict_groups_order ON conflict_groups(rank DESC, support DESC, fact_key, id)")
+    # The id each conflict ever had: the n-th group (in rank order) of a fact key keeps it while it comes and goes.
+    db["conflict_group_ids"].create({"id": int, "fact_key": str, "n": int}, pk="id")
+    db["conflict_group_ids"].create_index(["fact_key", "n"], unique=True)
+
+
 def start_run(db: sqlite_utils.Database, args: dict, config: dict) -> int:
     """Record a new run and return its id."""
     table = db["runs"].insert(
