@@ -180,3 +180,92 @@ def test_sentences_keep_offsets_and_abbreviations():
         "下一句。",
     ]
     assert has_deal_cue("Amazon invested in Anthropic") and not has_deal_cue("The weather was fine")
+
+
+def facts(text: str) -> set[tuple]:
+    return {(c.kind, c.subject, c.counterparty, c.value) for c in claims_of(text)}
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("Meta signed a $5 billion cloud contract with Oracle.", ("Meta", "Oracle")),
+        ("Oracle is in talks with Meta over a $5 billion cloud deal.", ("Meta", "Oracle")),
+        ("Nebius will supply Microsoft with GPU capacity worth $5 billion.", ("Microsoft", "Nebius")),
+        ("Microsoft signed a $5 billion compute contract with Nebius.", ("Microsoft", "Nebius")),
+    ],
+)
+def test_compute_buyer_need_not_be_a_lab(text, expected):
+    c = only(text)
+    assert (c.kind, c.subject, c.counterparty, c.value) == ("compute_commitment", *expected, 5e9)
+
+
+def test_a_stake_the_lab_receives_is_held_by_the_lab():
+    c = only("Anthropic will receive $200 million worth of Amazon stock.")
+    assert (c.kind, c.subject, c.counterparty, c.value) == ("equity_stake", "Anthropic", "Amazon", 200e6)
+
+
+def test_investment_and_stake_in_a_company_that_is_not_a_lab():
+    assert facts("软银以每股10美元的价格向英特尔投资30亿美元。") == {("investment", "SoftBank", "Intel", 3e9)}
+    assert facts("英伟达将持有英特尔约5%的股份。") == {("equity_stake", "NVIDIA", "Intel", 5.0)}
+    assert facts("Samsung will buy $1 billion of Intel common stock at $20 a share.") == {
+        ("investment", "Samsung", "Intel", 1e9)
+    }
+
+
+def test_a_figure_with_no_cue_takes_the_kind_of_the_deal_it_refers_back_to():
+    text = (
+        "OpenAI signed a $2 billion compute contract with CoreWeave. "
+        "Later the companies expanded the agreement by $1 billion."
+    )
+    assert facts(text) == {
+        ("compute_commitment", "OpenAI", "CoreWeave", 2e9),
+        ("compute_commitment", "OpenAI", "CoreWeave", 1e9),
+    }
+    assert facts("Cohere hired 50 engineers. It added $1 billion.") == set()
+
+
+def test_partnership_start_from_an_announcement():
+    c = only("March 4, 2026 — Oracle and Cohere today announced a multi-year, strategic partnership.")
+    assert (c.kind, c.value, {c.subject, c.counterparty}) == ("partnership_start", 2026, {"Oracle", "Cohere"})
+    got = facts("Amazon will invest $100 million in Cohere under a partnership announced in May 2024.")
+    assert got == {("investment", "Amazon", "Cohere", 100e6), ("partnership_start", "Amazon", "Cohere", 2024)}
+    assert claims_of("June 2, 2026 — Oracle and Cohere announced an expanded partnership.") == []
+
+
+def test_short_form_of_a_name_later_in_the_article():
+    got = facts("Intel invested $50 million in Stability AI. The round values Stability at $1 billion.")
+    assert got == {("investment", "Intel", "Stability AI", 50e6), ("valuation", "Stability AI", None, 1e9)}
+
+
+def test_non_exclusive_is_not_exclusivity():
+    assert claims_of("Google signed a non-exclusive licence with Cohere.") == []
+
+
+def test_licensing_fee_is_other():
+    c = only("Amazon agreed to pay Adept a licensing fee of $25 million.")
+    assert (c.kind, c.subject, c.counterparty, c.value) == ("other", "Amazon", "Adept", 25e6)
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("La ronda valoró a Mistral en 6.000 millones de euros.", ("valuation", "Mistral", None, 6e9)),
+        ("Amazon aportará hasta 1.000 millones de dólares a Anthropic.", ("investment", "Amazon", "Anthropic", 1e9)),
+        (
+            "El fabricante de chips Nvidia participó en una ronda de 500 millones de dólares de Mistral.",
+            ("investment", "NVIDIA", "Mistral", 500e6),
+        ),
+        ("Samsung hält rund 5 Prozent an Anthropic.", ("equity_stake", "Samsung", "Anthropic", 5.0)),
+        (
+            "Samsung führt eine Finanzierungsrunde über 2 Milliarden Euro bei Mistral an.",
+            ("investment", "Samsung", "Mistral", 2e9),
+        ),
+    ],
+)
+def test_spanish_and_german_cues(text, expected):
+    assert facts(text) == {expected}
+
+
+def test_no_claim_when_neither_party_fits_and_one_is_only_lent_by_context():
+    assert claims_of("Samsung reported record sales. Huawei pledged RMB50bn for data centers.") == []

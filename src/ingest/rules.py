@@ -3,72 +3,27 @@
 Figure first. The text is split into sentences and clauses (offsets kept). Each figure that figures.py
 finds is a candidate: its value, unit and qualifier are the parse of the figure and nothing else; its kind
 is the cue nearest to it (a head noun right after it first, then clause overrides, then the clause, then
-the sentence); its parties are the companies aliases.py finds, placed by direction slots ("from X", "in X",
-"X's") and by the role each kind gives labs and backers, falling back on the two sentences before when
-the sentence refers back ("It agreed ..."). Rights (exclusivity, ROFR, IP rights until a year,
-partnership start year) come from their own cues. The quote is the clause with the figure, widened to
-the parties it names, exactly as in the text. The vocabulary is ``data/rules.yaml``; pattern signals
-come from ``data/patterns.yaml``.
+the sentence; with no cue at all in a sentence that refers back, the kind of its paragraph's first value
+claim); a price per share is no claim. Its parties are the companies the document names, placed by
+parties.py (direction slots, then the roles each kind gives labs, compute providers and backers), falling
+back on the two sentences before when the sentence refers back ("It agreed ..."). Rights (exclusivity,
+ROFR, IP rights until a year, partnership start year) come from their own cues. The quote is the clause
+with the figure, widened to the parties it names, exactly as in the text. The vocabulary is
+``data/rules.yaml`` (compiled by rulebook.py); pattern signals come from ``data/patterns.yaml``.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from functools import cache
-from importlib import resources
 
-import yaml
-
-from .aliases import PartyMention, find_parties
+from .aliases import PartyMention
 from .figures import Figure, mentions_value, parse_figures
 from .models import Claim, Document, PatternSignal
+from .parties import Sentence, context_parties, fits, mentions, place
+from .rulebook import taxonomy, vocabulary
 
 VALUE_KINDS = ("investment", "compute_commitment", "equity_stake", "valuation", "revenue", "other")
 RIGHT_KINDS = ("exclusivity", "rofr")
-
-
-def _regex(pattern: str) -> re.Pattern[str]:
-    """Compile a YAML pattern; a line break folded after ``|`` is not part of the pattern."""
-    return re.compile(re.sub(r"\|\s+", "|", pattern.strip()), re.I)
-
-
-def _load(name: str) -> dict:
-    return yaml.safe_load(resources.files("ingest").joinpath(f"data/{name}").read_text("utf-8"))
-
-
-@cache
-def vocabulary() -> dict:
-    """data/rules.yaml with its patterns compiled."""
-    data = _load("rules.yaml")
-    compiled = {key: _regex(data[key]) for key in ("off_topic", "hedges", "instruction", "references", "negation")}
-    compiled["instruction"] = re.compile(compiled["instruction"].pattern, re.I | re.M)
-    return {
-        **data,
-        **compiled,
-        "kind_cues": {k: _regex(p) for k, p in data["kind_cues"].items()},
-        "overrides": [(o["kind"], _regex(o["cue"])) for o in data["clause_overrides"]],
-        "holding": _regex(data["stake_value"]["holding"]),
-        "head_gap": _regex(data["head_gap"]),
-        "rights_generic": _regex(data["rights_generic"]),
-        "slots": {k: _regex(p) for k, p in data["slots"].items()},
-        "rights": {k: _regex(p) for k, p in data["rights"].items()},
-        "status": [(k, _regex(p)) for k, p in data["status"].items()],
-        "clause": re.compile(data["clause_delimiters"]),
-        "labs": set(data["ai_labs"]),
-        "deal": _regex("|".join(list(data["kind_cues"].values()) + list(data["rights"].values()))),
-    }
-
-
-@cache
-def taxonomy() -> list[dict]:
-    """The partnership patterns of data/patterns.yaml, each phase's cues compiled."""
-    out = []
-    for p in _load("patterns.yaml")["patterns"]:
-        phases = p.get("phases") or {None: {"cues": p["cues"]}}
-        for phase, spec in phases.items():
-            out.append({"id": p["id"], "phase": phase, "cues": [_regex(c) for c in spec["cues"]]})
-    return out
 
 
 # --- sentences and clauses ---------------------------------------------------------------------------
@@ -123,28 +78,23 @@ def is_instruction(sentence: str) -> bool:
 # --- the extractor -------------------------------------------------------------------------------------
 
 
-@dataclass
-class Sentence:
-    """A sentence with its figures and parties (offsets into the document text)."""
-
-    start: int
-    end: int
-    figures: list[Figure]
-    parties: list[PartyMention]
-    clauses: list[tuple[int, int]]
-    blank_before: bool
-
-
 def extract_rules(doc: Document) -> tuple[list[Claim], list[PatternSignal]]:
     """Claims and pattern signals of a document, by the rules alone."""
     text = doc.text
     sents = analyse(text)
     claims: list[Claim] = []
+    lead: dict[str, str] = {}  # unit class -> kind of the paragraph's first value claim
     for i, s in enumerate(sents):
+        if s.blank_before:
+            lead = {}
         if is_instruction(text[s.start : s.end]) or text[s.start : s.end].rstrip().endswith("?"):
             continue
         context = context_parties(sents, i, text)
-        claims += [c for f in s.figures if (c := figure_claim(text, s, f, context))]
+        for f in s.figures:
+            claim = figure_claim(text, s, f, context, lead)
+            if claim:
+                claims.append(claim)
+                lead.setdefault(unit_class(f.unit), claim.kind)
         claims += rights_claims(text, s, context)
     return claims, pattern_signals(text, sents)
 
@@ -153,14 +103,10 @@ def analyse(text: str) -> list[Sentence]:
     """Sentences with their figures, parties and clauses."""
     out = []
     prev_end = 0
+    named = mentions(text)
     for start, end in sentences(text):
-        chunk = text[start:end]
-        figs = [_shift(f, start) for f in parse_figures(chunk)]
-        parties = [
-            PartyMention(p.start + start, p.end + start, p.surface, p.canonical)
-            for p in find_parties(chunk)
-            if p.canonical
-        ]
+        figs = [_shift(f, start) for f in parse_figures(text[start:end])]
+        parties = [p for p in named if start <= p.start and p.end <= end]
         local = [_shift(f, -start) for f in figs]
         out.append(
             Sentence(start, end, figs, parties, clauses(text, start, end, local), "\n\n" in text[prev_end:start])
@@ -171,21 +117,6 @@ def analyse(text: str) -> list[Sentence]:
 
 def _shift(f: Figure, by: int) -> Figure:
     return Figure(f.start + by, f.end + by, f.text, f.value, f.unit, f.qualifier, f.value_low, f.value_high)
-
-
-def context_parties(sents: list[Sentence], i: int, text: str) -> list[PartyMention]:
-    """Parties an earlier sentence of the paragraph lends: only to a sentence that names a company or
-    refers back to one."""
-    v = vocabulary()
-    s = sents[i]
-    if not s.parties and not v["references"].search(text[s.start : s.end]):
-        return []
-    lent: list[PartyMention] = []
-    for j in range(i - 1, max(-1, i - 1 - v["context_sentences"]), -1):
-        lent += sents[j].parties
-        if sents[j].blank_before:
-            break
-    return lent
 
 
 # --- value claims ----------------------------------------------------------------------------------------
@@ -203,16 +134,21 @@ def clause_of(s: Sentence, pos: int) -> tuple[int, int]:
     return next((c for c in s.clauses if c[0] <= pos < c[1]), (s.start, s.end))
 
 
-def figure_claim(text: str, s: Sentence, f: Figure, context: list[PartyMention]) -> Claim | None:
-    """The claim a figure states, or None when it is not a deal fact about named companies."""
+def figure_claim(
+    text: str, s: Sentence, f: Figure, context: list[PartyMention], lead: dict[str, str] | None = None
+) -> Claim | None:
+    """The claim a figure states, or None when it is not a deal fact about named companies. A figure with
+    no kind cue in a sentence that refers back ("the companies expanded the agreement") takes the kind of
+    its paragraph's first value claim of the same unit (``lead``)."""
     v = vocabulary()
-    ucls = unit_class(f.unit)
-    if ucls == "year":
+    if unit_class(f.unit) == "year" or is_unit_price(text, s, f):
         return None
     c_start, c_end = clause_of(s, f.start)
     if v["hedges"].search(text, c_start, min(c_end, f.end + 30)) or v["off_topic"].search(text, c_start, c_end):
         return None
     kind = figure_kind(text, s, f, (c_start, c_end))
+    if kind is None and lead and v["references"].search(text, s.start, s.end):
+        kind = lead.get(unit_class(f.unit))
     if kind in v["strict_subject"] and not owner_fits(s, kind, (c_start, c_end)):
         kind = figure_kind(text, s, f, (c_start, c_end), exclude=kind)
     if kind is None:
@@ -225,11 +161,17 @@ def figure_claim(text: str, s: Sentence, f: Figure, context: list[PartyMention])
     return make_claim(text, s, kind, (c_start, c_end), f, subject, counterparty, status, (f.start, f.end))
 
 
+def is_unit_price(text: str, s: Sentence, f: Figure) -> bool:
+    """True for a price per share ("$23.28 a share", "每股23.28美元"): a term of a deal, not a deal fact."""
+    price = vocabulary()["unit_price"]
+    return bool(price["after"].match(text, f.end, s.end) or price["before"].search(text, s.start, f.start))
+
+
 def owner_fits(s: Sentence, kind: str, clause: tuple[int, int]) -> bool:
     """For a lab's own figure (revenue, valuation): the first company of the clause (else of the sentence)
     is of the right type."""
     owner = next((p for p in s.parties if clause[0] <= p.start < clause[1]), s.parties[0] if s.parties else None)
-    return owner is not None and party_type(owner.canonical) == vocabulary()["roles"][kind]["subject"]
+    return fits(owner, vocabulary()["roles"][kind]["subject"])
 
 
 def figure_kind(text: str, s: Sentence, f: Figure, clause: tuple[int, int], exclude: str | None = None) -> str | None:
@@ -244,8 +186,9 @@ def figure_kind(text: str, s: Sentence, f: Figure, clause: tuple[int, int], excl
     head = head_noun(text, s, f)
     if head in allowed:
         return head
-    others = [g for g in s.figures if g is not f and g.unit != "year"]
+    others = [g for g in s.figures if g is not f and g.unit != "year" and not is_unit_price(text, s, g)]
     claimed = [(a, b) for g in others for a, b in [head_span(text, s, g)] if a is not None]
+    claimed += [m.span() for m in v["cue_blind"].finditer(text, s.start, s.end)]
     cues = [
         (kind, m.start(), m.end())
         for kind, cue in v["kind_cues"].items()
@@ -272,15 +215,17 @@ def _distance(f: Figure, start: int, end: int) -> int:
 def head_span(text: str, s: Sentence, f: Figure) -> tuple[int | None, int | None]:
     """Span of the cue right after a figure, if any ("$13B investment", "27%的股份")."""
     v = vocabulary()
-    window_end = min(s.end, f.end + v["head_noun_chars"])
+    skip = v["head_skip"].match(text, f.end, s.end)
+    after = skip.end() if skip else f.end
+    window_end = min(s.end, after + v["head_noun_chars"])
     nxt = next((g.start for g in s.figures if g.start >= f.end), window_end)
     window_end = min(window_end, nxt, clause_of(s, f.start)[1])
     best = None
     for kind, cue in v["kind_cues"].items():
-        m = cue.search(text, f.end, window_end)
+        m = cue.search(text, after, window_end)
         if m and (best is None or m.start() < best[1]):
             best = (kind, m.start(), m.end())
-    if best is None or not v["head_gap"].fullmatch(text[f.end : best[1]]):
+    if best is None or not v["head_gap"].fullmatch(text[after : best[1]]):
         return None, None
     return best[1], best[2]
 
@@ -294,98 +239,13 @@ def head_noun(text: str, s: Sentence, f: Figure) -> str | None:
     return next(k for k, cue in vocabulary()["kind_cues"].items() if cue.fullmatch(found) or cue.match(found))
 
 
-# --- parties -----------------------------------------------------------------------------------------------
-
-
-def party_type(name: str) -> str:
-    return "lab" if name in vocabulary()["labs"] else "backer"
-
-
-def slot_of(text: str, s: Sentence, f_pos: tuple[int, int], p: PartyMention) -> str | None:
-    """The role a party plays for a figure by the words around it: source, target, recipient, agent, receiver."""
-    slots = vocabulary()["slots"]
-    before = text[max(s.start, p.start - 25) : p.start]
-    for slot in ("source", "recipient", "target"):
-        if slots[slot].search(before):
-            return slot
-    if p.end <= f_pos[0]:
-        between = text[p.end : f_pos[0]]
-        if slots["passive"].search(between):
-            return "receiver"
-        return "agent"
-    return None
-
-
-def place(
-    text: str,
-    s: Sentence,
-    pos: tuple[int, int],
-    kind: str,
-    clause: tuple[int, int],
-    context: list[PartyMention],
-) -> tuple[PartyMention | None, PartyMention | None]:
-    """Subject and counterparty of the claim at ``pos``: direction slots first, then the party types the
-    kind wants, nearest first: the clause, the sentence, then the sentences before."""
-    role = vocabulary()["roles"][kind]
-
-    def dist(p: PartyMention) -> tuple[int, int]:
-        inside = clause[0] <= p.start < clause[1]
-        gap = pos[0] - p.end if p.end <= pos[0] else p.start - pos[1]
-        return (0 if inside else 1, abs(gap))
-
-    ranked = sorted(s.parties, key=dist) + list(reversed(context))
-    slots = {id(p): slot_of(text, s, pos, p) for p in s.parties if clause[0] <= p.start < clause[1]}
-    by_slot = _by_slot(ranked, slots, _subject_slots(kind))
-    subject = by_slot or _by_type(ranked, role["subject"], None)
-    if subject is None and ranked:
-        subject = ranked[0]
-    if subject is None or role["counterparty"] is None:
-        return subject, None
-    counterparty = _by_slot(ranked, slots, _counterparty_slots(kind), exclude=subject.canonical)
-    if counterparty is None or party_type(counterparty.canonical) == party_type(subject.canonical) != "lab":
-        counterparty = _by_type(ranked, role["counterparty"], subject.canonical) or counterparty
-    if counterparty is None:
-        counterparty = next((p for p in ranked if p.canonical != subject.canonical), None)
-    if by_slot is None and _swap(subject, counterparty, role):
-        subject, counterparty = counterparty, subject
-    return subject, counterparty
-
-
-def _subject_slots(kind: str) -> tuple[str, ...]:
-    return {"investment": ("source",), "other": ("recipient",)}.get(kind, ())
-
-
-def _counterparty_slots(kind: str) -> tuple[str, ...]:
-    return {"investment": ("target", "receiver"), "compute_commitment": ("source", "target")}.get(kind, ())
-
-
-def _by_slot(ranked, slots, wanted, exclude=None):
-    for slot in wanted:
-        for p in ranked:
-            if slots.get(id(p)) == slot and p.canonical != exclude:
-                return p
-    return None
-
-
-def _by_type(ranked: list[PartyMention], wanted: str | None, exclude: str | None) -> PartyMention | None:
-    return next((p for p in ranked if p.canonical != exclude and party_type(p.canonical) == wanted), None)
-
-
-def _swap(subject: PartyMention | None, counterparty: PartyMention | None, role: dict) -> bool:
-    """True when the types say the two are the wrong way round (a lab as investor of a backer)."""
-    if subject is None or counterparty is None:
-        return False
-    return (
-        party_type(subject.canonical) == role["counterparty"]
-        and party_type(counterparty.canonical) == role["subject"] != role["counterparty"]
-    )
-
-
 # --- rights ------------------------------------------------------------------------------------------------
 
 
 def rights_claims(text: str, s: Sentence, context: list[PartyMention]) -> list[Claim]:
-    """Exclusivity and ROFR mentions, IP rights until a year, and partnership start years of a sentence."""
+    """Exclusivity and ROFR mentions, IP rights until a year, and partnership start years of a sentence; a
+    sentence that announces a partnership ("today announced a strategic partnership") with one year (its
+    dateline) states that the partnership starts that year."""
     v = vocabulary()
     out = []
     for kind in RIGHT_KINDS:
@@ -393,14 +253,17 @@ def rights_claims(text: str, s: Sentence, context: list[PartyMention]) -> list[C
             claim = right_claim(text, s, kind, (m.start(), m.end()), None, context)
             if claim:
                 out.append(claim)
-    for f in s.figures:
-        if f.unit != "year" or f.value_low is not None:
-            continue
+    years = [f for f in s.figures if f.unit == "year" and f.value_low is None]
+    for f in years:
         kind = year_kind(text, s, f)
         if kind:
             claim = right_claim(text, s, kind, (f.start, f.end), f, context)
             if claim:
                 out.append(claim)
+    started = any(c.kind == "partnership_start" for c in out)
+    if not started and len(years) == 1 and v["announce_start"].search(text, s.start, s.end):
+        claim = right_claim(text, s, "partnership_start", (years[0].start, years[0].end), years[0], context)
+        out += [claim] if claim else []
     return out
 
 

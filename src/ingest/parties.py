@@ -1,0 +1,153 @@
+"""Who is who in a deal sentence: company mentions, party types, direction slots, subject and counterparty.
+
+A company is a lab (its revenue, valuation and compute purchases are deal facts), a compute provider (a
+cloud or chip maker: the seller in a compute commitment) or a backer (everyone else); ``roles`` in
+``data/rules.yaml`` say which types each kind's subject and counterparty take. The words around a mention
+put it in a slot ("from X": source, "in X": target, "X raised": receiver, "X stock": issuer, "supply X":
+customer, ...), and ``slot_roles`` map slots to each kind's roles. Slots decide first, then types, nearest
+first; a party in a counterparty slot is the subject's last choice of its sentence. A subject that neither
+a slot nor a type names needs a counterparty in its own sentence.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .aliases import PartyMention, canonical, find_parties
+from .figures import Figure
+from .rulebook import vocabulary
+
+
+@dataclass
+class Sentence:
+    """A sentence with its figures and parties (offsets into the document text)."""
+
+    start: int
+    end: int
+    figures: list[Figure]
+    parties: list[PartyMention]
+    clauses: list[tuple[int, int]]
+    blank_before: bool
+
+
+def mentions(text: str) -> list[PartyMention]:
+    """The companies a document names, plus the short form of a name that ends in a generic word ("Scale"
+    after "Scale AI") wherever it stands after the full name."""
+    found = [p for p in find_parties(text) if p.canonical]
+    shorts: dict[str, tuple[str, int]] = {}
+    for p in found:
+        tail = vocabulary()["short_form_tail"].search(p.surface)
+        if tail and canonical(p.surface[: tail.start()]) is None:
+            shorts.setdefault(p.surface[: tail.start()], (p.canonical, p.end))
+    for short, (name, after) in shorts.items():
+        for m in re.finditer(rf"(?<![\w.]){re.escape(short)}(?!\w)", text[after:]):
+            start, end = m.start() + after, m.end() + after
+            if not any(p.start < end and start < p.end for p in found):
+                found.append(PartyMention(start, end, short, name))
+    return sorted(found, key=lambda p: p.start)
+
+
+def context_parties(sents: list[Sentence], i: int, text: str) -> list[PartyMention]:
+    """Parties an earlier sentence of the paragraph lends: only to a sentence that names a company or
+    refers back to one."""
+    v = vocabulary()
+    s = sents[i]
+    if not s.parties and not v["references"].search(text[s.start : s.end]):
+        return []
+    lent: list[PartyMention] = []
+    for j in range(i - 1, max(-1, i - 1 - v["context_sentences"]), -1):
+        lent += sents[j].parties
+        if sents[j].blank_before:
+            break
+    return lent
+
+
+def party_type(name: str) -> str:
+    """lab, provider or backer."""
+    return vocabulary()["types"].get(name, "backer")
+
+
+def fits(p: PartyMention | None, types: list[str]) -> bool:
+    return p is not None and party_type(p.canonical) in types
+
+
+def slot_of(text: str, s: Sentence, f_pos: tuple[int, int], p: PartyMention) -> str | None:
+    """The slot a party fills for the figure at ``f_pos`` by the words around it."""
+    slots = vocabulary()["slots"]
+    if slots["issuer"].match(text, p.end, s.end):
+        return "issuer"
+    before = text[max(s.start, p.start - 25) : p.start]
+    for slot in ("source", "recipient", "customer", "target"):
+        if slots[slot].search(before):
+            return slot
+    if p.end <= f_pos[0]:
+        return "receiver" if slots["passive"].search(text[p.end : f_pos[0]]) else "agent"
+    return None
+
+
+def place(
+    text: str,
+    s: Sentence,
+    pos: tuple[int, int],
+    kind: str,
+    clause: tuple[int, int],
+    context: list[PartyMention],
+) -> tuple[PartyMention | None, PartyMention | None]:
+    """Subject and counterparty of the claim at ``pos``: slots first, then the party types the kind wants,
+    nearest first: the clause, the sentence, then the sentences before."""
+    v = vocabulary()
+    role, wanted = v["roles"][kind], v["slot_roles"].get(kind, {})
+
+    def dist(p: PartyMention) -> tuple[int, int]:
+        inside = clause[0] <= p.start < clause[1]
+        gap = pos[0] - p.end if p.end <= pos[0] else p.start - pos[1]
+        return (0 if inside else 1, abs(gap))
+
+    own = sorted(s.parties, key=dist)
+    ranked = own + list(reversed(context))
+    slots = {id(p): slot_of(text, s, pos, p) for p in s.parties if clause[0] <= p.start < clause[1]}
+    cp_slots = wanted.get("counterparty", [])
+    pool = sorted(own, key=lambda p: slots.get(id(p)) in cp_slots) + list(reversed(context))
+    by_slot = _by_slot(ranked, slots, wanted.get("subject", []))
+    subject = by_slot or _by_type(pool, role["subject"], None)
+    guessed = subject is None
+    subject = subject or next(iter(pool), None)
+    if subject is None or not role["counterparty"]:
+        return subject, None
+    counterparty = _by_slot(ranked, slots, cp_slots, exclude=subject.canonical)
+    if not fits(counterparty, role["counterparty"]):
+        counterparty = _by_type(ranked, role["counterparty"], subject.canonical) or counterparty
+    if counterparty is None:
+        counterparty = next((p for p in ranked if p.canonical != subject.canonical), None)
+    if by_slot is None and _swap(subject, counterparty, role):
+        subject, counterparty = counterparty, subject
+    elif guessed and counterparty not in s.parties:
+        return subject, None  # neither a slot nor a type names the subject, and no party here answers it
+    return subject, counterparty
+
+
+def _by_slot(
+    ranked: list[PartyMention], slots: dict[int, str | None], wanted: list[str], exclude: str | None = None
+) -> PartyMention | None:
+    for slot in wanted:
+        for p in ranked:
+            if slots.get(id(p)) == slot and p.canonical != exclude:
+                return p
+    return None
+
+
+def _by_type(ranked: list[PartyMention], types: list[str], exclude: str | None) -> PartyMention | None:
+    return next((p for p in ranked if p.canonical != exclude and fits(p, types)), None)
+
+
+def _swap(subject: PartyMention, counterparty: PartyMention | None, role: dict) -> bool:
+    """True when the types say the two are the wrong way round (a lab as investor of a backer)."""
+    sub, cp = role["subject"], role["counterparty"]
+    return (
+        counterparty is not None
+        and not fits(subject, sub)
+        and fits(subject, cp)
+        and fits(counterparty, sub)
+        and not fits(counterparty, cp)
+    )

@@ -1,0 +1,58 @@
+"""The vocabulary of the rules extractor: ``data/rules.yaml`` with its patterns compiled, and the partnership
+patterns of ``data/patterns.yaml``."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from importlib import resources
+
+import yaml
+
+_PLAIN = ("off_topic", "hedges", "instruction", "references", "negation", "cue_blind", "announce_start")
+
+
+def _regex(pattern: str) -> re.Pattern[str]:
+    """Compile a YAML pattern; a line break folded after ``|`` is not part of the pattern."""
+    return re.compile(re.sub(r"\|\s+", "|", pattern.strip()), re.I)
+
+
+def _load(name: str) -> dict:
+    return yaml.safe_load(resources.files("ingest").joinpath(f"data/{name}").read_text("utf-8"))
+
+
+@cache
+def vocabulary() -> dict:
+    """data/rules.yaml with its patterns compiled."""
+    data = _load("rules.yaml")
+    compiled = {key: _regex(data[key]) for key in _PLAIN}
+    compiled["instruction"] = re.compile(compiled["instruction"].pattern, re.I | re.M)
+    return {
+        **data,
+        **compiled,
+        "kind_cues": {k: _regex(p) for k, p in data["kind_cues"].items()},
+        "overrides": [(o["kind"], _regex(o["cue"])) for o in data["clause_overrides"]],
+        "holding": _regex(data["stake_value"]["holding"]),
+        "head_gap": _regex(data["head_gap"]),
+        "head_skip": _regex(data["head_skip"]),
+        "rights_generic": _regex(data["rights_generic"]),
+        "unit_price": {k: _regex(p) for k, p in data["unit_price"].items()},
+        "slots": {k: _regex(p) for k, p in data["slots"].items()},
+        "rights": {k: _regex(p) for k, p in data["rights"].items()},
+        "status": [(k, _regex(p)) for k, p in data["status"].items()],
+        "clause": re.compile(data["clause_delimiters"]),
+        "short_form_tail": re.compile(rf"\s+(?:{'|'.join(map(re.escape, data['short_form_tails']))})$"),
+        "types": {name: t for t, names in data["party_types"].items() for name in names},
+        "deal": _regex("|".join(list(data["kind_cues"].values()) + list(data["rights"].values()))),
+    }
+
+
+@cache
+def taxonomy() -> list[dict]:
+    """The partnership patterns of data/patterns.yaml, each phase's cues compiled."""
+    out = []
+    for p in _load("patterns.yaml")["patterns"]:
+        phases = p.get("phases") or {None: {"cues": p["cues"]}}
+        for phase, spec in phases.items():
+            out.append({"id": p["id"], "phase": phase, "cues": [_regex(c) for c in spec["cues"]]})
+    return out
