@@ -269,3 +269,15 @@ def test_spanish_and_german_cues(text, expected):
 
 def test_no_claim_when_neither_party_fits_and_one_is_only_lent_by_context():
     assert claims_of("Samsung reported record sales. Huawei pledged RMB50bn for data centers.") == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Cohere closed a round that values the company at $7 billion after the investment.",
+        "Cohere cerró una ronda que valora a la empresa en 7.000 millones de dólares tras la inversión.",
+    ],
+)
+def test_a_valuation_verb_leading_into_the_figure_beats_a_nearer_cue(text):
+    c = only(text)
+    assert (c.kind, c.subject, c.value) == ("valuation", "Cohere", 7e9)

@@ -37,6 +37,7 @@ def vocabulary() -> dict:
         "head_skip": _regex(data["head_skip"]),
         "rights_generic": _regex(data["rights_generic"]),
         "unit_price": {k: _regex(p) for k, p in data["unit_price"].items()},
+        "lead_in": {k: _regex(p) for k, p in data["lead_in"].items()},
         "slots": {k: _regex(p) for k, p in data["slots"].items()},
         "rights": {k: _regex(p) for k, p in data["rights"].items()},
         "status": [(k, _regex(p)) for k, p in data["status"].items()],

@@ -186,6 +186,10 @@ def figure_kind(text: str, s: Sentence, f: Figure, clause: tuple[int, int], excl
     head = head_noun(text, s, f)
     if head in allowed:
         return head
+    for kind, rx in v["lead_in"].items():
+        m = rx.search(text, c_start, f.start) if kind in allowed else None
+        if m:
+            return _held(text, s, kind, m.start())
     others = [g for g in s.figures if g is not f and g.unit != "year" and not is_unit_price(text, s, g)]
     claimed = [(a, b) for g in others for a, b in [head_span(text, s, g)] if a is not None]
     claimed += [m.span() for m in v["cue_blind"].finditer(text, s.start, s.end)]
@@ -201,6 +205,12 @@ def figure_kind(text: str, s: Sentence, f: Figure, clause: tuple[int, int], excl
     if not pool:
         return v["unit_default_kind"].get(f.unit)
     kind, cue_start, _ = min(pool, key=lambda c: _distance(f, c[1], c[2]))
+    return _held(text, s, kind, cue_start)
+
+
+def _held(text: str, s: Sentence, kind: str, cue_start: int) -> str:
+    """A valuation cue shortly after a holding cue states the value of a stake."""
+    v = vocabulary()
     if kind == "valuation" and v["holding"].search(
         text, max(s.start, cue_start - v["stake_value"]["within_chars"]), cue_start
     ):
