@@ -6,8 +6,9 @@
 The database holds real article text (the seeds and the test articles, one copy per document) and claims
 located in it: the hand-labelled gold claims with their parties and figures varied, so that the fact ledger
 and conflict groups are large too. The app is served by uvicorn on 127.0.0.1; every page is fetched over HTTP
-with a keep-alive client. Targets: 95% of the queue and claim pages, and 95% of review decisions (an accept
-POSTed as the page's script does, fact ledger refresh included), in under 200 ms.
+with a keep-alive client. Targets: 95% of the queue and claim pages, and 95% of review decisions (accepts and
+rejects POSTed as the page's script does, fact ledger refresh included), in under 200 ms. An accept changes
+nothing the ledger reads; a reject takes its claim out of its fact, so it times the ledger refresh.
 """
 
 from __future__ import annotations
@@ -87,14 +88,14 @@ def timed(client: httpx.Client, url: str) -> float:
     return ms
 
 
-def decide(client: httpx.Client, base: str, token: str, claim_id: int) -> float:
-    """Milliseconds of one accept POSTed as the page's script does (the ledger refresh included)."""
+def decide(client: httpx.Client, url: str, token: str) -> float:
+    """Milliseconds of one decision POSTed as the page's script does (the ledger refresh included)."""
     headers = {"x-csrf-token": token, "x-requested-with": "fetch"}
     t0 = time.perf_counter()
-    response = client.post(f"{base}claims/{claim_id}/accept", headers=headers)
+    response = client.post(url, headers=headers)
     ms = (time.perf_counter() - t0) * 1000
     if response.status_code != 200:
-        sys.exit(f"bench review: accepting claim {claim_id} answered {response.status_code}: {response.text}")
+        sys.exit(f"bench review: {url} answered {response.status_code}: {response.text}")
     return ms
 
 
@@ -107,7 +108,7 @@ def main() -> None:
     parser.add_argument("--claims", type=int, default=100_000, help="Claims to store (default 100,000).")
     parser.add_argument("--db", type=Path, help="Database file to build (default: a temporary one).")
     parser.add_argument("--requests", type=int, default=40, help="Requests per page kind.")
-    parser.add_argument("--decisions", type=int, default=20, help="Accept decisions to time.")
+    parser.add_argument("--decisions", type=int, default=20, help="Accepts, and rejects, to time.")
     args = parser.parse_args()
     path = args.db or Path(tempfile.mkdtemp()) / "bench-review.db"
     if path.exists():
@@ -143,14 +144,16 @@ def main() -> None:
             results[name] = [timed(client, server.url + make()) for _ in range(args.requests)]
         token = client.get(server.url).text.split('name="csrf-token" content="')[1].split('"')[0]
         pending = [r[0] for r in db.execute("SELECT id FROM claims WHERE review_status = 'pending' AND grounded = 1")]
-        chosen = rng.sample(pending, args.decisions)
-        results["decision (accept)"] = [decide(client, server.url, token, i) for i in chosen]
+        chosen = rng.sample(pending, 2 * args.decisions)
+        for n, action in enumerate(("accept", "reject")):
+            urls = [f"{server.url}claims/{i}/{action}" for i in chosen[n::2]]
+            results[f"decision ({action})"] = [decide(client, url, token) for url in urls]
 
     print(f"{'page':<18}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}")
     for name, ms in results.items():
         print(f"{name:<18}{statistics.median(ms):9.1f}{p95(ms):9.1f}{max(ms):9.1f}")
     overall = p95([m for name in pages for m in results[name]])  # the target is for the queue and claim view
-    decision = p95(results["decision (accept)"])
+    decision = p95(results["decision (accept)"] + results["decision (reject)"])
     verdict = "ok" if overall < TARGET_MS and decision < TARGET_MS else "short"
     figures = f"pages {overall:.1f} ms p95, decisions {decision:.1f} ms p95"
     print(f"bench review: {figures} (target {TARGET_MS} ms) {verdict}")

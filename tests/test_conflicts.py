@@ -479,14 +479,15 @@ def test_ledger_refreshed_after_each_decision_equals_a_full_recompute(db, tmp_pa
     assert {"accept", "reject", "correct", "undo"} <= set(done)
 
 
-def test_a_refresh_rebuilds_only_the_scopes_of_the_changed_claims(db):
+def test_a_refresh_rebuilds_only_the_bases_of_the_changed_claims_and_their_attribution_rivals(db):
     claims = review_db(db)
-    moved = claims[4]  # Amazon's $10B in OpenAI: an attribution scope, every investor in OpenAI
+    moved = claims[4]  # Amazon's $10B in OpenAI, moved to Anthropic
     db["claims"].update(moved, {"counterparty": "Anthropic"})
     summary = conflicts.recompute(db, claim_ids=[moved])
-    assert summary.scopes == 2
-    # every investment in OpenAI and in Anthropic, but for the tranche and the total (other facets)
-    assert summary.claims == sum(kind == "investment" and "quote" not in f for _, kind, _, f in CLAIMS) == 8
+    assert summary.bases == 2  # Amazon in OpenAI, Amazon in Anthropic
+    # read: the moved claim, Amazon's $4B in Anthropic (2 claims), Google's $4B in Anthropic (its attribution
+    # rival); not Microsoft's investments in OpenAI (in a conflict of their own), nor the tranche or the total
+    assert summary.claims == len([moved, claims[5], claims[6], claims[7]])
     assert db["claims"].get(moved)["fact_scope"] == "investment|*|anthropic|money|"
     assert conflicts.recompute(db, claim_ids=[]).claims == 0
 
@@ -495,7 +496,7 @@ def test_a_claim_stored_since_the_last_recompute_makes_a_refresh_rebuild_everyth
     claims = review_db(db)
     new = add_claim(db, "d3", "investment", 13e9, as_of="2023", quote=QUOTES[0])
     summary = conflicts.recompute(db, claim_ids=[claims[0]])
-    assert summary.scopes is None
+    assert summary.bases is None
     assert db["claims"].get(new)["fact_key"] == db["claims"].get(claims[0])["fact_key"]
 
 

@@ -3,9 +3,10 @@
 Claims are grouped by fact key (kind, parties, unit family, facet), split into time windows, and the values
 of each window are clustered in one pass over their sorted order; two or more clusters are a conflict.
 
-Detection compares claims only within a scope: the fact base (kind, parties, unit family, facet), or for the
-kinds checked for attribution the bases of every subject with the same counterparty, family and facet. Each
-claim, fact and group stores its scope, so that a review decision rebuilds only the scopes it touched.
+Detection compares claims only within a fact base (kind, parties, unit family, facet), and for attribution
+the facts not in conflict of every subject with the same counterparty, family and facet (a scope). Each fact
+stores its base and scope, so that a review decision rebuilds only the bases its claims left and joined, with
+the facts attribution compares with theirs; the result does not depend on the order facts are read in.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
+from operator import itemgetter
 from pathlib import Path
 
 import sqlite_utils
@@ -37,7 +39,8 @@ _HEDGES = ("upper", "lower", "range")
 _CLAIM_SQL = (
     "SELECT c.id, c.kind, c.subject, c.counterparty, c.value, c.unit, c.value_low, c.value_high, c.qualifier, "
     "c.deal_status, c.as_of, c.quote, c.doc_id, COALESCE(d.duplicate_of, d.id) AS source_id, d.published, "
-    "c.review_status, c.fact_key, c.conflict_group, c.fact_scope FROM claims c LEFT JOIN documents d ON d.id = c.doc_id"
+    "c.review_status, c.fact_key, c.conflict_group, c.fact_scope FROM claims c {index} "
+    "LEFT JOIN documents d ON d.id = c.doc_id"
 )
 _IN = "(SELECT value FROM json_each(?))"
 LEDGER_INPUTS = (
@@ -46,7 +49,7 @@ LEDGER_INPUTS = (
 )  # fmt: skip  # the claim columns detection reads (besides whether the claim is rejected)
 _FACT_COLUMNS = (
     "key", "kind", "subject", "counterparty", "unit", "as_of", "value", "status", "support", "first_seen",
-    "last_seen", "claim_ids", "conflict_group", "note", "scope",
+    "last_seen", "claim_ids", "conflict_group", "note", "scope", "base",
 )  # fmt: skip
 _GROUP_COLUMNS = (
     "id", "fact_key", "disagreement", "reason", "majority_value", "spread", "sides", "scope", "rank", "support",
@@ -194,7 +197,7 @@ class Summary:
     by_status: dict[str, int]
     groups: int
     seconds: float
-    scopes: int | None = None  # scopes rebuilt by a refresh; None when everything was rebuilt
+    bases: int | None = None  # fact bases rebuilt by a refresh; None when everything was rebuilt
 
 
 # ---------------------------------------------------------------- reading claims
@@ -262,7 +265,7 @@ def _base(r: dict, cfg: Config) -> tuple[str, str, str, str, str]:
 
 
 def _scope(base: tuple, cfg: Config) -> str:
-    """The claims detection compares with those of a base: the base itself, and for attribution kinds the bases
+    """The facts detection compares with those of a base: the base itself, and for attribution kinds the bases
     of every subject (the same figure for the same counterparty is compared across subjects)."""
     kind, subject, counterparty, family, facet = base
     return "|".join((kind, "*" if kind in cfg.attribution_kinds else subject, counterparty, family, facet))
@@ -490,7 +493,7 @@ def _attribution_groups(facts: list[_Fact], groups: list[dict], cfg: Config) -> 
         if len({f.base[1] for f in same}) < 2:
             continue
         cluster: list[_Fact] = []
-        for f in [*sorted(same, key=lambda f: f.value), None]:
+        for f in [*sorted(same, key=lambda f: (f.value, f.key)), None]:  # whatever order the facts came in
             if f is not None and cluster and _close(cluster[-1].value, f.value, cfg.tolerance, False):
                 cluster.append(f)
                 continue
@@ -575,6 +578,7 @@ def _fact_row(f: _Fact, ids: dict[int, int], cfg: Config) -> dict:
         "conflict_group": ids[f.group] if f.group is not None else None,
         "note": _note(f, cfg) if status != "conflicting" else None,
         "scope": _scope(f.base, cfg),
+        "base": "|".join(f.base),
     }
 
 
@@ -586,28 +590,30 @@ def recompute(
 ) -> Summary:
     """Rebuild the fact ledger and conflict groups from the claims, in one transaction.
 
-    With ``claim_ids`` (the claims a review decision changed), rebuild only the scopes those claims left and
-    joined, with the same result as a full rebuild as long as the ledger was up to date before the change;
-    when it was not (a claim stored since the last rebuild has no scope yet), everything is rebuilt. Group
-    ids are stable: a conflict keeps its id across rebuilds, refreshes, and being settled and undone.
+    With ``claim_ids`` (the claims a review decision changed), rebuild only the fact bases those claims left
+    and joined, and the attribution groups of their scopes, with the same result as a full rebuild as long as
+    the ledger was up to date before the change; when it was not (a claim stored since the last rebuild has no
+    scope yet), everything is rebuilt. Group ids are stable: a conflict keeps its id across rebuilds,
+    refreshes, and being settled and undone.
     """
     t0 = time.perf_counter()
     cfg = config or load_config()
-    ids = None if claim_ids is None else sorted(set(claim_ids))
     with db.atomic():
-        scopes = None if ids is None else _scopes(db, ids, cfg)
-        rows = _scoped_rows(db, ids, scopes)
-        ledger = detect((r for r in rows if not _rejected(r)), cfg)
-        if scopes is not None and not {f["scope"] for f in ledger.facts} <= scopes:
-            scopes, rows = None, _scoped_rows(db, None, None)  # stored scopes out of date: rebuild everything
+        part = None
+        if claim_ids is not None:
+            rows, part = _refresh_rows(db, sorted(set(claim_ids)), cfg)
             ledger = detect((r for r in rows if not _rejected(r)), cfg)
-        _store(db, ledger, rows, scopes, cfg)
+            if part is not None and not all(f["base"] in part.bases or f["key"] in part.rivals for f in ledger.facts):
+                part = None  # a stored fact is out of date
+        if part is None:
+            rows = list(db.query(_CLAIM_SQL.format(index="") + " ORDER BY c.id"))
+            ledger = detect((r for r in rows if not _rejected(r)), cfg)
+        _store(db, ledger, rows, part, cfg)
     by_status = dict.fromkeys(STATUSES, 0)
     for f in ledger.facts:
         by_status[f["status"]] += 1
-    claims = sum(not _rejected(r) for r in rows)
-    n_scopes = None if scopes is None else len(scopes)
-    return Summary(claims, len(ledger.facts), by_status, len(ledger.groups), time.perf_counter() - t0, n_scopes)
+    claims, seconds = sum(not _rejected(r) for r in rows), time.perf_counter() - t0
+    return Summary(claims, len(ledger.facts), by_status, len(ledger.groups), seconds, part and len(part.bases))
 
 
 def changes_ledger(before: dict, after: dict) -> bool:
@@ -619,30 +625,58 @@ def _rejected(row: dict) -> bool:
     return (row.get("review_status") or "") == "rejected"
 
 
-def _scopes(db: sqlite_utils.Database, claim_ids: list[int], cfg: Config) -> set[str] | None:
-    """The scopes the claims were in (as stored) and are in now; None when some claim has no scope yet."""
+@dataclass
+class _Part:
+    """What a refresh rebuilds: every fact of ``bases``; ``rivals``, the facts of other bases that attribution
+    compares with theirs (not in conflict of their own), rebuilt from their own claims; and the attribution
+    groups of ``scopes``."""
+
+    bases: set[str]
+    scopes: set[str]
+    rivals: set[str]
+
+
+def _refresh_rows(db: sqlite_utils.Database, ids: list[int], cfg: Config) -> tuple[list[dict], _Part | None]:
+    """The claims a refresh reads, in id order (as a full rebuild reads them: order matters), and what it
+    rebuilds; None when some claim has no scope yet (the ledger is not up to date)."""
     if db.execute("SELECT 1 FROM claims WHERE fact_scope IS NULL LIMIT 1").fetchone():
-        return None
-    rows = db.query(f"{_CLAIM_SQL} WHERE c.id IN {_IN}", [json.dumps(claim_ids)])
-    return {s for r in rows for s in (r["fact_scope"], _scope(_base(r, cfg), cfg))}
+        return [], None
+    changed = list(db.query(_CLAIM_SQL.format(index="") + f" WHERE c.id IN {_IN}", [json.dumps(ids)]))
+    keys = json.dumps([r["fact_key"] for r in changed if r["fact_key"]])
+    was = db.execute(f"SELECT kind, base, scope FROM facts WHERE key IN {_IN}", [keys]).fetchall()
+    now = [(b[0], "|".join(b), _scope(b, cfg)) for b in (_base(r, cfg) for r in changed if not _rejected(r))]
+    part = _Part({b for _, b, _ in was + now}, {s for k, _, s in was + now if k in cfg.attribution_kinds}, set())
+    bases, scopes = json.dumps(sorted(part.bases)), json.dumps(sorted(part.scopes))
+    sql = (
+        f"SELECT key FROM facts WHERE scope IN {_IN} AND base NOT IN {_IN} AND value IS NOT NULL AND (status IN "
+        "('agreed', 'single_source') OR conflict_group IN (SELECT id FROM conflict_groups WHERE disagreement = "
+        "'attribution'))"
+    )
+    part.rivals = {r[0] for r in db.execute(sql, [scopes, bases])}
+    facts = [r[0] for r in db.execute(f"SELECT key FROM facts WHERE base IN {_IN}", [bases])] + sorted(part.rivals)
+    # the index by name: statistics gathered before the ledger was built would have the planner scan the table
+    sql = _CLAIM_SQL.format(index="INDEXED BY idx_claims_fact_key")
+    sql += f" WHERE c.fact_key IN {_IN} AND COALESCE(c.review_status, '') != 'rejected' AND c.id NOT IN {_IN}"
+    rows = [*changed, *db.query(sql, [json.dumps(facts), json.dumps(ids)])]
+    return sorted(rows, key=itemgetter("id")), part
 
 
-def _scoped_rows(db: sqlite_utils.Database, claim_ids: list[int] | None, scopes: set[str] | None) -> list[dict]:
-    """Every claim (scopes None), else the claims not rejected of the scopes, and the changed claims."""
-    if scopes is None:
-        return list(db.query(_CLAIM_SQL))
-    where = f"(c.fact_scope IN {_IN} AND COALESCE(c.review_status, '') != 'rejected') OR c.id IN {_IN}"
-    return list(db.query(f"{_CLAIM_SQL} WHERE {where}", [json.dumps(sorted(scopes)), json.dumps(claim_ids)]))
-
-
-def _store(db: sqlite_utils.Database, ledger: Ledger, rows: list[dict], scopes: set[str] | None, cfg: Config) -> None:
-    """Replace the facts and groups of the scopes (all when None) and update the claims read where they moved."""
-    where, params = ("", []) if scopes is None else (f"WHERE scope IN {_IN}", [json.dumps(sorted(scopes))])
+def _store(db: sqlite_utils.Database, ledger: Ledger, rows: list[dict], part: _Part | None, cfg: Config) -> None:
+    """Replace the facts and groups rebuilt (all when ``part`` is None); update the claims read where they moved."""
     conn = db.conn
+    if part is None:
+        conn.execute("DELETE FROM conflict_groups")
+        conn.execute("DELETE FROM facts")
+    else:
+        bases, scopes = json.dumps(sorted(part.bases)), json.dumps(sorted(part.scopes))
+        conn.execute(
+            f"DELETE FROM conflict_groups WHERE id IN (SELECT conflict_group FROM facts WHERE base IN {_IN}) "
+            f"OR (disagreement = 'attribution' AND scope IN {_IN})",
+            [bases, scopes],
+        )
+        conn.execute(f"DELETE FROM facts WHERE base IN {_IN} OR key IN {_IN}", [bases, json.dumps(sorted(part.rivals))])
     ids = _group_ids(conn, ledger.groups)
     facts = [{**f, "conflict_group": ids.get(f["conflict_group"])} for f in ledger.facts]
-    conn.execute(f"DELETE FROM facts {where}", params)
-    conn.execute(f"DELETE FROM conflict_groups {where}", params)
     _insert(conn, "facts", _FACT_COLUMNS, facts, "claim_ids")
     _insert(conn, "conflict_groups", _GROUP_COLUMNS, [{**g, "id": ids[g["id"]]} for g in ledger.groups], "sides")
     now = {cid: (f["key"], f["conflict_group"], f["scope"]) for f in facts for cid in f["claim_ids"]}

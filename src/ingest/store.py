@@ -331,6 +331,13 @@ def m004_ledger_scopes(db: sqlite_utils.Database) -> None:
     db["conflict_group_ids"].create_index(["fact_key", "n"], unique=True)
 
 
+@migration
+def m005_fact_bases(db: sqlite_utils.Database) -> None:
+    """Conflicts: the base of each fact (kind, parties, unit family, facet), the finer unit a refresh rebuilds."""
+    db["facts"].add_column("base", str)
+    db["facts"].create_index(["base"])
+
+
 def start_run(db: sqlite_utils.Database, args: dict, config: dict) -> int:
     """Record a new run and return its id."""
     table = db["runs"].insert(
