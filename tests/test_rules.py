@@ -71,6 +71,8 @@ def test_valuation_revenue_and_revenue_share():
     assert (c.kind, c.subject, c.value, c.as_of) == ("revenue", "OpenAI", 3.7e9, "2024")
     c = only("OpenAI pays Microsoft a revenue share of 20%.")
     assert (c.kind, c.subject, c.counterparty, c.value, c.unit) == ("revenue", "OpenAI", "Microsoft", 20.0, "percent")
+    c = only("OpenAI's 2023 revenue approached $1.6 billion, enabling expansion beyond Microsoft Azure.")
+    assert (c.kind, c.subject, c.counterparty) == ("revenue", "OpenAI", None), "a lab's revenue has no payer"
 
 
 def test_warrant_and_stake_cap_are_other():

@@ -113,7 +113,8 @@ def place(
     subject = by_slot or _by_type(pool, role["subject"], None)
     guessed = subject is None
     subject = subject or next(iter(pool), None)
-    if subject is None or not role["counterparty"]:
+    cue = role.get("counterparty_cue")
+    if subject is None or not role["counterparty"] or (cue and not re.search(cue, text[s.start : s.end], re.I)):
         return subject, None
     counterparty = _by_slot(ranked, slots, cp_slots, exclude=subject.canonical)
     if not fits(counterparty, role["counterparty"]):
