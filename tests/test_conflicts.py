@@ -464,10 +464,18 @@ def random_decision(db, rng: random.Random, claims: list[int]) -> str:
 
 
 @pytest.mark.parametrize("seed", range(6))
-def test_ledger_refreshed_after_each_decision_equals_a_full_recompute(db, tmp_path, seed):
+def test_ledger_refreshed_after_each_decision_equals_a_full_recompute(db, tmp_path, seed, monkeypatch):
     rng = random.Random(seed)
     claims = review_db(db)
-    done = []
+    done, refreshes, recompute = [], [], conflicts.recompute
+
+    def spy(db, config=None, claim_ids=None):  # the real recompute, noting what each refresh rebuilt
+        summary = recompute(db, config, claim_ids)
+        if claim_ids is not None:
+            refreshes.append(summary.bases)
+        return summary
+
+    monkeypatch.setattr(conflicts, "recompute", spy)
     for _ in range(60):
         try:
             done.append(random_decision(db, rng, claims))
@@ -477,6 +485,7 @@ def test_ledger_refreshed_after_each_decision_equals_a_full_recompute(db, tmp_pa
         assert state == rebuilt(db, tmp_path, from_scratch=False), done
         assert ledger_state(db, canonical_ids=True) == rebuilt(db, tmp_path, from_scratch=True), done
     assert {"accept", "reject", "correct", "undo"} <= set(done)
+    assert refreshes and None not in refreshes  # every refresh rebuilt its bases only, none fell back to all
 
 
 def test_a_refresh_rebuilds_only_the_bases_of_the_changed_claims_and_their_attribution_rivals(db):
@@ -490,6 +499,23 @@ def test_a_refresh_rebuilds_only_the_bases_of_the_changed_claims_and_their_attri
     assert summary.claims == len([moved, claims[5], claims[6], claims[7]])
     assert db["claims"].get(moved)["fact_scope"] == "investment|*|anthropic|money|"
     assert conflicts.recompute(db, claim_ids=[]).claims == 0
+
+
+def test_attribution_is_the_same_whichever_base_a_refresh_reads(db, tmp_path):
+    a, b, c, d, e = docs(db, 5)
+    anthropic = {"counterparty": "Anthropic"}
+    add_claim(db, a, value=10e9, subject="Google", as_of="2019", **anthropic)  # Google's base is read first...
+    add_claim(db, d, value=13e9, subject="Google", as_of="2019", **anthropic)  # (a conflict of its own)
+    amazon = add_claim(db, b, value=4e9, subject="Amazon", as_of="2024", **anthropic)
+    add_claim(db, c, value=4e9, subject="Google", as_of="2024", **anthropic)  # ...but not by a refresh of Amazon's
+    meta = add_claim(db, e, value=7e9, subject="Meta", as_of="2024", **anthropic)
+    conflicts.recompute(db)
+    (group,) = [g for g in conflicts.conflicts(db) if g["disagreement"] == "attribution"]
+    for claim_id, change in ((amazon, {"qualifier": "approx"}), (meta, {"value": 6e9})):  # Meta: not in the group
+        review.correct(db, claim_id, change, "ann")
+        assert ledger_state(db) == rebuilt(db, tmp_path, from_scratch=False)
+        assert ledger_state(db, canonical_ids=True) == rebuilt(db, tmp_path, from_scratch=True)
+    assert [g["id"] for g in conflicts.conflicts(db) if g["disagreement"] == "attribution"] == [group["id"]]
 
 
 def test_a_claim_stored_since_the_last_recompute_makes_a_refresh_rebuild_everything(db):

@@ -650,9 +650,9 @@ def _refresh_rows(db: sqlite_utils.Database, ids: list[int], cfg: Config) -> tup
     sql = (
         f"SELECT key FROM facts WHERE scope IN {_IN} AND base NOT IN {_IN} AND value IS NOT NULL AND (status IN "
         "('agreed', 'single_source') OR conflict_group IN (SELECT id FROM conflict_groups WHERE disagreement = "
-        "'attribution'))"
+        f"'attribution' AND scope IN {_IN}))"
     )
-    part.rivals = {r[0] for r in db.execute(sql, [scopes, bases])}
+    part.rivals = {r[0] for r in db.execute(sql, [scopes, bases, scopes])}
     facts = [r[0] for r in db.execute(f"SELECT key FROM facts WHERE base IN {_IN}", [bases])] + sorted(part.rivals)
     # the index by name: statistics gathered before the ledger was built would have the planner scan the table
     sql = _CLAIM_SQL.format(index="INDEXED BY idx_claims_fact_key")

@@ -336,6 +336,7 @@ def m005_fact_bases(db: sqlite_utils.Database) -> None:
     """Conflicts: the base of each fact (kind, parties, unit family, facet), the finer unit a refresh rebuilds."""
     db["facts"].add_column("base", str)
     db["facts"].create_index(["base"])
+    db.execute("UPDATE claims SET fact_scope = NULL")  # the ledger has no bases yet: the next refresh rebuilds all
 
 
 def start_run(db: sqlite_utils.Database, args: dict, config: dict) -> int:
