@@ -174,9 +174,11 @@ def test_conflict_view_and_accepting_a_side(app):
         for c in side["claims"]:
             assert str(escape(c["quote"])) in page
     assert f'href="/conflicts/{group_id}"' in client.get("/conflicts").text
-    client.post(f"/conflicts/{group_id}/accept", data={"csrf": token, "side": "1"})
+    settled = client.post(f"/conflicts/{group_id}/accept", data={"csrf": token, "side": "1"})
     statuses = [{db["claims"].get(c["id"])["review_status"] for c in s["claims"]} for s in group["sides"]]
     assert statuses[0] == {"rejected"} and statuses[1] <= {"accepted", "pending"} and "accepted" in statuses[1]
+    gone = db.execute("SELECT 1 FROM conflict_groups WHERE id = ?", [group_id]).fetchone() is None
+    assert settled.status_code == 200 and settled.url.path == ("/conflicts" if gone else f"/conflicts/{group_id}")
 
 
 def test_fact_ledger_and_bulk_accept(app):

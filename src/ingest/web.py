@@ -227,7 +227,8 @@ def create_app(db_path: str | Path, reviewer: str | None = None, allowed_hosts: 
         if side is None:
             raise review.ReviewError("say which side to accept")
         review.accept_side(db, group_id, side, reviewer, data.get("note"))
-        return done(request, data, f"/conflicts/{group_id}")
+        settled = db.execute("SELECT 1 FROM conflict_groups WHERE id = ?", [group_id]).fetchone() is None
+        return done(request, data, "/conflicts" if settled else f"/conflicts/{group_id}")
 
     def error(request: Request, status: int, message: str) -> Response:
         if wants_json(request):
