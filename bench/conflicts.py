@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from ingest import conflicts
+from ingest import conflicts, ledger
 from ingest.store import open_db
 
 SIZES = (1, 2, 4, 6, 10, 12, 14, 16, 17, 18)  # claims per fact, mean 10
@@ -157,7 +157,7 @@ class Generator:
         return []
 
 
-def score(ledger: conflicts.Ledger, gen: Generator) -> tuple[float, float]:
+def score(ledger: ledger.Ledger, gen: Generator) -> tuple[float, float]:
     """Precision and recall of the detected groups on the planted conflicts."""
     found, correct = set(), 0
     for g in ledger.groups:
@@ -174,15 +174,15 @@ def run_size(n_claims: int) -> dict:
     gen = Generator().run(n_claims // 10)
     gc.collect()
     t0 = time.perf_counter()
-    ledger = conflicts.detect(gen.claims)
+    found = ledger.detect(gen.claims)
     seconds = time.perf_counter() - t0
-    precision, recall = score(ledger, gen)
+    precision, recall = score(found, gen)
     return {
         "claims": len(gen.claims),
         "facts_generated": n_claims // 10,
         "seconds": seconds,
-        "facts": len(ledger.facts),
-        "groups": len(ledger.groups),
+        "facts": len(found.facts),
+        "groups": len(found.groups),
         "planted": len(gen.planted),
         "precision": precision,
         "recall": recall,

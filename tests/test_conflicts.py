@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ingest import conflicts, review, store
+from ingest import conflicts, ledger, review, store
 from ingest.cli import cli
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
@@ -180,7 +180,7 @@ def test_tolerance_is_configuration(db, tmp_path):
     text = (Path(conflicts.__file__).parent / "data" / "conflicts.yaml").read_text()
     strict = tmp_path / "strict.yaml"
     strict.write_text(text.replace("tolerance: 0.02", "tolerance: 0.001"))
-    assert conflicts.recompute(db, conflicts.load_config(str(strict))).groups == 1
+    assert conflicts.recompute(db, ledger.load_config(str(strict))).groups == 1
 
 
 def test_tranche_vs_cumulative_total(db):

@@ -1,4 +1,4 @@
-"""Consolidate claims into a ledger of facts and flag the conflicts between (and within) sources.
+"""Store the fact ledger and conflict groups, refresh them after review decisions, and show them.
 
 Claims are grouped by fact key (kind, parties, unit family, facet), split into time windows, and the values
 of each window are clustered in one pass over their sorted order; two or more clusters are a conflict.
@@ -11,31 +11,19 @@ the facts attribution compares with theirs; the result does not depend on the or
 
 from __future__ import annotations
 
-import gc
 import json
-import math
-import re
 import sqlite3
-import statistics
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from functools import cache
-from importlib import resources
+from collections.abc import Iterable
+from dataclasses import dataclass
 from operator import itemgetter
-from pathlib import Path
 
 import sqlite_utils
-import yaml
 from tabulate import tabulate
 
-from .aliases import canonical
+from .ledger import STATUSES, Config, Ledger, detect, fact_base, fact_scope, format_value, load_config
 
-STATUSES = ("agreed", "single_source", "conflicting", "superseded")
-_BOUNDS = ("soft", "upper", "lower", "range")  # claims placed on the sides the exact values form
-_HEDGES = ("upper", "lower", "range")
 _CLAIM_SQL = (
     "SELECT c.id, c.kind, c.subject, c.counterparty, c.value, c.unit, c.value_low, c.value_high, c.qualifier, "
     "c.deal_status, c.as_of, c.quote, c.doc_id, COALESCE(d.duplicate_of, d.id) AS source_id, d.published, "
@@ -56,136 +44,7 @@ _GROUP_COLUMNS = (
 )  # fmt: skip
 
 
-@dataclass(frozen=True)
-class Config:
-    """The thresholds, vocabularies and windows of conflicts.yaml."""
-
-    tolerance: float
-    qualifiers: dict
-    unit_families: dict
-    absolute_tolerance: dict
-    event_kinds: frozenset
-    symmetric_kinds: frozenset
-    time_windows: dict
-    supersede_kinds: frozenset
-    attribution_kinds: frozenset
-    facets: tuple
-    states: dict
-    ranking: dict
-    cue_words: tuple  # every cue, lower case: a cheap substring test before the word-boundary patterns
-    facet_statuses: frozenset
-
-
-def _cue_pattern(cues: Iterable[str]) -> re.Pattern:
-    words = sorted((re.escape(c) for c in cues), key=len, reverse=True)
-    return re.compile(r"\b(?:" + "|".join(words) + r")\b", re.IGNORECASE)
-
-
-@cache
-def load_config(path: str | None = None) -> Config:
-    """Read conflicts.yaml (the packaged one unless a path is given)."""
-    text = Path(path).read_text() if path else resources.files("ingest.data").joinpath("conflicts.yaml").read_text()
-    raw = yaml.safe_load(text)
-    facets = tuple((f["name"], frozenset(f.get("deal_status", [])), _cue_pattern(f["cues"])) for f in raw["facets"])
-    return Config(
-        tolerance=float(raw["tolerance"]),
-        qualifiers=raw["qualifiers"],
-        unit_families=raw["unit_families"],
-        absolute_tolerance=raw["absolute_tolerance"],
-        event_kinds=frozenset(raw["event_kinds"]),
-        symmetric_kinds=frozenset(raw["symmetric_kinds"]),
-        time_windows=raw["time_windows"],
-        supersede_kinds=frozenset(raw["supersede_kinds"]),
-        attribution_kinds=frozenset(raw["attribution_kinds"]),
-        facets=facets,
-        states=raw["states"],
-        ranking=raw["ranking"],
-        cue_words=tuple({c.lower() for f in raw["facets"] for c in f["cues"]}),
-        facet_statuses=frozenset(st for f in raw["facets"] for st in f.get("deal_status", [])),
-    )
-
-
-@dataclass(slots=True)
-class _Claim:
-    """A claim reduced to what comparison needs: its value as an interval, its source, its time."""
-
-    id: int
-    subject: str | None
-    counterparty: str | None
-    unit: str | None
-    value: float | None
-    lo: float
-    hi: float
-    bound: str  # point (exact), soft (approximate), upper, lower, range, state
-    tol: float
-    qualifier: str
-    state: str | None
-    source: str
-    doc: str
-    published: str | None
-    as_of: str | None
-    start: int | None  # as_of as months since year 0: first and last month it covers
-    end: int | None
-
-
-@dataclass(slots=True)
-class _Side:
-    """Claims whose values agree; its interval is the values all of them allow."""
-
-    claims: list
-    lo: float
-    hi: float
-    top: float  # largest point value, for single-linkage clustering
-    tol: float
-    sources: set = field(default_factory=set)
-    points: int = 0
-
-    def add(self, c: _Claim, intersect: bool) -> None:
-        self.claims.append(c)
-        self.sources.add(c.source)
-        if c.bound == "point":
-            self.points += 1
-            self.top, self.tol, self.hi = c.value, max(self.tol, c.tol), max(self.hi, c.hi)
-        elif intersect:
-            self.lo, self.hi = max(self.lo, c.lo), min(self.hi, c.hi)
-
-    @property
-    def value(self) -> float | None:
-        """The consensus: the most stated value of the exact claims (else of the points, else of all)."""
-        vals = (
-            [c.value for c in self.claims if c.bound == "point" and c.qualifier == "exact"]
-            or [c.value for c in self.claims if c.bound in ("point", "soft")]
-            or [c.value for c in self.claims if c.value is not None]
-        )
-        modes = statistics.multimode(vals)
-        return modes[0] if len(modes) == 1 else _median(vals)
-
-
-@dataclass(slots=True)
-class _Fact:
-    key: str
-    kind: str
-    base: tuple  # (kind, subject, counterparty, family, facet), normalised
-    claims: list
-    sides: list
-    states: list
-    label: str
-    status: str = ""
-    value: float | None = None
-    group: int | None = None  # index into the groups list while detecting
-    start: int | None = None
-    end: int | None = None
-    sources: set = field(default_factory=set)
-    tol: float = 0.0
-    state: str | None = None
-
-
-@dataclass
-class Ledger:
-    """What detection produces: fact rows and conflict group rows (sides as lists, ids in rank order)."""
-
-    facts: list[dict]
-    groups: list[dict]
+# ---------------------------------------------------------------- storage
 
 
 @dataclass
@@ -198,391 +57,6 @@ class Summary:
     groups: int
     seconds: float
     bases: int | None = None  # fact bases rebuilt by a refresh; None when everything was rebuilt
-
-
-# ---------------------------------------------------------------- reading claims
-
-
-@cache
-def _months(as_of: str | None) -> tuple[int, int] | tuple[None, None]:
-    """First and last month an as_of (YYYY, YYYY-MM or YYYY-MM-DD) covers; (None, None) when unreadable."""
-    m = re.match(r"^\s*(\d{4})(?:-(\d{1,2}))?", as_of or "")
-    if not m:
-        return None, None
-    year = int(m.group(1)) * 12
-    if m.group(2) and 1 <= int(m.group(2)) <= 12:
-        return year + int(m.group(2)) - 1, year + int(m.group(2)) - 1
-    return year, year + 11
-
-
-def _facet(row: dict, cfg: Config) -> str:
-    status, quote = row.get("deal_status"), row.get("quote") or ""
-    lower = quote.lower()
-    if status not in cfg.facet_statuses and not any(map(lower.__contains__, cfg.cue_words)):
-        return ""
-    for name, statuses, cues in cfg.facets:
-        if status in statuses or cues.search(quote):
-            return name
-    return ""
-
-
-def _family(unit: str | None, cfg: Config) -> str:
-    return cfg.unit_families.get(unit, unit or "")
-
-
-def _interval(row: dict, v: float, family: str, cfg: Config) -> tuple[str, float, float, float]:
-    """(bound, lo, hi, tolerance) of a claim's value ``v`` under its qualifier."""
-    q = cfg.qualifiers.get(row.get("qualifier") or "exact", cfg.qualifiers["exact"])
-    bound = q["bound"]
-    absolute = cfg.absolute_tolerance.get(family)
-    tol = absolute if absolute is not None else float(q.get("tolerance", cfg.tolerance))
-    if bound == "range":
-        lo, hi = row.get("value_low"), row.get("value_high")
-        lo, hi = (v if lo is None else lo), (v if hi is None else hi)
-        return ("range", lo, hi, tol) if lo is not None and hi is not None else ("point", v, v, tol)
-    if bound == "upper":
-        return "upper", -math.inf, v, tol
-    if bound == "lower":
-        return "lower", (math.nextafter(v, math.inf) if q.get("strict") else v), math.inf, tol
-    pad = tol if absolute is not None else tol * abs(v)
-    return ("soft" if "tolerance" in q else "point"), v - pad, v + pad, tol
-
-
-@cache
-def _party(name: str | None) -> str:
-    """A party as the key spells it: its canonical name (alias table), case and spacing folded."""
-    return " ".join((canonical(name) or name).split()).casefold() if name else ""
-
-
-def _base(r: dict, cfg: Config) -> tuple[str, str, str, str, str]:
-    """What a claim speaks of: (kind, subject, counterparty, unit family, facet), the parties canonical (the two
-    parties of a symmetric kind in name order)."""
-    kind = r["kind"]
-    subject, counterparty = _party(r.get("subject")), _party(r.get("counterparty"))
-    if kind in cfg.symmetric_kinds and counterparty < subject:
-        subject, counterparty = counterparty, subject
-    return kind, subject, counterparty, _family(r.get("unit"), cfg), _facet(r, cfg)
-
-
-def _scope(base: tuple, cfg: Config) -> str:
-    """The facts detection compares with those of a base: the base itself, and for attribution kinds the bases
-    of every subject (the same figure for the same counterparty is compared across subjects)."""
-    kind, subject, counterparty, family, facet = base
-    return "|".join((kind, "*" if kind in cfg.attribution_kinds else subject, counterparty, family, facet))
-
-
-def _read(rows: Iterable[dict], cfg: Config) -> dict[tuple, list[_Claim]]:
-    """Claims grouped by (kind, subject, counterparty, unit family, facet)."""
-    groups: dict[tuple, list[_Claim]] = defaultdict(list)
-    for r in rows:
-        base = _base(r, cfg)
-        kind, family = base[0], base[3]
-        value = r.get("value")
-        if value is None and r.get("value_low") is not None and r.get("value_high") is not None:
-            value = (r["value_low"] + r["value_high"]) / 2
-        if value is None:
-            bound, lo, hi, tol = "state", 0.0, 0.0, 0.0
-            state = cfg.states.get(r.get("deal_status"), cfg.states["default"])
-        else:
-            bound, lo, hi, tol = _interval(r, value, family, cfg)
-            state = None
-        start, end = (None, None) if kind in cfg.event_kinds else _months(r.get("as_of"))
-        claim = _Claim(
-            r["id"], r.get("subject"), r.get("counterparty"), r.get("unit"), value, lo, hi, bound, tol,
-            r.get("qualifier") or "exact", state, r.get("source_id") or r["doc_id"], r["doc_id"],
-            r.get("published"), r.get("as_of"), start, end,
-        )  # fmt: skip
-        groups[base].append(claim)
-    return groups
-
-
-# ---------------------------------------------------------------- clustering
-
-
-def _close(a: float, b: float, tol: float, absolute: bool) -> bool:
-    gap = abs(b - a)
-    return gap <= tol if absolute else gap <= tol * max(abs(a), abs(b))
-
-
-def _value_sides(claims: list[_Claim], absolute: bool) -> list[_Side]:
-    """Cluster exact values in one pass over their sorted order, then place each approximate or bounded claim
-    on the side it is compatible with (the best supported), or on a side of its own when it fits none; so an
-    approximate figure cannot bridge two exact figures that disagree."""
-    sides: list[_Side] = []
-    for c in sorted((c for c in claims if c.bound == "point"), key=lambda c: c.value):
-        if not (sides and _close(sides[-1].top, c.value, max(sides[-1].tol, c.tol), absolute)):
-            sides.append(_Side([], c.lo, c.hi, c.value, c.tol))
-        sides[-1].add(c, intersect=False)
-    for c in sorted((c for c in claims if c.bound in _BOUNDS), key=lambda c: (c.lo, c.hi)):
-        fits = [s for s in sides if s.lo <= c.hi and c.lo <= s.hi]
-        if fits:
-            best = max(fits, key=lambda s: (len(s.sources), s.points))
-            best.add(c, intersect=not best.points)
-        else:
-            sides.append(_Side([], c.lo, c.hi, c.value, c.tol))
-            sides[-1].add(c, intersect=True)
-    return sides
-
-
-def _state_sides(claims: list[_Claim]) -> list[_Side]:
-    by_state: dict[str, _Side] = {}
-    for c in claims:
-        if c.bound == "state":
-            by_state.setdefault(c.state, _Side([], 0.0, 0.0, 0.0, 0.0)).add(c, intersect=False)
-    return list(by_state.values())
-
-
-def _windows(items: list, window: int | None, absolute: bool, first_state: str | None = None) -> list[list]:
-    """Split items (with start, end, value, state) into time windows of ``window`` months, anchored on the
-    first item of each. An undated item joins the latest window it agrees with (value or state); else a value
-    joins the latest window, and a state, which describes no moment, a window of its own: ``first_state`` (in
-    force) before the dated windows, any other state (ended) after them."""
-    if window is None:
-        return [items]
-    windows: list[list] = []
-    for i in sorted((i for i in items if i.start is not None), key=lambda i: (i.start, i.end)):
-        if windows and (i.start <= windows[-1][0].end or i.start - windows[-1][0].start < window):
-            windows[-1].append(i)
-        else:
-            windows.append([i])
-    reps = [(_median([i.value for i in w]), {i.state for i in w}) for w in windows]
-    before: list = []
-    after: list = []
-    for i in items:
-        if i.start is None:
-            match = [n for n, (rep, states) in enumerate(reps) if _agrees(i, rep, states, absolute)]
-            if match:
-                windows[match[-1]].append(i)
-            elif i.value is not None:
-                (windows[-1] if windows else before).append(i)
-            else:
-                (before if i.state == first_state else after).append(i)
-    return [w for w in (before, *windows, after) if w]
-
-
-def _agrees(item, value: float | None, states: set, absolute: bool) -> bool:
-    if item.value is None:
-        return item.state in states
-    return value is not None and _close(value, item.value, item.tol, absolute)
-
-
-def _median(values: list) -> float | None:
-    values = [v for v in values if v is not None]
-    return statistics.median(values) if values else None
-
-
-# ---------------------------------------------------------------- facts and groups
-
-
-def _facts(groups: dict[tuple, list[_Claim]], cfg: Config) -> list[_Fact]:
-    facts = []
-    for base, claims in groups.items():
-        kind, family = base[0], base[3]
-        absolute = family in cfg.absolute_tolerance
-        window = None if kind in cfg.event_kinds else cfg.time_windows.get(kind)
-        windows = _windows(claims, window, absolute, cfg.states["default"])
-        for n, w in enumerate(windows):
-            anchor = min((c for c in w if c.start is not None), key=lambda c: c.start, default=None)
-            label = anchor.as_of if anchor else (w[0].state or "")  # undated states: "in force", "ended"
-            fact = _Fact("|".join((*base, label)), kind, base, w, _value_sides(w, absolute), _state_sides(w), label)
-            fact.start, fact.end = (anchor.start, anchor.end) if anchor else (None, None)
-            fact.sources, fact.tol = {c.source for c in w}, cfg.tolerance
-            fact.status = "superseded" if kind in cfg.supersede_kinds and n < len(windows) - 1 else ""
-            facts.append(fact)
-    return facts
-
-
-def _disagreement(fact: _Fact, sides: list[_Side]) -> str:
-    if fact.base[3] == "year":
-        return "date"
-    one_sided = any(all(c.bound in ("upper", "lower") for c in s.claims) for s in sides)
-    return "qualifier" if one_sided else "value"
-
-
-def _label(side: _Side, unit: str | None, cfg: Config) -> str:
-    if side.claims[0].bound == "state":
-        return side.claims[0].state
-    c = side.claims[0]
-    if side.points or all(c.bound == "soft" for c in side.claims):
-        return f"{'' if side.points else cfg.qualifiers[c.qualifier]['word']} {format_value(side.value, unit)}".strip()
-    if c.bound == "range":
-        return f"{format_value(c.lo, unit)}–{format_value(c.hi, unit)}"
-    return f"{cfg.qualifiers[c.qualifier]['word']} {format_value(c.value, unit)}".strip()
-
-
-def _support(n: int) -> str:
-    return f"{n} source" if n == 1 else f"{n} sources"
-
-
-def _side_row(side: _Side, label: str) -> dict:
-    return {
-        "value": side.value,
-        "label": label,
-        "qualifiers": sorted({c.qualifier for c in side.claims}),
-        "subject": side.claims[0].subject,
-        "counterparty": side.claims[0].counterparty,
-        "support": len(side.sources),
-        "claim_ids": sorted(c.id for c in side.claims),
-        "doc_ids": sorted({c.doc for c in side.claims}),
-    }
-
-
-def _group(
-    key: str, scope: str, disagreement: str, sides: list[_Side], labels: list[str], cfg: Config, lead: str = ""
-) -> dict:
-    """A conflict group row: sides ordered by support, majority, spread, one-line reason and rank."""
-    order = sorted(range(len(sides)), key=lambda i: (-len(sides[i].sources), sides[i].value or 0))
-    sides, labels = [sides[i] for i in order], [labels[i] for i in order]
-    supports = [len(s.sources) for s in sides]
-    majority = sides[0].value if supports[0] > supports[1] else None
-    values = [s.value for s in sides if s.value is not None]
-    hi, lo = (max(values), min(values)) if values else (0.0, 0.0)
-    what = "value" if disagreement == "state" else disagreement
-    reason = f"{what}: {lead}" + " vs ".join(f"{lab} ({_support(n)})" for lab, n in zip(labels, supports, strict=True))
-    if disagreement == "date":
-        spread, rank = hi - lo, (hi - lo) * cfg.ranking["date_year"]
-        reason += f", {spread:g} years apart" if spread != 1 else ", 1 year apart"
-    elif disagreement in ("attribution", "state"):
-        spread, rank = (hi - lo) / max(abs(hi), abs(lo)) if hi else 0.0, cfg.ranking[disagreement]
-    else:
-        spread = (hi - lo) / max(abs(hi), abs(lo)) if hi or lo else 0.0
-        rank = spread
-        reason += f", {spread:.0%} apart"
-    if len({c.source for s in sides for c in s.claims}) == 1:
-        reason += ", within one document"
-    return {
-        "fact_key": key,
-        "disagreement": what,
-        "reason": reason,
-        "majority_value": majority,
-        "spread": spread,
-        "sides": [_side_row(s, lab) for s, lab in zip(sides, labels, strict=True)],
-        "scope": scope,
-        "rank": rank,
-        "support": sum(supports),
-    }
-
-
-def _fact_groups(facts: list[_Fact], cfg: Config) -> list[dict]:
-    """Mark conflicting facts and build their groups; set each fact's value and note."""
-    groups = []
-    for f in facts:
-        unit, scope = f.claims[0].unit, _scope(f.base, cfg)
-        if len(f.sides) >= 2:
-            labels = [_label(s, unit, cfg) for s in f.sides]
-            groups.append(_group(f.key, scope, _disagreement(f, f.sides), f.sides, labels, cfg))
-        elif len(f.states) >= 2:
-            groups.append(_group(f.key, scope, "state", f.states, [s.claims[0].state for s in f.states], cfg))
-        else:
-            f.value = f.sides[0].value if f.sides else None
-            continue
-        f.group, f.status = len(groups) - 1, "conflicting"
-        f.value = groups[-1]["majority_value"]
-    return groups
-
-
-def _attribution_groups(facts: list[_Fact], groups: list[dict], cfg: Config) -> None:
-    """Flag the same figure for the same counterparty and time given to different subjects by different
-    sources. Compares facts (not claims): grouped by counterparty, clustered by value in one pass."""
-    by_party: dict[tuple, list[_Fact]] = defaultdict(list)
-    for f in facts:
-        kind, _, counterparty, family, facet = f.base
-        if kind in cfg.attribution_kinds and counterparty and f.value is not None and not f.status:
-            by_party[(kind, counterparty, family, facet)].append(f)
-    for (kind, counterparty, family, facet), same in by_party.items():
-        if len({f.base[1] for f in same}) < 2:
-            continue
-        cluster: list[_Fact] = []
-        for f in [*sorted(same, key=lambda f: (f.value, f.key)), None]:  # whatever order the facts came in
-            if f is not None and cluster and _close(cluster[-1].value, f.value, cfg.tolerance, False):
-                cluster.append(f)
-                continue
-            for w in _windows(cluster, cfg.time_windows.get(kind), False) if len(cluster) > 1 else []:
-                _attribution(w, f"{kind}|*|{counterparty}|{family}|{facet}|{w[0].label}", groups, cfg)
-            cluster = [f]
-
-
-def _attribution(facts: list[_Fact], key: str, groups: list[dict], cfg: Config) -> None:
-    subjects = {f.base[1] for f in facts}
-    if len(subjects) < 2 or sum(len(f.sources) for f in facts) != len(set().union(*(f.sources for f in facts))):
-        return  # one subject, or a source that states several: different facts, not a disagreement
-    sides = [_Side(f.claims, 0.0, 0.0, f.value, 0.0, f.sources, len(f.claims)) for f in facts]
-    unit = facts[0].claims[0].unit
-    lead = f"{format_value(facts[0].value, unit)} {facts[0].kind} in {facts[0].claims[0].counterparty} by "
-    labels = [f.claims[0].subject or "?" for f in facts]
-    groups.append(_group(key, _scope(facts[0].base, cfg), "attribution", sides, labels, cfg, lead))
-    for f in facts:
-        f.group, f.status = len(groups) - 1, "conflicting"
-
-
-def _note(f: _Fact, cfg: Config) -> str | None:
-    if f.states and not f.sides:
-        return "state: " + ", ".join(s.claims[0].state for s in f.states)
-    side = f.sides[0] if len(f.sides) == 1 else None
-    hedged = {(c.qualifier, c.value) for c in side.claims if c.bound in _HEDGES} if side else set()
-    plain = side is not None and any(c.bound not in _HEDGES for c in side.claims)
-    if len(hedged) + plain > 1:
-        unit = f.claims[0].unit
-        words = {f"{cfg.qualifiers[q]['word']} {format_value(v, unit)}".strip() for q, v in hedged}
-        return "qualifiers differ: " + " vs ".join(
-            sorted(words | ({format_value(side.value, unit)} if plain else set()))
-        )
-    return None
-
-
-@contextmanager
-def _no_gc() -> Iterator[None]:
-    """Pause the cycle collector while building many acyclic objects (it would rescan them again and again)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def detect(rows: Iterable[dict], config: Config | None = None) -> Ledger:
-    """Facts and conflict groups from claim rows (dicts with the claims columns plus ``source_id``, the
-    independent source, and ``published``). Groups come ranked, largest disagreement first."""
-    cfg = config or load_config()
-    with _no_gc():
-        facts = _facts(_read(rows, cfg), cfg)
-        groups = _fact_groups(facts, cfg)
-        _attribution_groups(facts, groups, cfg)
-    order = sorted(range(len(groups)), key=lambda i: (-groups[i]["rank"], -groups[i]["support"], groups[i]["fact_key"]))
-    ids = {old: new for new, old in enumerate(order, start=1)}
-    ranked = [{"id": ids[i], **groups[i]} for i in order]
-    return Ledger([_fact_row(f, ids, cfg) for f in facts], ranked)
-
-
-def _fact_row(f: _Fact, ids: dict[int, int], cfg: Config) -> dict:
-    published = [c.published for c in f.claims if c.published]
-    as_of = [c.as_of for c in f.claims if c.start is not None]
-    support = len(f.sources)
-    status = f.status or ("agreed" if support >= 2 else "single_source")
-    first = f.claims[0]
-    return {
-        "key": f.key,
-        "kind": f.kind,
-        "subject": first.subject,
-        "counterparty": first.counterparty,
-        "unit": first.unit,
-        "as_of": max(as_of) if as_of else None,
-        "value": f.value,
-        "status": status,
-        "support": support,
-        "first_seen": min(published) if published else None,
-        "last_seen": max(published) if published else None,
-        "claim_ids": sorted(c.id for c in f.claims),
-        "conflict_group": ids[f.group] if f.group is not None else None,
-        "note": _note(f, cfg) if status != "conflicting" else None,
-        "scope": _scope(f.base, cfg),
-        "base": "|".join(f.base),
-    }
-
-
-# ---------------------------------------------------------------- storage
 
 
 def recompute(
@@ -644,7 +118,7 @@ def _refresh_rows(db: sqlite_utils.Database, ids: list[int], cfg: Config) -> tup
     changed = list(db.query(_CLAIM_SQL.format(index="") + f" WHERE c.id IN {_IN}", [json.dumps(ids)]))
     keys = json.dumps([r["fact_key"] for r in changed if r["fact_key"]])
     was = db.execute(f"SELECT kind, base, scope FROM facts WHERE key IN {_IN}", [keys]).fetchall()
-    now = [(b[0], "|".join(b), _scope(b, cfg)) for b in (_base(r, cfg) for r in changed if not _rejected(r))]
+    now = [(b[0], "|".join(b), fact_scope(b, cfg)) for b in (fact_base(r, cfg) for r in changed if not _rejected(r))]
     part = _Part({b for _, b, _ in was + now}, {s for k, _, s in was + now if k in cfg.attribution_kinds}, set())
     bases, scopes = json.dumps(sorted(part.bases)), json.dumps(sorted(part.scopes))
     sql = (
@@ -682,7 +156,7 @@ def _store(db: sqlite_utils.Database, ledger: Ledger, rows: list[dict], part: _P
     now = {cid: (f["key"], f["conflict_group"], f["scope"]) for f in facts for cid in f["claim_ids"]}
     moved = []
     for r in rows:
-        key, group, scope = now.get(r["id"]) or (None, None, _scope(_base(r, cfg), cfg))
+        key, group, scope = now.get(r["id"]) or (None, None, fact_scope(fact_base(r, cfg), cfg))
         if (key, group, scope) != (r["fact_key"], r["conflict_group"], r["fact_scope"]):
             moved.append((key, group, scope, r["id"]))
     conn.executemany("UPDATE claims SET fact_key = ?, conflict_group = ?, fact_scope = ? WHERE id = ?", moved)
@@ -745,24 +219,6 @@ def conflicts(db: sqlite_utils.Database) -> list[dict]:
 
 
 # ---------------------------------------------------------------- display
-
-
-def format_value(value: float | None, unit: str | None) -> str:
-    """A value as an analyst reads it: $13.0B, 49%, 4.5 GW, 1,000,000 chips, 2019."""
-    if value is None:
-        return "n/a"
-    if unit == "year":
-        return f"{value:.0f}"
-    if unit == "percent":
-        return f"{value:g}%"
-    if unit == "chips":
-        return f"{value:,.0f} chips"
-    if unit == "GW":
-        return f"{value:g} GW"
-    scale, suffix = next((s for s in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")) if abs(value) >= s[0]), (1, ""))
-    digits = f"{value / scale:.2f}".rstrip("0")
-    digits += "0" if digits.endswith(".") else ""
-    return f"${digits}{suffix}" if unit in ("USD", None) else f"{digits}{suffix} {unit}"
 
 
 def format_facts(rows: list[dict]) -> str:

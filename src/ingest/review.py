@@ -449,7 +449,7 @@ def groups(db: sqlite_utils.Database, open_only: bool = True, after: int = 0, li
 
 def show_value(c: dict) -> str:
     """A claim's figure as an analyst reads it, with its hedge: 'more than $13B', '$1B-$2B', ''."""
-    from .conflicts import format_value
+    from .ledger import format_value
 
     if c["value"] is not None:
         hedge = "" if c["qualifier"] in (None, "exact") else c["qualifier"].replace("_", " ") + " "

@@ -33,7 +33,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from . import review, store
-from .conflicts import format_value
+from .ledger import format_value
 from .models import ClaimKind, DealStatus, Qualifier
 
 PAGE = 50
