@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 
-from ingest import export, review, store
+from ingest import export, migrations, review, store
 from ingest.cli import cli
 from reviewdata import ROOT, populate
 
@@ -51,7 +51,7 @@ def test_accepted_export_has_only_verified_grounded_claims(db, tmp_path):
     assert rows[0]["reviewed_at"].endswith("Z")
     assert manifest.rows == 4 and manifest.status == "accepted"
     assert manifest.runs == sorted({r["run_id"] for r in rows}) == [1]
-    assert manifest.schema_version == store.schema_version(db)
+    assert manifest.schema_version == migrations.schema_version(db)
     assert manifest.sha256 == hashlib.sha256(out.read_bytes()).hexdigest()
     assert json.loads(export.manifest_path(out).read_text()) == manifest.model_dump()
 

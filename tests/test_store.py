@@ -2,7 +2,7 @@ import sqlite3
 
 import pytest
 
-from ingest import store
+from ingest import migrations, store
 from ingest.models import Document, LoadError
 
 
@@ -18,13 +18,13 @@ def test_open_creates_schema_with_wal_and_foreign_keys(db_file):
     assert {"runs", "documents", "errors", "claims", "reviews", "llm_calls", "facts"} <= set(db.table_names())
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-    assert store.schema_version(db) == len(store.MIGRATIONS)
+    assert migrations.schema_version(db) == len(migrations.MIGRATIONS)
 
 
 def test_reopening_applies_nothing_twice(db_file):
     store.open_db(db_file)
     db = store.open_db(db_file)
-    assert store.migrate(db) == []
+    assert migrations.migrate(db) == []
 
 
 def test_database_from_an_older_version_still_opens(db_file):
@@ -33,12 +33,12 @@ def test_database_from_an_older_version_still_opens(db_file):
 
     old = sqlite_utils.Database(db_file)
     old["_migrations"].create({"name": str, "applied_at": float}, pk="name")
-    store.m001_initial(old)
+    migrations.m001_initial(old)
     old["_migrations"].insert({"name": "m001_initial", "applied_at": 0.0})
     run_id = store.start_run(old, {"sources": []}, {})
     old.close()
     db = store.open_db(db_file)
-    assert store.schema_version(db) == len(store.MIGRATIONS)
+    assert migrations.schema_version(db) == len(migrations.MIGRATIONS)
     assert db["runs"].get(run_id)["status"] == "running"
 
 

@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 import sqlite_utils
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from . import store
+from . import migrations
 from .models import Claim, ClaimKind, DealStatus, PatternSignal, Qualifier
 
 FORMATS = ("jsonl", "csv", "parquet")
@@ -217,7 +217,7 @@ def export(
         status=name,
         rows=len(rows),
         runs=sorted({r for r in runs if r is not None}),
-        schema_version=store.schema_version(db),
+        schema_version=migrations.schema_version(db),
         row_schema=next(k for k, v in SCHEMAS.items() if v is model),
         sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
     )
