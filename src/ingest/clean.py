@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from bisect import bisect_right
 from datetime import datetime
 from functools import lru_cache
 from importlib import resources
+from itertools import accumulate
 
 import trafilatura
 import yaml
@@ -15,18 +17,18 @@ from bs4 import BeautifulSoup
 
 from .models import Document, RawDocument
 
-# Capture artifacts seen in saved pages, fixed in this order.
-ARTIFACTS: list[tuple[re.Pattern, str]] = [
-    (re.compile(r"[\u200b\u200c\u200d\u2060\ufeff\u00ad]"), ""),  # zero-width chars, soft hyphens
-    (re.compile(r"[\u00a0\u2007\u202f]"), " "),  # non-breaking spaces
-    (re.compile(r"\[([^\]\n]+)\]\((?:https?|tel|mailto):[^)\s]*\)"), r"\1"),  # markdown links
-    (re.compile(r"\\([\\`*_{}\[\]()#+\-.!$%&])"), r"\1"),  # markdown escapes: \$13B, \(0\)
-    (re.compile(r"\*\*([^*\n]+)\*\*"), r"\1"),  # markdown bold
-    (re.compile(r"(?<=\w)''(?=\w)"), "'"),  # doubled apostrophes: lab''s
-    (re.compile(r"(?<=[a-z])vv?(?=\d+\.\d)"), " v"),  # glued version: Verifiedvv0.1.0
-    (re.compile(r"\bvv(?=\d)"), "v"),  # doubled version prefix: vv0.1.0
-    (re.compile(r"^(\s*)(\d+)\.\s+\2\.(?=\s|$)", re.M), r"\1\2."),  # repeated numbering: 1. 1.
-    (re.compile(r"(?<=[a-z]{4})(?=\d+ [a-z])"), " "),  # glued count: investment5 kill-list
+# Capture artifacts seen in saved pages, fixed in this order; each runs only on text containing its cue.
+ARTIFACTS: list[tuple[str | None, re.Pattern, str]] = [
+    (None, re.compile(r"[\u200b\u200c\u200d\u2060\ufeff\u00ad]"), ""),  # zero-width chars, soft hyphens
+    (None, re.compile(r"[\u00a0\u2007\u202f]"), " "),  # non-breaking spaces
+    ("](", re.compile(r"\[([^\]\n]+)\]\((?:https?|tel|mailto):[^)\s]*\)"), r"\1"),  # markdown links
+    ("\\", re.compile(r"\\([\\`*_{}\[\]()#+\-.!$%&])"), r"\1"),  # markdown escapes: \$13B, \(0\)
+    ("**", re.compile(r"\*\*([^*\n]+)\*\*"), r"\1"),  # markdown bold
+    ("''", re.compile(r"(?<=\w)''(?=\w)"), "'"),  # doubled apostrophes: lab''s
+    ("v", re.compile(r"(?<=[a-z])vv?(?=\d+\.\d)"), " v"),  # glued version: Verifiedvv0.1.0
+    ("vv", re.compile(r"\bvv(?=\d)"), "v"),  # doubled version prefix: vv0.1.0
+    (". ", re.compile(r"^(\s*)(\d+)\.\s+\2\.(?=\s|$)", re.M), r"\1\2."),  # repeated numbering: 1. 1.
+    (None, re.compile(r"([a-z]{4})(?=\d+ [a-z])"), r"\1 "),  # glued count: investment5 kill-list
 ]
 DATE_SEARCH = {"extensive_search": False, "original_date": True}  # dates from markup, not a text scan
 DATE_FORMATS = ["%b %d, %Y", "%B %d, %Y", "%d %B %Y", "%d %b %Y", "%Y-%m-%d"]
@@ -38,8 +40,8 @@ def vocabulary() -> dict:
     data = yaml.safe_load(resources.files("ingest").joinpath("data/clean.yaml").read_text("utf-8"))
     return {
         "camel": set(data["camel_words"]),
-        "chrome": re.compile("|".join(f"(?:{p})" for p in data["chrome_lines"]), re.I),
-        "headers": re.compile("|".join(f"(?:{p})" for p in data["chrome_headers"]), re.I),
+        "chrome": re.compile("|".join(f"(?:{p})" for p in data["chrome_lines"]), re.I | re.M),
+        "headers": re.compile("|".join(f"(?:{p})" for p in data["chrome_headers"]), re.I | re.M),
         "block_max": data["chrome_block_max_line"],
         "figure": re.compile(data["figure_pattern"], re.I),
     }
@@ -107,10 +109,11 @@ def html_language(html: str) -> str | None:
 def normalize(text: str) -> str:
     """Fix capture artifacts, tidy whitespace, drop page chrome, NFC."""
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
-    for pattern, repl in ARTIFACTS:
-        text = pattern.sub(repl, text)
+    for cue, pattern, repl in ARTIFACTS:
+        if cue is None or cue in text:
+            text = pattern.sub(repl, text)
     text = split_glued_labels(text)
-    lines = [re.sub(r"[ \t]+", " ", line).strip() for line in text.split("\n")]
+    lines = [line.strip() for line in re.sub(r"[ \t]+", " ", text).split("\n")]
     text = "\n".join(drop_chrome(lines))
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
@@ -131,10 +134,18 @@ def split_glued_labels(text: str) -> str:
 def drop_chrome(lines: list[str]) -> list[str]:
     """Drop contact lines, disclaimers, cookie and navigation text; never a line stating a figure."""
     v = vocabulary()
+    text = "\n".join(lines)
+    starts = list(accumulate((len(line) + 1 for line in lines[:-1]), initial=0))
+
+    def hits(pattern: re.Pattern) -> set[int]:
+        """Numbers of the lines the pattern matches in (one pass over the whole text)."""
+        return {bisect_right(starts, m.start()) - 1 for m in pattern.finditer(text)}
+
+    figures, headers, chrome = hits(v["figure"]), hits(v["headers"]), hits(v["chrome"])
     kept, in_block = [], False
-    for line in lines:
-        has_figure = bool(v["figure"].search(line))
-        if v["headers"].search(line) and not has_figure:
+    for i, line in enumerate(lines):
+        has_figure = i in figures
+        if i in headers and not has_figure:
             in_block = True
             continue
         if in_block:
@@ -142,7 +153,7 @@ def drop_chrome(lines: list[str]) -> list[str]:
                 in_block = False
             else:
                 continue
-        if line and not has_figure and v["chrome"].search(line):
+        if line and not has_figure and i in chrome:
             continue
         kept.append(line)
     return kept

@@ -29,6 +29,7 @@ def open_db(path: str | os.PathLike | None = None) -> sqlite_utils.Database:
     db.execute("PRAGMA busy_timeout = 30000")
     db.execute("PRAGMA foreign_keys = ON")
     db.enable_wal()
+    db.execute("PRAGMA synchronous = NORMAL")  # with WAL: consistent after a crash, one fsync per checkpoint
     migrate(db)
     return db
 
