@@ -42,7 +42,7 @@ def measure(extractor: str, model: str | None) -> dict:
         "first_wall_s": wall1,
         "first_pipeline_s": first["timings"]["total"],
         "extract_s": extract_s,
-        "model_s": m.get("seconds", 0.0),
+        "model_s": m.get("seconds", 0.0) + m.get("load_seconds", 0.0),
         "calls": m.get("calls", 0),
         "tokens_out": m.get("completion_tokens", 0),
         "claims": claims,

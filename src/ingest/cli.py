@@ -108,7 +108,7 @@ def format_summary(summary) -> str:
             ("model calls", f"{m['calls']:.0f} ({m['cached']:.0f} cached, {m['failed_chunks']:.0f} chunks failed)"),
             ("tokens in / out", f"{m['prompt_tokens']:.0f} / {m['completion_tokens']:.0f}"),
             ("recall gaps", f"{m['recall_gaps']:.0f} figures the rules claim and the model missed"),
-            ("model time (s)", f"{m['seconds']:.1f}"),
+            ("model time (s)", f"{m['seconds']:.1f} calls + {m['load_seconds']:.1f} load"),
             ("estimated cost (USD)", f"{m['cost_usd']:.4f}"),
         ]
     if summary.facts:

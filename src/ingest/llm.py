@@ -38,6 +38,7 @@ class Usage:
     completion_tokens: int = 0
     seconds: float = 0.0
     failed: int = 0
+    load_seconds: float = 0.0  # starting the embedded model, counted on the call that started it
 
     def __iadd__(self, other: Usage) -> Usage:
         for name in other.__dataclass_fields__:
@@ -189,13 +190,17 @@ class LLMClient:
         keys = [self.cache_key(r) for r in requests]
         results: list[Result | None] = [self._cached(db, r, k[0]) for r, k in zip(requests, keys, strict=True)]
         todo = [i for i, r in enumerate(results) if r is None]
+        load = 0.0
         if todo and self._start is not None:
+            t0 = time.perf_counter()
             self._connect(self._start())
-            self._start = None
+            self._start, load = None, time.perf_counter() - t0
         with ThreadPoolExecutor(self.workers) as pool:
             for i, result in zip(todo, pool.map(lambda i: self._call(requests[i]), todo), strict=True):
                 self._log(db, run_id, requests[i], keys[i], result)
                 results[i] = result
+        if load:
+            results[todo[0]].usage.load_seconds = load
         return results
 
     def _max_tokens(self, request: Request) -> int | None:
