@@ -25,7 +25,7 @@ def db(tmp_path):
     grounded = [c["id"] for c in review.claims(db, ungrounded=False, limit=6)]
     review.accept(db, grounded[:3], "ann")
     review.reject(db, grounded[3:4], "ann")
-    review.correct(db, grounded[4], {"value": "2e9"}, "bob", note="the body says two billion")
+    review.correct(db, grounded[4], {"deal_status": "completed"}, "bob", note="the filing says it closed")
     return db
 
 

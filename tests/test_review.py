@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from ingest import review, store
 from ingest.cli import cli
+from ingest.figures import parse_figures
 from reviewdata import add_claim, add_document, populate
 
 
@@ -88,17 +89,27 @@ def test_invalid_corrections_are_refused_with_a_clear_message(db, changes, messa
 def test_correct_edits_fields_and_grounds_a_quote_found_in_the_text(db):
     claim = review.claims(db, ungrounded=True, limit=1)[0]
     text = db["documents"].get(claim["doc_id"])["text"]
-    sentence = text.splitlines()[0][:60]
-    review.correct(db, claim["id"], {"quote": sentence, "value": "13e9", "subject": "Microsoft"}, "ann", note="fix")
+    figure = next(f for f in parse_figures(text) if f.unit == "USD")
+    sentence = text[max(0, figure.start - 30) : figure.end]
+    changes = {"quote": sentence, "value": str(figure.value), "unit": "USD", "subject": "Microsoft"}
+    review.correct(db, claim["id"], changes, "ann", note="fix")
     row = db["claims"].get(claim["id"])
-    assert (row["value"], row["subject"], row["review_status"]) == (13e9, "Microsoft", "corrected")
+    assert (row["value"], row["subject"], row["review_status"]) == (figure.value, "Microsoft", "corrected")
     assert text[row["char_start"] : row["char_end"]] == sentence
     assert (row["grounded"], row["alignment"]) == (1, "exact")
     log = audit(db)[-1]
     assert (log["action"], log["note"]) == ("correct", "fix")
     assert json.loads(log["before"])["subject"] == claim["subject"]
-    assert json.loads(log["after"])["value"] == 13e9
+    assert json.loads(log["after"])["value"] == figure.value
     review.accept(db, [claim["id"]], "ann")  # grounded by the correction, so it can be verified now
+
+
+def test_a_corrected_value_the_quote_does_not_state_is_ungrounded(db):
+    claim_id = grounded_ids(db, 1)[0]
+    review.correct(db, claim_id, {"value": "123456789", "unit": "USD"}, "ann")
+    assert db["claims"].get(claim_id)["grounded"] == 0
+    with pytest.raises(review.ReviewError, match="not grounded"):
+        review.accept(db, [claim_id], "ann")
 
 
 def test_moving_the_offsets_takes_the_quote_from_the_text(db):

@@ -190,7 +190,11 @@ def ground_claim(claim: Claim, text: str, start_hint: int = 0) -> Claim:
         return claim.model_copy(update=update)
     start, end, how = found
     span = text[start:end]
+    update = {"char_start": start, "char_end": end, "alignment": how, "quote": span}
+    return claim.model_copy(update={**update, "grounded": states_figures(claim, span)})
+
+
+def states_figures(claim: Claim, quote: str) -> bool:
+    """True when the quote states every figure of the claim: its value and its range ends."""
     values = [v for v in (claim.value, claim.value_low, claim.value_high) if v is not None]
-    grounded = all(mentions_value(span, v, claim.unit) for v in values)
-    update = {"char_start": start, "char_end": end, "alignment": how, "quote": span, "grounded": grounded}
-    return claim.model_copy(update=update)
+    return all(mentions_value(quote, v, claim.unit) for v in values)

@@ -16,6 +16,7 @@ from typing import Any
 import sqlite_utils
 from pydantic import ValidationError
 
+from . import ground
 from .models import Alignment, Claim, ClaimKind
 
 STATUSES = ("pending", "accepted", "rejected", "corrected")
@@ -281,7 +282,7 @@ def correct(
 
     Empty strings clear a field. Changing char_start/char_end alone takes the quote from the text at the
     new offsets; changing the quote alone finds it in the text. A corrected claim is grounded when its
-    quote is exactly the document text at its offsets (the reviewer has checked the figures).
+    quote is exactly the document text at its offsets and states every figure of the claim, as at extraction.
     """
     claim_id = _ids(claim_id)[0]
     unknown = sorted(set(changes) - set(EDITABLE))
@@ -299,7 +300,9 @@ def correct(
     if moved or quote_changed:
         new["quote"], new["char_start"], new["char_end"] = _span(row["doc_text"], new, moved, quote_changed)
     start, end = new["char_start"], new["char_end"]
-    grounded = start is not None and row["doc_text"][start:end] == new["quote"]
+    grounded = (
+        start is not None and row["doc_text"][start:end] == new["quote"] and ground.states_figures(claim, new["quote"])
+    )
     diff = {k: v for k, v in new.items() if v != row[k]}
     if not diff:
         raise InvalidCorrection(f"claim {claim_id}: the correction changes nothing")
