@@ -149,3 +149,18 @@ def test_export_command_and_its_errors(db, tmp_path):
     assert bad.exit_code != 0 and "Traceback" not in bad.output
     with pytest.raises(export.ExportError, match="unknown format 'xml'"):
         export.export(db, tmp_path / "x.xml", fmt="xml")
+
+
+def test_conflicts_json_lists_each_sides_claims_as_export_rows(db, tmp_path):
+    out = tmp_path / "conflicts.json"
+    result = CliRunner().invoke(cli, ["conflicts", "--db", str(tmp_path / "t.db"), "--json", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    groups = json.loads(out.read_text())
+    assert groups, "the gold articles disagree on at least one fact"
+    validator = jsonschema.Draft202012Validator(CLAIM_SCHEMA)
+    for group in groups:
+        for side in group["sides"]:
+            assert [c["id"] for c in side["claims"]] == side["claim_ids"]
+            for claim in side["claims"]:
+                validator.validate(claim)
+                assert claim["conflict_group"] == group["id"]

@@ -225,11 +225,20 @@ def facts(db_path: str | None, status: str | None, as_json: bool) -> None:
     "-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write to this file instead of stdout."
 )
 def conflicts(db_path: str | None, as_json: bool, output: str | None) -> None:
-    """List the conflict groups, largest disagreement first, with their sources side by side."""
-    from . import conflicts as cf
+    """List the conflict groups, largest disagreement first, with their sources side by side.
 
-    groups = cf.conflicts(open_db(db_path))
-    text = json.dumps(groups, indent=2, ensure_ascii=False) if as_json else cf.format_conflicts(groups)
+    With --json each side lists its claims in the export row format (schemas/claim.schema.json).
+    """
+    from . import conflicts as cf
+    from .export import conflict_rows
+
+    db = open_db(db_path)
+    if as_json:
+        groups = conflict_rows(db)
+        text = json.dumps(groups, indent=2, ensure_ascii=False, sort_keys=True)
+    else:
+        groups = cf.conflicts(db)
+        text = cf.format_conflicts(groups)
     if not output:
         click.echo(text)
         return

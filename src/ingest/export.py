@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 import sqlite_utils
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from . import migrations
+from . import conflicts, migrations
 from .models import Claim, ClaimKind, DealStatus, PatternSignal, Qualifier
 
 FORMATS = ("jsonl", "csv", "parquet")
@@ -141,6 +141,18 @@ def claim_rows(
             raise ExportError(f"claim {r['id']} cannot be exported: {err['loc'][0]}: {err['msg']}") from None
         out.append(row.model_dump())
     return out
+
+
+def conflict_rows(db: sqlite_utils.Database) -> list[dict]:
+    """The conflict groups, largest disagreement first, each side listing its claims as export rows."""
+    groups = conflicts.conflicts(db)
+    ids = sorted({i for g in groups for side in g["sides"] for i in side["claim_ids"]})
+    found = claim_rows(db, where="id IN (SELECT value FROM json_each(?))", params=[json.dumps(ids)])
+    rows = {r["id"]: r for r in found}
+    for g in groups:
+        for side in g["sides"]:
+            side["claims"] = [rows[i] for i in side["claim_ids"]]
+    return groups
 
 
 def fact_rows(db: sqlite_utils.Database) -> list[dict]:
