@@ -1,5 +1,6 @@
 """The README is the manual: every command has help text and a section with an example."""
 
+import os
 import re
 
 import pytest
@@ -25,3 +26,22 @@ def test_readme_opens_with_the_two_commands():
     assert len(lines) == 2
     assert lines[0].endswith("ingest run seeds/")
     assert "pytest" in lines[1]
+
+
+def cli_reference() -> str:
+    """docs/cli.md: the --help of every command, as a reader of the docs sees it."""
+    from click.testing import CliRunner
+
+    parts = ["# CLI reference\n", "Generated from `--help` by tests/test_docs.py (`INGEST_UPDATE_DOCS=1 pytest`).\n"]
+    for name in ["", *sorted(cli.commands)]:
+        args = [name, "--help"] if name else ["--help"]
+        text = CliRunner().invoke(cli, args, prog_name="ingest", terminal_width=100).output
+        parts.append(f"## ingest {name}".rstrip() + f"\n\n```\n{text.rstrip()}\n```\n")
+    return "\n".join(parts)
+
+
+def test_cli_reference_is_current():
+    path = ROOT / "docs" / "cli.md"
+    if os.environ.get("INGEST_UPDATE_DOCS"):
+        path.write_text(cli_reference(), encoding="utf-8")
+    assert path.read_text(encoding="utf-8") == cli_reference(), "run INGEST_UPDATE_DOCS=1 pytest tests/test_docs.py"

@@ -342,7 +342,7 @@ def reject(ids: tuple[int, ...], db_path: str | None, note: str | None, reviewer
 @click.option("--note", help="Why (kept in the audit log).")
 @reviewer_option
 def correct(claim_id: int, db_path: str | None, note: str | None, reviewer: str | None, **fields) -> None:
-    """Correct fields of a claim, e.g. `ingest correct 12 --value 13e9 --subject Microsoft`."""
+    """Correct fields of a claim, validated like an extracted one: `ingest correct 12 --value 13e9`."""
     from . import review as rv
 
     changes = {k: v for k, v in fields.items() if v is not None}
