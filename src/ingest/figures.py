@@ -108,7 +108,9 @@ def _vocab() -> _Vocab:
     num = r"(?:\d{1,3}(?:[ \u00a0\u202f\u2009]\d{3}(?!\d))+|\d+)(?:[.,]\d+)*"
     # "and" joins the ends of a range only after "between" ("between $2 billion and $3 billion").
     between = rf"(?(between)\s+{_alt(data['between']['joiners'])}\s+|(?!))"
-    sep = rf"(?:\s*[-–—]\s*|\s+{_alt(w for w in data['range_words'] if w.isascii())}\s+|\s*(?:至|到)\s*|{between})"
+    spaced = [w for w in data["range_words"] if re.fullmatch(f"[{LATIN}]+", w)]
+    touching = [w for w in data["range_words"] if w not in spaced]
+    sep = rf"(?:\s*[-–—]\s*|\s+{_alt(spaced)}\s+|\s*{_alt(touching)}\s*|{between})"
     prefix = _alt(data["currency_prefixes"])
     # A currency code may touch its digits ("RMB5bn"); any other letter before a number rules it out.
     codes = "".join(f"|(?<={re.escape(c)})" for c in data["currency_prefixes"] if re.fullmatch(f"[{LATIN}]+", c))
@@ -126,7 +128,7 @@ def _vocab() -> _Vocab:
             (?:(?P<scale1>{scale})(?={sep}(?:{prefix})?\s?{num}{scale}))?
             (?:(?P<sep>{sep})(?P<cur2>{prefix})?\s?(?P<num2>{num}))?
             (?P<scale>{scale})?
-            (?:\s*(?:(?P<suffix>{_alt(suffixes)})|(?P<unit>{_alt(other_units)})|{models}(?P<chips>{_alt(chip_words)})))?
+            (?:\s*(?P<suffix>{_alt(suffixes)})|(?:\s*|-)(?P<unit>{_alt(other_units)})|\s*{models}(?P<chips>{_alt(chip_words)}))?
         )
         (?:\s*(?P<squal>{_alt(sfx_quals)}))?
     """
