@@ -33,7 +33,7 @@ class Sentence:
 
 def mentions(text: str) -> list[PartyMention]:
     """The companies a document names, plus the short form of a name that ends in a generic word ("Scale"
-    after "Scale AI") wherever it stands after the full name."""
+    after "Scale AI") wherever it stands after the full name, plus the words that stand for a company."""
     found = [p for p in find_parties(text) if p.canonical]
     shorts: dict[str, tuple[str, int]] = {}
     for p in found:
@@ -45,7 +45,35 @@ def mentions(text: str) -> list[PartyMention]:
             start, end = m.start() + after, m.end() + after
             if not any(p.start < end and start < p.end for p in found):
                 found.append(PartyMention(start, end, short, name))
+    found += stand_ins(text, sorted(found, key=lambda p: p.start))
     return sorted(found, key=lambda p: p.start)
+
+
+def stand_ins(text: str, named: list[PartyMention]) -> list[PartyMention]:
+    """Words that stand for a company: "the startup" for a lab named before it, "the company" for any
+    company (the first named earlier in its sentence, else the nearest before), and "we" / "our" for the
+    publisher of a company's own blog, release or call."""
+    v = vocabulary()
+    out = []
+    for kind, rx in v["stand_ins"].items():
+        for m in rx.finditer(text):
+            before = [p for p in named if p.end <= m.start() and (kind == "any" or party_type(p.canonical) == kind)]
+            sentence = max(text.rfind(end, 0, m.start()) for end in (". ", "\n", "。"))
+            own = [p for p in before if p.start > sentence]
+            if before:
+                out.append(PartyMention(m.start(), m.end(), m.group(), (own or before[-1:])[0].canonical))
+    me = publisher(text, named)
+    if me:
+        out += [PartyMention(m.start(), m.end(), m.group(), me) for m in v["first_person"].finditer(text)]
+    return [p for p in out if not any(q.start < p.end and p.start < q.end for q in named)]
+
+
+def publisher(text: str, named: list[PartyMention]) -> str | None:
+    """The company whose own blog, release or call the text is: named in its first lines before a
+    publisher word ("Databricks Blog")."""
+    v = vocabulary()
+    head = len("\n".join(text.split("\n")[: v["publisher_lines"]]))
+    return next((p.canonical for p in named if p.end <= head and v["publisher"].match(text, p.end)), None)
 
 
 def context_parties(sents: list[Sentence], i: int, text: str) -> list[PartyMention]:

@@ -9,7 +9,17 @@ from importlib import resources
 
 import yaml
 
-_PLAIN = ("off_topic", "hedges", "instruction", "references", "negation", "cue_blind", "announce_start")
+_PLAIN = (
+    "off_topic",
+    "hedges",
+    "instruction",
+    "references",
+    "negation",
+    "cue_blind",
+    "announce_start",
+    "first_person",
+    "publisher",
+)
 
 
 def _regex(pattern: str) -> re.Pattern[str]:
@@ -39,6 +49,7 @@ def vocabulary() -> dict:
         "unit_price": {k: _regex(p) for k, p in data["unit_price"].items()},
         "lead_in": {k: _regex(p) for k, p in data["lead_in"].items()},
         "slots": {k: _regex(p) for k, p in data["slots"].items()},
+        "stand_ins": {k: _regex(p) for k, p in data["stand_ins"].items()},
         "rights": {k: _regex(p) for k, p in data["rights"].items()},
         "status": [(k, _regex(p)) for k, p in data["status"].items()],
         "clause": re.compile(data["clause_delimiters"]),

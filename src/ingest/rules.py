@@ -149,7 +149,7 @@ def figure_claim(
     kind = figure_kind(text, s, f, (c_start, c_end))
     if kind is None and lead and v["references"].search(text, s.start, s.end):
         kind = lead.get(unit_class(f.unit))
-    if kind in v["strict_subject"] and not owner_fits(s, kind, (c_start, c_end)):
+    if kind in v["strict_subject"] and not owner_fits(s, kind, (c_start, c_end), f.start):
         kind = figure_kind(text, s, f, (c_start, c_end), exclude=kind)
     if kind is None:
         return None
@@ -167,10 +167,10 @@ def is_unit_price(text: str, s: Sentence, f: Figure) -> bool:
     return bool(price["after"].match(text, f.end, s.end) or price["before"].search(text, s.start, f.start))
 
 
-def owner_fits(s: Sentence, kind: str, clause: tuple[int, int]) -> bool:
-    """For a lab's own figure (revenue, valuation): the first company of the clause (else of the sentence)
-    is of the right type."""
-    owner = next((p for p in s.parties if clause[0] <= p.start < clause[1]), s.parties[0] if s.parties else None)
+def owner_fits(s: Sentence, kind: str, clause: tuple[int, int], pos: int) -> bool:
+    """For a lab's own figure (revenue, valuation): its owner is of the right type. The owner is the first
+    company named before the figure in its clause, else the first of the sentence."""
+    owner = next((p for p in s.parties if clause[0] <= p.start < pos), next(iter(s.parties), None))
     return fits(owner, vocabulary()["roles"][kind]["subject"])
 
 
