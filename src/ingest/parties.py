@@ -51,17 +51,21 @@ def mentions(text: str) -> list[PartyMention]:
 
 def stand_ins(text: str, named: list[PartyMention]) -> list[PartyMention]:
     """Words that stand for a company: "the startup" for a lab named before it, "the company" for any
-    company (the first named earlier in its sentence, else the nearest before), and "we" / "our" for the
-    publisher of a company's own blog, release or call."""
+    company, and "we" / "our" for the publisher of a company's own blog, release or call. As a subject the
+    stand-in is the first company named earlier in its sentence; as an object ("in the startup") or with
+    none earlier in its sentence, the last one named before its sentence."""
     v = vocabulary()
     out = []
     for kind, rx in v["stand_ins"].items():
         for m in rx.finditer(text):
-            before = [p for p in named if p.end <= m.start() and (kind == "any" or party_type(p.canonical) == kind)]
             sentence = max(text.rfind(end, 0, m.start()) for end in (". ", "\n", "。"))
-            own = [p for p in before if p.start > sentence]
-            if before:
-                out.append(PartyMention(m.start(), m.end(), m.group(), (own or before[-1:])[0].canonical))
+            lead = text[max(0, m.start() - 25) : m.start()]
+            obj = v["slots"]["target"].search(lead) or v["slots"]["source"].search(lead)
+            fit = [p for p in named if p.end <= m.start() and (kind == "any" or party_type(p.canonical) == kind)]
+            own = [p for p in fit if p.start > sentence and not obj]
+            earlier = [p for p in fit if p.start <= sentence] or fit
+            if fit:
+                out.append(PartyMention(m.start(), m.end(), m.group(), (own[:1] or earlier[-1:])[0].canonical))
     me = publisher(text, named)
     if me:
         out += [PartyMention(m.start(), m.end(), m.group(), me) for m in v["first_person"].finditer(text)]
@@ -109,6 +113,8 @@ def slot_of(text: str, s: Sentence, f_pos: tuple[int, int], p: PartyMention) -> 
     for slot in ("source", "recipient", "customer", "target"):
         if slots[slot].search(before):
             return slot
+    if slots["buyer"].match(text, p.end, s.end):
+        return "customer"
     if p.end <= f_pos[0]:
         return "receiver" if slots["passive"].search(text[p.end : f_pos[0]]) else "agent"
     return None
@@ -132,7 +138,12 @@ def place(
         gap = pos[0] - p.end if p.end <= pos[0] else p.start - pos[1]
         return (0 if inside else 1, abs(gap))
 
-    own = sorted(s.parties, key=dist)
+    local = [p for p in s.parties if clause[0] <= p.start < clause[1]]
+    if len({p.canonical for p in local}) >= 2 and local[0].end <= pos[0]:
+        # a clause that names two companies, one of them before the figure, is a deal of its own
+        own, context = sorted(local, key=dist), []
+    else:
+        own = sorted(s.parties, key=dist)
     ranked = own + list(reversed(context))
     slots = {id(p): slot_of(text, s, pos, p) for p in s.parties if clause[0] <= p.start < clause[1]}
     cp_slots = wanted.get("counterparty", [])

@@ -19,6 +19,7 @@ _PLAIN = (
     "announce_start",
     "first_person",
     "publisher",
+    "own_use",
 )
 
 

@@ -153,6 +153,8 @@ def figure_claim(
         kind = figure_kind(text, s, f, (c_start, c_end), exclude=kind)
     if kind is None:
         return None
+    if v["own_use"].search(text, c_start, c_end):
+        context = []
     subject, counterparty = place(text, s, (f.start, f.end), kind, (c_start, c_end), context)
     role = v["roles"][kind]
     if subject is None or (role["needs_counterparty"] and counterparty is None):
