@@ -20,6 +20,7 @@ _PLAIN = (
     "first_person",
     "publisher",
     "own_use",
+    "list_item",
 )
 
 

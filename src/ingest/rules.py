@@ -108,9 +108,9 @@ def analyse(text: str) -> list[Sentence]:
         figs = [_shift(f, start) for f in parse_figures(text[start:end])]
         parties = [p for p in named if start <= p.start and p.end <= end]
         local = [_shift(f, -start) for f in figs]
-        out.append(
-            Sentence(start, end, figs, parties, clauses(text, start, end, local), "\n\n" in text[prev_end:start])
-        )
+        gap = text[prev_end:start]
+        new_block = "\n\n" in gap or ("\n" in gap and bool(vocabulary()["list_item"].match(text, start)))
+        out.append(Sentence(start, end, figs, parties, clauses(text, start, end, local), new_block))
         prev_end = end
     return out
 
@@ -337,16 +337,22 @@ _DATE = re.compile(
 
 
 def as_of(text: str, s: Sentence, clause: tuple[int, int], near: int, exclude: tuple[int, int] | None) -> str | None:
-    """The date a fact refers to: the nearest in its clause, else the sentence's only date."""
-    own = dates(text, clause[0], clause[1], near, exclude)
+    """The date a fact refers to: the nearest in its clause, else the sentence's only date that is not in
+    another clause with a figure of its own ("$8B, $250B commitment in the 2025 restructure")."""
+    own = dates(text, clause[0], clause[1], exclude)
     if own:
-        return min(own)[1]
-    values = {v for _, v in dates(text, s.start, s.end, near, exclude)}
+        return min(own, key=lambda d: abs(d[0] - near))[1]
+    values = {v for pos, v in dates(text, s.start, s.end, exclude) if not _dates_other_figure(s, pos, clause)}
     return values.pop() if len(values) == 1 else None
 
 
-def dates(text: str, start: int, end: int, near: int, exclude: tuple[int, int] | None) -> list[tuple[int, str]]:
-    """(distance to ``near``, date) of each date in text[start:end], as YYYY, YYYY-MM or YYYY-MM-DD."""
+def _dates_other_figure(s: Sentence, pos: int, clause: tuple[int, int]) -> bool:
+    other = clause_of(s, pos)
+    return other != clause and any(f.unit != "year" and other[0] <= f.start < other[1] for f in s.figures)
+
+
+def dates(text: str, start: int, end: int, exclude: tuple[int, int] | None) -> list[tuple[int, str]]:
+    """(offset, date) of each date in text[start:end], as YYYY, YYYY-MM or YYYY-MM-DD."""
     months = vocabulary()["months"]
     found = []
     for m in _DATE.finditer(text, start, end):
@@ -362,7 +368,7 @@ def dates(text: str, start: int, end: int, near: int, exclude: tuple[int, int] |
                 y, d = m.group("y2"), m.group("d2") or m.group("d3")
         else:
             y, mo, d = m.group("y3"), None, None
-        found.append((abs(m.start() - near), y + (f"-{mo:02d}" if mo else "") + (f"-{int(d):02d}" if mo and d else "")))
+        found.append((m.start(), y + (f"-{mo:02d}" if mo else "") + (f"-{int(d):02d}" if mo and d else "")))
     return found
 
 
