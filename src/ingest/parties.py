@@ -81,12 +81,13 @@ def publisher(text: str, named: list[PartyMention]) -> str | None:
 
 
 def context_parties(sents: list[Sentence], i: int, text: str) -> list[PartyMention]:
-    """Parties an earlier sentence of the paragraph lends: only to a sentence that names a company or
-    refers back to one."""
+    """Parties the sentences before lend: to a sentence that refers back to a company, or that names one
+    and is not the first of its paragraph."""
     v = vocabulary()
     s = sents[i]
-    if not s.parties and not v["references"].search(text[s.start : s.end]):
-        return []
+    refers = v["references"].search(text[s.start : s.end])
+    if not refers and (s.blank_before or not s.parties):
+        return []  # a paragraph's first sentence borrows only when it refers back
     lent: list[PartyMention] = []
     for j in range(i - 1, max(-1, i - 1 - v["context_sentences"]), -1):
         lent += sents[j].parties
@@ -163,7 +164,10 @@ def place(
     if by_slot is None and _swap(subject, counterparty, role):
         subject, counterparty = counterparty, subject
     elif guessed and counterparty not in s.parties:
-        return subject, None  # neither a slot nor a type names the subject, and no party here answers it
+        counterparty = None  # neither a slot nor a type names the subject, and no party here answers it
+    receiver = next((p for p in own if slots.get(id(p)) in cp_slots), None)
+    if counterparty is None and guessed and role.get("unnamed_subject") and receiver:
+        return None, receiver  # "xAI raised $10 billion": the receiver is named, the investor is not
     return subject, counterparty
 
 

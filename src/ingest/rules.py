@@ -157,7 +157,7 @@ def figure_claim(
         context = []
     subject, counterparty = place(text, s, (f.start, f.end), kind, (c_start, c_end), context)
     role = v["roles"][kind]
-    if subject is None or (role["needs_counterparty"] and counterparty is None):
+    if subject is counterparty is None or (role["needs_counterparty"] and counterparty is None):
         return None
     status = value_status(text, s, (c_start, c_end))
     return make_claim(text, s, kind, (c_start, c_end), f, subject, counterparty, status, (f.start, f.end))
@@ -378,7 +378,7 @@ def make_claim(
     kind: str,
     clause: tuple[int, int],
     f: Figure | None,
-    subject: PartyMention,
+    subject: PartyMention | None,
     counterparty: PartyMention | None,
     status: str | None,
     span: tuple[int, int],
@@ -395,7 +395,7 @@ def make_claim(
     confidence = 0.8 if len(in_sentence) == 2 else 0.6 if in_sentence else 0.4
     return Claim(
         kind=kind,
-        subject=subject.canonical,
+        subject=subject.canonical if subject else None,
         counterparty=counterparty.canonical if counterparty else None,
         value=f.value if f else None,
         unit=f.unit if f else None,
