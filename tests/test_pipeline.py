@@ -108,3 +108,28 @@ def test_kill_9_mid_run_then_rerun_equals_one_clean_run(tmp_path):
     subprocess.run([*cmd[:-1], str(clean_db)], check=True, capture_output=True)
     assert documents(killed_db) == documents(clean_db)
     assert store.open_db(killed_db).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_a_review_decision_during_a_run_waits_for_the_lock_instead_of_failing(tmp_path):
+    """Two writers on one database: the run and the reviewer each wait their turn (BEGIN IMMEDIATE)."""
+    from ingest import review
+
+    db_file = tmp_path / "shared.db"
+    pipeline.run([str(SEEDS)], store.open_db(db_file), extract=pipeline.ExtractOptions(), progress=False)
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for i in range(6):
+        (corpus / f"{i}.txt").write_text(f"Copy {i}.\n" + (SEEDS / "003_d7fefb84050091a1.txt").read_text())
+    cmd = [sys.executable, "-m", "ingest", "run", str(corpus), "--db", str(db_file)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    db = store.open_db(db_file)
+    ids = [r["id"] for r in db.query("SELECT id FROM claims WHERE grounded = 1 ORDER BY id LIMIT 6")]
+    decisions = 0
+    while proc.poll() is None and decisions < 30:
+        review.reject(db, ids[decisions % len(ids) : decisions % len(ids) + 1], "ann")
+        review.undo(db, "ann")
+        decisions += 2
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert decisions > 0
+    assert [r["status"] for r in db.query("SELECT status FROM runs ORDER BY id")] == ["completed", "completed"]

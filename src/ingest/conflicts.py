@@ -23,6 +23,7 @@ import sqlite_utils
 from tabulate import tabulate
 
 from .ledger import STATUSES, Config, Ledger, detect, fact_base, fact_scope, format_value, load_config
+from .migrations import writing
 
 _CLAIM_SQL = (
     "SELECT c.id, c.kind, c.subject, c.counterparty, c.value, c.unit, c.value_low, c.value_high, c.qualifier, "
@@ -72,7 +73,7 @@ def recompute(
     """
     t0 = time.perf_counter()
     cfg = config or load_config()
-    with db.atomic():
+    with writing(db):
         part = None
         if claim_ids is not None:
             rows, part = _refresh_rows(db, sorted(set(claim_ids)), cfg)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import sqlite_utils
 
@@ -24,17 +25,32 @@ def migrate(db: sqlite_utils.Database) -> list[str]:
     for fn in MIGRATIONS:
         if fn.__name__ in done:
             continue
-        db.execute("BEGIN IMMEDIATE")  # take the write lock first: two processes opening a new file wait in turn
-        try:
+        with writing(db):  # two processes opening a new file apply each migration once, in turn
             if not db["_migrations"].count_where("name = ?", [fn.__name__]):
                 fn(db)
                 db["_migrations"].insert({"name": fn.__name__, "applied_at": time.time()})
                 applied.append(fn.__name__)
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
     return applied
+
+
+@contextmanager
+def writing(db: sqlite_utils.Database) -> Iterator[None]:
+    """A write transaction that takes the write lock before its first read (BEGIN IMMEDIATE).
+
+    A deferred transaction that reads, then writes after another process committed, fails at once with
+    "database is locked"; an immediate one waits for the lock (busy timeout). Nested use is a savepoint.
+    """
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.rollback()
+        raise
+    db.execute("COMMIT")
 
 
 def schema_version(db: sqlite_utils.Database) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import Enum
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -43,6 +44,9 @@ class Document(BaseModel):
     text: str
     content_hash: str
     duplicate_of: str | None = None
+
+
+Amount = Annotated[float, Field(ge=0, allow_inf_nan=False)]  # a stated figure: finite, not negative
 
 
 class ClaimKind(str, Enum):
@@ -97,15 +101,23 @@ class Claim(BaseModel):
     )
     subject: str | None = Field(None, description="Canonical company name (see the alias table).")
     counterparty: str | None = Field(None, description="Canonical name of the other party, if any.")
-    value: float | None = Field(
+    value: Amount | None = Field(
         None, description="Number in base units: USD in dollars, percent 0-100, GW, chips, or a year."
     )
-    unit: str | None = Field(None, description="USD, percent, GW, chips, year, an ISO currency code, or null.")
-    value_low: float | None = Field(None, description="Low end of a stated range.")
-    value_high: float | None = Field(None, description="High end of a stated range.")
+    unit: str | None = Field(
+        None,
+        pattern=r"^(USD|percent|GW|chips|year|[A-Z]{3})$",
+        description="USD, percent, GW, chips, year, an ISO currency code, or null.",
+    )
+    value_low: Amount | None = Field(None, description="Low end of a stated range.")
+    value_high: Amount | None = Field(None, description="High end of a stated range.")
     qualifier: Qualifier = Field(Qualifier.exact, description="How the figure is hedged.")
     deal_status: DealStatus | None = Field(None, description="State of the deal the fact belongs to.")
-    as_of: str | None = Field(None, description="Date or year the fact refers to: YYYY, YYYY-MM or YYYY-MM-DD.")
+    as_of: str | None = Field(
+        None,
+        pattern=r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$",
+        description="Date or year the fact refers to: YYYY, YYYY-MM or YYYY-MM-DD.",
+    )
     quote: str = Field(description="The exact words of the source that state the fact.")
     char_start: int | None = Field(None, ge=0, description="Start offset of the quote in the cleaned text.")
     char_end: int | None = Field(None, ge=0, description="End offset (exclusive) of the quote.")
@@ -122,6 +134,10 @@ class Claim(BaseModel):
             raise ValueError("char_end must not be before char_start")
         if self.value_low is not None and self.value_high is not None and self.value_low > self.value_high:
             raise ValueError("value_low must not exceed value_high")
+        bounds = {"percent": (0, 100), "year": (1900, 2100)}.get(self.unit or "")
+        for v in (self.value, self.value_low, self.value_high):
+            if bounds and v is not None and not bounds[0] <= v <= bounds[1]:
+                raise ValueError(f"a value in {self.unit} must be between {bounds[0]} and {bounds[1]}, not {v:g}")
         return self
 
 

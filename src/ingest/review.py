@@ -17,6 +17,7 @@ import sqlite_utils
 from pydantic import ValidationError
 
 from . import ground
+from .migrations import writing
 from .models import Alignment, Claim, ClaimKind
 
 STATUSES = ("pending", "accepted", "rejected", "corrected")
@@ -183,7 +184,7 @@ def _decide(db: sqlite_utils.Database, updates: dict[int, dict], reviewer: str |
     if not updates:
         raise ReviewError("no claim ids given")
     reviewer = reviewer or default_reviewer()
-    with db.atomic():
+    with writing(db):
         decision = db.execute("SELECT COALESCE(MAX(decision), 0) + 1 FROM reviews").fetchone()[0]
         now = time.time()
         changes = []
@@ -332,7 +333,7 @@ def undo(db: sqlite_utils.Database, reviewer: str | None = None) -> list[int]:
     if not rows:
         raise ReviewError(f"reviewer {reviewer!r} has no decision left to undo")
     decision = rows[0]["decision"]
-    with db.atomic():
+    with writing(db):
         new_decision = db.execute("SELECT COALESCE(MAX(decision), 0) + 1 FROM reviews").fetchone()[0]
         now = time.time()
         changes = []

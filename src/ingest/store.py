@@ -10,7 +10,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from .migrations import migrate
+from .migrations import migrate, writing
 from .models import Claim, Document, LoadError, PatternSignal
 
 DEFAULT_DB = "outputs/ingest.db"
@@ -71,7 +71,7 @@ def save_document(
 ) -> float:
     """Store a new document and its sighting in one transaction; returns its creation time."""
     created = time.time()
-    with db.atomic():
+    with writing(db):
         row = {**doc.model_dump(), "minhash": minhash, "run_id": run_id, "created_at": created}
         db["documents"].insert(row, ignore=True)
         record_source(db, run_id, doc.source, status, doc.id, seconds)
@@ -90,7 +90,7 @@ def record_source(
 
 def save_error(db: sqlite_utils.Database, run_id: int, error: LoadError) -> None:
     """Record a failed source in the run."""
-    with db.atomic():
+    with writing(db):
         db["errors"].insert({"run_id": run_id, **error.model_dump(), "at": time.time()})
         record_source(db, run_id, error.source, "failed", None, 0.0)
 
@@ -134,7 +134,7 @@ def save_extraction(
     """
     now = time.time()
     new = 0
-    with db.atomic():
+    with writing(db):
         ids = []
         for claim in claims:
             key = claim_key(doc_id, claim)
