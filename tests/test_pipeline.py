@@ -107,6 +107,8 @@ def test_kill_9_mid_run_then_rerun_equals_one_clean_run(tmp_path):
     subprocess.run(cmd, check=True, capture_output=True)
     subprocess.run([*cmd[:-1], str(clean_db)], check=True, capture_output=True)
     assert documents(killed_db) == documents(clean_db)
+    statuses = [r["status"] for r in store.open_db(killed_db).query("SELECT status FROM runs ORDER BY id")]
+    assert statuses == ["interrupted", "completed"]
     assert store.open_db(killed_db).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
@@ -133,3 +135,23 @@ def test_a_review_decision_during_a_run_waits_for_the_lock_instead_of_failing(tm
     assert proc.returncode == 0, err
     assert decisions > 0
     assert [r["status"] for r in db.query("SELECT status FROM runs ORDER BY id")] == ["completed", "completed"]
+
+
+def test_a_document_whose_extraction_fails_is_recorded_and_retried_next_run(db, monkeypatch):
+    from ingest import extract
+
+    real = extract.extract
+
+    def failing(doc, *args, **kwargs):
+        if "003_" in doc.source:
+            raise ValueError("the model returned an impossible figure")
+        return real(doc, *args, **kwargs)
+
+    monkeypatch.setattr(extract, "extract", failing)
+    first = pipeline.run([str(SEEDS)], db, extract=pipeline.ExtractOptions(), progress=False)
+    assert first.status == "completed" and first.claims["documents"] == 4
+    assert [(e.stage, e.source.endswith("003_d7fefb84050091a1.txt")) for e in first.failed] == [("extract", True)]
+    assert db["errors"].count == 1
+    monkeypatch.setattr(extract, "extract", real)
+    second = pipeline.run([str(SEEDS)], db, extract=pipeline.ExtractOptions(), progress=False)
+    assert second.claims["documents"] == 1 and not second.failed

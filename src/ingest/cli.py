@@ -82,7 +82,7 @@ def run(
     except KeyboardInterrupt:
         raise click.ClickException("interrupted: what was stored is kept; run the same command to finish.") from None
     click.echo(summary.model_dump_json(indent=2) if as_json else format_summary(summary))
-    if summary.counts["failed"]:
+    if summary.failed:
         sys.exit(1)
 
 

@@ -329,3 +329,9 @@ def m005_fact_bases(db: sqlite_utils.Database) -> None:
     db["facts"].add_column("base", str)
     db["facts"].create_index(["base"])
     db.execute("UPDATE claims SET fact_scope = NULL")  # the ledger has no bases yet: the next refresh rebuilds all
+
+
+@migration
+def m006_run_pid(db: sqlite_utils.Database) -> None:
+    """Runs: the process that ran each, so a run killed with SIGKILL can later be marked interrupted."""
+    db["runs"].add_column("pid", int)

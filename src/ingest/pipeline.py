@@ -14,7 +14,7 @@ from tqdm import tqdm
 from . import clean as clean_stage
 from . import conflicts, duplicates, embedded, store
 from . import extract as extraction
-from .llm import LLMClient, estimate_cost
+from .llm import LLMClient, LLMError, estimate_cost
 from .llm import config as llm_config
 from .load import FetchSettings, load
 from .models import LoadError, RawDocument
@@ -36,7 +36,7 @@ class RunSummary(BaseModel):
 
     run_id: int
     db: str
-    status: str = "completed"
+    status: str = "running"
     sources: int = 0
     counts: dict[str, int] = Field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
     failed: list[LoadError] = Field(default_factory=list)
@@ -102,6 +102,9 @@ def run(
     except KeyboardInterrupt:
         summary.status = "interrupted"
         raise
+    except BaseException:
+        summary.status = "failed"
+        raise
     finally:
         bar.close()
         summary.add_time("total", time.perf_counter() - t_start)
@@ -155,7 +158,13 @@ def extract_stage(
     for doc_id in tqdm(pending, desc="extract", unit="doc", disable=not show_bar):
         with Stopwatch(summary, "extract"):
             doc = store.get_document(db, doc_id)
-            result = extraction.extract(doc, options.extractor, client, db, run_id)
+            try:
+                result = extraction.extract(doc, options.extractor, client, db, run_id)
+            except (ValueError, LLMError) as exc:  # one document's failure; the next run retries it
+                error = LoadError(source=doc.source, stage="extract", message=f"could not extract: {exc}")
+                store.save_extract_error(db, run_id, doc_id, options.extractor, error)
+                summary.failed.append(error)
+                continue
         with Stopwatch(summary, "store"):
             summary.claims["new"] += store.save_extraction(
                 db,

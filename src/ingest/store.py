@@ -35,16 +35,34 @@ def open_db(path: str | os.PathLike | None = None) -> sqlite_utils.Database:
 
 
 def start_run(db: sqlite_utils.Database, args: dict, config: dict) -> int:
-    """Record a new run and return its id."""
-    table = db["runs"].insert(
-        {
-            "started_at": time.time(),
-            "status": "running",
-            "args": json.dumps(args, sort_keys=True),
-            "config": json.dumps(config, sort_keys=True),
-        }
-    )
+    """Record a new run and return its id; runs left 'running' by a process that is gone become 'interrupted'."""
+    with writing(db):
+        for run in db.query("SELECT id, pid FROM runs WHERE status = 'running'"):
+            if not process_alive(run["pid"]):
+                db["runs"].update(run["id"], {"status": "interrupted"})
+        table = db["runs"].insert(
+            {
+                "started_at": time.time(),
+                "status": "running",
+                "pid": os.getpid(),
+                "args": json.dumps(args, sort_keys=True),
+                "config": json.dumps(config, sort_keys=True),
+            }
+        )
     return table.last_pk
+
+
+def process_alive(pid: int | None) -> bool:
+    """Whether a process with this id runs on this machine (a run from before pids were kept: assume so)."""
+    if pid is None:
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def finish_run(db: sqlite_utils.Database, run_id: int, status: str, counts: dict, timings: dict) -> None:
@@ -93,6 +111,14 @@ def save_error(db: sqlite_utils.Database, run_id: int, error: LoadError) -> None
     with writing(db):
         db["errors"].insert({"run_id": run_id, **error.model_dump(), "at": time.time()})
         record_source(db, run_id, error.source, "failed", None, 0.0)
+
+
+def save_extract_error(db: sqlite_utils.Database, run_id: int, doc_id: str, extractor: str, error: LoadError) -> None:
+    """Record a document whose extraction failed; the next run extracts it again."""
+    with writing(db):
+        db["errors"].insert({"run_id": run_id, **error.model_dump(), "at": time.time()})
+        row = {"doc_id": doc_id, "extractor": extractor, "status": "failed", "run_id": run_id, "at": time.time()}
+        db["extractions"].upsert(row, pk=("doc_id", "extractor"))
 
 
 def docs(db: sqlite_utils.Database, limit: int | None = None) -> list[dict]:
