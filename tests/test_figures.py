@@ -121,6 +121,25 @@ CASES = [
     ("half a billion dollars", [("half a billion dollars", 0.5e9, "USD", "exact", None, None)]),
     ("a RMB5bn fund", [("RMB5bn", 5e9, "CNY", "exact", None, None)]),
     ("USD12m in fees", [("USD12m", 12e6, "USD", "exact", None, None)]),
+    # French and Japanese, "mil millones" with no digit, hyphenated units, long chip model names
+    ("13 milliards de dollars", [("13 milliards de dollars", 13e9, "USD", "exact", None, None)]),
+    ("jusqu'à 1,3 milliard d'euros", [("jusqu'à 1,3 milliard d'euros", 1.3e9, "EUR", "up_to", None, None)]),
+    ("plus de 5 Md$", [("plus de 5 Md$", 5e9, "USD", "more_than", None, None)]),
+    ("de 2 à 4 milliards de dollars", [("2 à 4 milliards de dollars", 2e9, "USD", "range", 2e9, 4e9)]),
+    ("entre 2 et 3 milliards d'euros", [("entre 2 et 3 milliards d'euros", 2e9, "EUR", "range", 2e9, 3e9)]),
+    ("4,5 GW avec Oracle", [("4,5 GW", 4.5, "GW", "exact", None, None)]),
+    ("une participation de 2,9 %", [("2,9 %", 2.9, "percent", "exact", None, None)]),
+    (
+        "年間30億ドル（約4500億円）",
+        [("30億ドル", 3e9, "USD", "exact", None, None), ("約4500億円", 4.5e11, "JPY", "approx", None, None)],
+    ),
+    ("最大250億ドル", [("最大250億ドル", 25e9, "USD", "up_to", None, None)]),
+    ("invertirá mil millones de dólares", [("mil millones de dólares", 1e9, "USD", "exact", None, None)]),
+    ("a 750-megawatt campus", [("750-megawatt", 0.75, "GW", "exact", None, None)]),
+    (
+        "at least 18,000 NVIDIA GB300 Grace Blackwell chips",
+        [("at least 18,000 NVIDIA GB300 Grace Blackwell chips", 18e3, "chips", "at_least", None, None)],
+    ),
     # negatives: nothing is a figure
     ("a chip and a GPU", []),
     ("ABC5bn", []),

@@ -283,3 +283,101 @@ def test_no_claim_when_neither_party_fits_and_one_is_only_lent_by_context():
 def test_a_valuation_verb_leading_into_the_figure_beats_a_nearer_cue(text):
     c = only(text)
     assert (c.kind, c.subject, c.value) == ("valuation", "Cohere", 7e9)
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("Cohere a levé 500 millions de dollars auprès de Nvidia.", ("investment", "NVIDIA", "Cohere", 500e6)),
+        ("Mistral, valorisée 6 milliards d'euros, recrute.", ("valuation", "Mistral", None, 6e9)),
+        ("Samsung détient une participation de 4,5 % dans Cohere.", ("equity_stake", "Samsung", "Cohere", 4.5)),
+        ("ソフトバンクグループはOpenAIに最大250億ドルを出資する。", ("investment", "SoftBank", "OpenAI", 25e9)),
+    ],
+)
+def test_french_and_japanese_cues(text, expected):
+    assert facts(text) == {expected}
+
+
+def test_a_stand_in_is_the_company_named_before_it():
+    assert facts("Cohere builds models. Nvidia invested $500 million in the startup.") == {
+        ("investment", "NVIDIA", "Cohere", 500e6)
+    }
+    got = facts("Google licensed Adept's models. Amazon's $300 million acquisition of the AI startup lapsed.")
+    assert got == {("other", "Amazon", "Adept", 300e6)}, "an object stand-in is not the company just before it"
+    assert facts("Mistral cerró una ronda que valora a la empresa en 6.000 millones de euros.") == {
+        ("valuation", "Mistral", None, 6e9)
+    }
+
+
+def test_first_person_is_the_publisher_of_a_company_blog_or_call():
+    assert facts("Cohere Blog\n\nToday we raised $500 million from Nvidia.") == {
+        ("investment", "NVIDIA", "Cohere", 500e6)
+    }
+    assert facts("CoreWeave Q3 2025 earnings call\n\nWe expanded our agreement with OpenAI by $6.5 billion.") == {
+        ("compute_commitment", "OpenAI", "CoreWeave", 6.5e9)
+    }
+    assert facts("Industry notes\n\nWe think Nvidia invested $500 million.") == set(), "no publisher named"
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        (
+            "CoreWeave said Nvidia had agreed to purchase up to $6 billion of unused capacity.",
+            ("compute_commitment", "NVIDIA", "CoreWeave", 6e9),
+        ),
+        ("AMD won Oracle as a customer for 50,000 GPUs.", ("compute_commitment", "Oracle", "AMD", 5e4)),
+        (
+            "Nvidia signed a $1.5 billion lease for 10,000 servers from Lambda, and Meta is in talks with Google.",
+            ("compute_commitment", "NVIDIA", "Lambda", 1.5e9),
+        ),
+        (
+            "Anthropic will invest $50 billion in data centers with Fluidstack.",
+            ("compute_commitment", "Anthropic", "Fluidstack", 50e9),
+        ),
+    ],
+)
+def test_buyers_named_by_a_purchase_verb_and_clauses_that_name_both_parties(text, expected):
+    assert facts(text) == {expected}
+
+
+def test_spending_on_own_build_out_borrows_no_counterparty():
+    text = "Oracle sells capacity to OpenAI. Alibaba pledged to spend $50 billion on cloud and AI infrastructure."
+    assert facts(text) == set()
+
+
+def test_paragraph_start_and_list_items_lend_no_parties():
+    assert facts("Google and Anthropic signed a deal.\n\nxAI raised $6 billion.") == {
+        ("investment", None, "xAI", 6e9)
+    }, "an investment with no investor named keeps its receiver"
+    assert facts("Amazon backs Anthropic.\n\nIt invested a further $4 billion in 2024.") == {
+        ("investment", "Amazon", "Anthropic", 4e9)
+    }, "a paragraph that refers back still borrows"
+    text = "Anthropic and xAI design chips.\n{}Microsoft's shift from exclusive AI lab partner to platform."
+    assert claims_of(text.format("- ")) == []
+    assert [c.kind for c in claims_of(text.format(""))] == ["exclusivity"]
+
+
+def test_one_partnership_start_per_listed_partner():
+    got = facts("May 13, 2025 — HUMAIN today announced strategic partnerships with NVIDIA, AMD and AWS.")
+    assert {(k, frozenset((s, c)), v) for k, s, c, v in got} == {
+        ("partnership_start", frozenset(("HUMAIN", p)), 2025) for p in ("NVIDIA", "AMD", "Amazon")
+    }
+
+
+def test_an_amount_converted_in_brackets_is_one_claim():
+    assert facts("SoftBank will invest $3 billion (¥450 billion) in OpenAI.") == {
+        ("investment", "SoftBank", "OpenAI", 3e9)
+    }
+
+
+def test_a_date_in_another_figures_clause_is_not_borrowed():
+    text = (
+        "Examples (Amazon-Anthropic $8B investment, OpenAI-Microsoft $250B Azure commitment in the 2025 restructure)."
+    )
+    claims = claims_of(text)
+    assert {(c.value, c.as_of) for c in claims} == {(8e9, None), (250e9, "2025")}
+
+
+def test_share_price_moves_are_not_claims():
+    assert claims_of("IREN's shares jumped 24.7% after Microsoft took a contract with IREN.") == []

@@ -171,6 +171,28 @@ def place(
     return subject, counterparty
 
 
+def listed_pairs(text: str, s: Sentence, a: PartyMention, b: PartyMention) -> list[tuple[PartyMention, PartyMention]]:
+    """(a, b), or one pair per company listed with either ("partnerships with NVIDIA, AMD and AWS"); two
+    companies listed together ("Oracle and Cohere announced") are one pair."""
+    ra, rb = listed_with(text, s, a), listed_with(text, s, b)
+    if b in ra:
+        return [(a, b)]
+    return [(x, y) for x in ra for y in rb]
+
+
+def listed_with(text: str, s: Sentence, p: PartyMention) -> list[PartyMention]:
+    """The run of companies that a list joins ``p`` to in its sentence, ``p`` included."""
+    if p not in s.parties:
+        return [p]
+    joiner, run = vocabulary()["list_joiner"], list(s.parties)
+    lo = hi = run.index(p)
+    while lo > 0 and joiner.fullmatch(text, run[lo - 1].end, run[lo].start):
+        lo -= 1
+    while hi + 1 < len(run) and joiner.fullmatch(text, run[hi].end, run[hi + 1].start):
+        hi += 1
+    return run[lo : hi + 1]
+
+
 def _by_slot(
     ranked: list[PartyMention], slots: dict[int, str | None], wanted: list[str], exclude: str | None = None
 ) -> PartyMention | None:

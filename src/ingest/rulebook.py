@@ -21,6 +21,8 @@ _PLAIN = (
     "publisher",
     "own_use",
     "list_item",
+    "list_joiner",
+    "conversion_gap",
 )
 
 

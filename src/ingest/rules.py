@@ -19,7 +19,7 @@ import re
 from .aliases import PartyMention
 from .figures import Figure, mentions_value, parse_figures
 from .models import Claim, Document, PatternSignal
-from .parties import Sentence, context_parties, fits, mentions, place
+from .parties import Sentence, context_parties, fits, listed_pairs, mentions, place
 from .rulebook import taxonomy, vocabulary
 
 VALUE_KINDS = ("investment", "compute_commitment", "equity_stake", "valuation", "revenue", "other")
@@ -141,7 +141,7 @@ def figure_claim(
     no kind cue in a sentence that refers back ("the companies expanded the agreement") takes the kind of
     its paragraph's first value claim of the same unit (``lead``)."""
     v = vocabulary()
-    if unit_class(f.unit) == "year" or is_unit_price(text, s, f):
+    if unit_class(f.unit) == "year" or is_unit_price(text, s, f) or is_conversion(text, s, f):
         return None
     c_start, c_end = clause_of(s, f.start)
     if v["hedges"].search(text, c_start, min(c_end, f.end + 30)) or v["off_topic"].search(text, c_start, c_end):
@@ -161,6 +161,17 @@ def figure_claim(
         return None
     status = value_status(text, s, (c_start, c_end))
     return make_claim(text, s, kind, (c_start, c_end), f, subject, counterparty, status, (f.start, f.end))
+
+
+def is_conversion(text: str, s: Sentence, f: Figure) -> bool:
+    """True for an amount in brackets right after one in another currency ("30億ドル（約4500億円）")."""
+    prev = [g for g in s.figures if g.end <= f.start][-1:]
+    return bool(
+        prev
+        and unit_class(prev[0].unit) == unit_class(f.unit) == "money"
+        and prev[0].unit != f.unit
+        and vocabulary()["conversion_gap"].fullmatch(text, prev[0].end, f.start)
+    )
 
 
 def is_unit_price(text: str, s: Sentence, f: Figure) -> bool:
@@ -262,20 +273,15 @@ def rights_claims(text: str, s: Sentence, context: list[PartyMention]) -> list[C
     out = []
     for kind in RIGHT_KINDS:
         for m in v["rights"][kind].finditer(text, s.start, s.end):
-            claim = right_claim(text, s, kind, (m.start(), m.end()), None, context)
-            if claim:
-                out.append(claim)
+            out += right_claims(text, s, kind, (m.start(), m.end()), None, context)
     years = [f for f in s.figures if f.unit == "year" and f.value_low is None]
     for f in years:
         kind = year_kind(text, s, f)
         if kind:
-            claim = right_claim(text, s, kind, (f.start, f.end), f, context)
-            if claim:
-                out.append(claim)
+            out += right_claims(text, s, kind, (f.start, f.end), f, context)
     started = any(c.kind == "partnership_start" for c in out)
     if not started and len(years) == 1 and v["announce_start"].search(text, s.start, s.end):
-        claim = right_claim(text, s, "partnership_start", (years[0].start, years[0].end), years[0], context)
-        out += [claim] if claim else []
+        out += right_claims(text, s, "partnership_start", (years[0].start, years[0].end), years[0], context)
     return out
 
 
@@ -294,9 +300,10 @@ def year_kind(text: str, s: Sentence, f: Figure) -> str | None:
     return None
 
 
-def right_claim(
+def right_claims(
     text: str, s: Sentence, kind: str, span: tuple[int, int], f: Figure | None, context: list[PartyMention]
-) -> Claim | None:
+) -> list[Claim]:
+    """The claims of one rights mention: one, or one per listed partner ("partnerships with A, B and C")."""
     v = vocabulary()
     clause = clause_of(s, span[0])
     ctext = text[clause[0] : clause[1]]
@@ -305,11 +312,12 @@ def right_claim(
         status = None
     negated = v["negation"].search(text, s.start, span[1])
     if v["hedges"].search(ctext) or (status != "ended" and negated) or v["rights_generic"].search(ctext):
-        return None
+        return []
     subject, counterparty = place(text, s, span, kind, clause, context)
     if subject is None or counterparty is None:
-        return None
-    return make_claim(text, s, kind, clause, f, subject, counterparty, status, span)
+        return []
+    pairs = listed_pairs(text, s, subject, counterparty) if kind in v["listed_kinds"] else [(subject, counterparty)]
+    return [make_claim(text, s, kind, clause, f, a, b, status, span) for a, b in pairs]
 
 
 # --- claim building ------------------------------------------------------------------------------------------
