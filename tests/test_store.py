@@ -35,7 +35,7 @@ def test_database_from_an_older_version_still_opens(db_file):
     old["_migrations"].create({"name": str, "applied_at": float}, pk="name")
     migrations.m001_initial(old)
     old["_migrations"].insert({"name": "m001_initial", "applied_at": 0.0})
-    run_id = store.start_run(old, {"sources": []}, {})
+    run_id = old["runs"].insert({"status": "running", "args": "{}"}).last_pk
     old.close()
     db = store.open_db(db_file)
     assert migrations.schema_version(db) == len(migrations.MIGRATIONS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
 
 import click
@@ -25,9 +26,17 @@ def cli() -> None:
     """Turn articles about AI strategic partnerships into a verified, source-grounded dataset."""
 
 
-def open_db(db_path: str | None):
-    """Open the database named by --db, $INGEST_DB, or the default."""
-    return store.open_db(db_path)
+def open_db(db_path: str | None, create: bool = False):
+    """Open the database named by --db, $INGEST_DB, or the default; its problems become one-line errors."""
+    path = store.db_path(db_path)
+    if not create and not path.exists():
+        raise click.ClickException(f"--db {path}: no such database; run `ingest run SOURCES` first or pass --db.")
+    try:
+        return store.open_db(path)
+    except store.NotIngestDatabase as e:
+        raise click.ClickException(f"--db {path}: {e}") from None
+    except (sqlite3.DatabaseError, OSError) as e:
+        raise click.ClickException(f"--db {path}: cannot open it as a database ({e}); check the path.") from None
 
 
 @cli.command()
@@ -71,7 +80,7 @@ def run(
             raise click.UsageError(f"--from-file {from_file}: cannot read it ({exc.strerror}).") from exc
     if not all_sources:
         raise click.UsageError("no sources: give files, folders or URLs, or --from-file FILE.")
-    db = open_db(db_path)
+    db = open_db(db_path, create=True)
     options = None
     if extractor != "none":
         options = pipeline.ExtractOptions(extractor=extractor, model=model, base_url=base_url, workers=workers)
@@ -181,7 +190,7 @@ def eval_(
     from . import pipeline
     from .evaluate import evaluate, format_comparison, format_report
 
-    db = open_db(db_path)
+    db = open_db(db_path, create=True)
     client = None
     reports = []
     for name in extractors or ("rules",):
@@ -275,18 +284,27 @@ def _field_options(fn):
 @cli.command()
 @db_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (keep it local).")
-@click.option("--port", default=8000, show_default=True, help="Port to listen on.")
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port to listen on (0: any free)."
+)
 @reviewer_option
 def review(db_path: str | None, host: str, port: int, reviewer: str | None) -> None:
     """Review claims in the browser: queue, claim and source, facts, conflicts (prints the URL)."""
     from . import review as rv
     from . import web
 
+    open_db(db_path)
     path = store.db_path(db_path)
-    if not path.exists():
-        raise click.ClickException(f"--db {path}: no such database; run `ingest run SOURCES` first or pass --db.")
-    click.echo(f"Reviewing {path} as {reviewer or rv.default_reviewer()} at {web.url(host, port)} (Ctrl-C to stop)")
-    web.serve(path, host=host, port=port, reviewer=reviewer)
+    try:
+        sock = web.bind(host, port)
+    except OSError as e:
+        message = f"--host {host} --port {port}: cannot listen there ({e.strerror}); try another --port."
+        raise click.ClickException(message) from None
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo(f"warning: --host {host} makes the review page reachable from other machines", err=True)
+    url = web.url(host, sock.getsockname()[1])
+    click.echo(f"Reviewing {path} as {reviewer or rv.default_reviewer()} at {url} (Ctrl-C to stop)")
+    web.serve(path, sock, reviewer=reviewer)
 
 
 @cli.command()

@@ -21,12 +21,19 @@ def db_path(path: str | os.PathLike | None = None) -> Path:
     return Path(path or os.environ.get("INGEST_DB") or DEFAULT_DB)
 
 
+class NotIngestDatabase(ValueError):
+    """A SQLite file that some other program made."""
+
+
 def open_db(path: str | os.PathLike | None = None) -> sqlite_utils.Database:
     """Open (creating if needed) the database, with WAL, foreign keys and all migrations applied."""
     p = db_path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     db = sqlite_utils.Database(p)
     db.execute("PRAGMA busy_timeout = 30000")
+    tables = set(db.table_names())
+    if tables and "_migrations" not in tables:
+        raise NotIngestDatabase("not an ingest database (it holds other tables); give a new --db path")
     db.execute("PRAGMA foreign_keys = ON")
     db.enable_wal()
     db.execute("PRAGMA synchronous = NORMAL")  # with WAL: consistent after a crash, one fsync per checkpoint

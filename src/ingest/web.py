@@ -275,19 +275,34 @@ def url(host: str, port: int) -> str:
     return f"http://{f'[{host}]' if ':' in host else host}:{port}/"
 
 
-def serve(db_path: str | Path, host: str = "127.0.0.1", port: int = 8000, reviewer: str | None = None) -> None:
-    """Run the review app until interrupted."""
+def bind(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
+    """A TCP socket bound to host:port (0: any free port); raises OSError when the address is taken.
+
+    proto IPPROTO_TCP so that asyncio sets TCP_NODELAY on each connection (else 40 ms keep-alive stalls).
+    """
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def serve(db_path: str | Path, sock: socket.socket, reviewer: str | None = None) -> None:
+    """Run the review app on a bound socket until interrupted."""
+    host = sock.getsockname()[0]
     hosts = ["*"] if host in ("0.0.0.0", "::") else ["127.0.0.1", "localhost", "::1", host]
-    uvicorn.run(create_app(db_path, reviewer, hosts), host=host, port=port, log_level="warning")
+    config = uvicorn.Config(create_app(db_path, reviewer, hosts), log_level="warning")
+    uvicorn.Server(config).run(sockets=[sock])
 
 
 class BackgroundServer:
     """The review app served by uvicorn in a thread on an ephemeral 127.0.0.1 port (tests and bench)."""
 
     def __init__(self, db_path: str | Path, reviewer: str | None = None) -> None:
-        # proto IPPROTO_TCP so that asyncio sets TCP_NODELAY on each connection (else 40 ms keep-alive stalls)
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        self.sock.bind(("127.0.0.1", 0))
+        self.sock = bind()
         self.url = url("127.0.0.1", self.sock.getsockname()[1])
         config = uvicorn.Config(create_app(db_path, reviewer), log_level="warning", lifespan="off")
         self.server = uvicorn.Server(config)
