@@ -119,3 +119,20 @@ def test_eval_cli_rejects_an_unknown_extractor_in_one_line(db_file):
     result = CliRunner().invoke(cli, ["eval", str(GOLD), "--extractor", "nope", "--db", str(db_file)])
     assert result.exit_code != 0
     assert "'nope' is not one of 'rules', 'hybrid', 'passage'" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("[]", "the file: Input should be an object"),
+        ('{"documents": [{"file": "x", "claims": [{"kind": "bogus", "quote": "q"}]}]}', "claims.0.kind"),
+        ('{"documents": [{"file": "x", "claims": [{"kind": "investment"}]}]}', "claims.0.quote: Field required"),
+        ("{bad", "Invalid JSON"),
+    ],
+)
+def test_a_malformed_gold_file_is_one_line(tmp_path, db_file, content, message):
+    gold = tmp_path / "gold.json"
+    gold.write_text(content)
+    result = CliRunner().invoke(cli, ["eval", str(gold), "--db", str(db_file)])
+    assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import sqlite_utils
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .aliases import canonical
 from .clean import clean
-from .models import Claim, Document, PatternSignal, RawDocument
+from .models import Claim, ClaimKind, Document, PatternSignal, RawDocument
 
 if TYPE_CHECKING:
     from .llm import LLMClient
@@ -26,7 +25,9 @@ SYMMETRIC_KINDS = {"partnership_start"}
 class GoldClaim(BaseModel):
     """One hand-labelled claim of the gold set."""
 
-    kind: str
+    model_config = ConfigDict(use_enum_values=True)
+
+    kind: ClaimKind
     subject: str | None = None
     counterparty: str | None = None
     value: float | None = None
@@ -44,6 +45,13 @@ class GoldDocument(BaseModel):
 
     file: str
     claims: list[GoldClaim]
+
+
+class GoldFile(BaseModel):
+    """A gold set: ``{"version": 1, "documents": [...]}``."""
+
+    version: int = 1
+    documents: list[GoldDocument]
 
 
 class Score(BaseModel):
@@ -109,8 +117,12 @@ class EvalReport(BaseModel):
 
 def load_gold(gold_path: str | Path) -> list[GoldDocument]:
     """The documents of a gold file (``{"version": 1, "documents": [...]}``)."""
-    data = json.loads(Path(gold_path).read_text("utf-8"))
-    return [GoldDocument.model_validate(d) for d in data["documents"]]
+    try:
+        return GoldFile.model_validate_json(Path(gold_path).read_text("utf-8")).documents
+    except ValidationError as e:
+        err = e.errors()[0]
+        where = ".".join(str(part) for part in err["loc"]) or "the file"
+        raise ValueError(f"not a gold set: {where}: {err['msg']}") from None
 
 
 def resolve_file(gold_path: str | Path, file: str) -> Path:
