@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
 
 import duckdb
 import jsonschema
@@ -164,3 +165,14 @@ def test_conflicts_json_lists_each_sides_claims_as_export_rows(db, tmp_path):
             for claim in side["claims"]:
                 validator.validate(claim)
                 assert claim["conflict_group"] == group["id"]
+
+
+def test_export_refuses_a_path_that_is_not_a_regular_file(db, tmp_path):
+    target = tmp_path / "target.txt"
+    target.write_text("keep me")
+    (tmp_path / "link.jsonl").symlink_to(target)
+    os.mkfifo(tmp_path / "pipe.jsonl")
+    for name in ("link.jsonl", "pipe.jsonl"):
+        with pytest.raises(export.ExportError, match="not a regular file"):
+            export.export(db, tmp_path / name, status="all")
+    assert target.read_text() == "keep me" and (tmp_path / "pipe.jsonl").is_fifo()

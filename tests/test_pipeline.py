@@ -155,3 +155,11 @@ def test_a_document_whose_extraction_fails_is_recorded_and_retried_next_run(db, 
     monkeypatch.setattr(extract, "extract", real)
     second = pipeline.run([str(SEEDS)], db, extract=pipeline.ExtractOptions(), progress=False)
     assert second.claims["documents"] == 1 and not second.failed
+
+
+def test_show_names_a_document_by_source_and_refuses_an_ambiguous_prefix(db_file):
+    CliRunner().invoke(cli, ["run", str(SEEDS), "--db", str(db_file), "--extractor", "none"])
+    source = str(SEEDS / "004_0001dc4371515a91.txt")
+    assert "title: WHERE DEPENDENCE SITS" in CliRunner().invoke(cli, ["show", source, "--db", str(db_file)]).output
+    ambiguous = CliRunner().invoke(cli, ["show", "", "--db", str(db_file)])
+    assert ambiguous.exit_code == 1 and "names several documents" in ambiguous.output

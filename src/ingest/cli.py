@@ -131,7 +131,7 @@ def format_summary(summary) -> str:
 
 @cli.command()
 @db_option
-@click.option("--limit", type=int, help="Show at most this many documents.")
+@click.option("--limit", type=click.IntRange(min=1), help="Show at most this many documents.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def docs(db_path: str | None, limit: int | None, as_json: bool) -> None:
     """List stored documents, newest first."""
@@ -150,9 +150,13 @@ def docs(db_path: str | None, limit: int | None, as_json: bool) -> None:
 @click.option("--raw", is_flag=True, help="Print the raw input instead of the cleaned text.")
 def show(doc_id: str, db_path: str | None, raw: bool) -> None:
     """Print one document (metadata and cleaned text) by id or id prefix."""
-    row = store.show(open_db(db_path), doc_id)
-    if row is None:
+    rows = store.show(open_db(db_path), doc_id)
+    if not rows:
         raise click.ClickException(f"no document {doc_id!r}: list ids with `ingest docs`.")
+    if len(rows) > 1:
+        ids = ", ".join(r["id"][:12] for r in rows)
+        raise click.ClickException(f"{doc_id!r} names several documents ({ids}); give more of the id.")
+    row = rows[0]
     for key in ("id", "source", "url", "title", "author", "published", "site", "language", "duplicate_of"):
         if row[key]:
             click.echo(f"{key}: {row[key]}")
@@ -317,7 +321,7 @@ def review(db_path: str | None, host: str, port: int, reviewer: str | None) -> N
 @click.option("--ungrounded/--grounded", default=None, help="Only claims whose quote is (not) grounded.")
 @click.option("--search", help="Words that the quote contains (full-text search).")
 @click.option("--after", type=int, help="Start after this claim id (the next page).")
-@click.option("--limit", type=int, default=50, show_default=True, help="Show at most this many claims.")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True, help="Show at most this many.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def claims(db_path: str | None, after: int | None, limit: int, as_json: bool, **filters) -> None:
     """List claims with their quotes, by id: the review queue in the terminal."""
@@ -414,5 +418,9 @@ def schema(directory: str) -> None:
     """Write the JSON Schemas (exported claim and fact rows, extracted claim, pattern signal) into DIRECTORY."""
     from .export import write_schemas
 
-    for path in write_schemas(directory):
+    try:
+        paths = write_schemas(directory)
+    except OSError as e:
+        raise click.ClickException(f"{directory}: cannot write there ({e.strerror}); choose another folder.") from None
+    for path in paths:
         click.echo(str(path))

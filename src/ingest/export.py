@@ -219,6 +219,8 @@ def export(
     else:
         rows, model, name = claim_rows(db, verified=status == "accepted"), ExportRow, status
         runs = [r["run_id"] for r in rows]
+    if path.exists() and not path.is_file() or path.is_symlink():
+        raise ExportError(f"{path} is not a regular file (a device, pipe, folder or link); choose another path")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     _write(rows, model, tmp, fmt)

@@ -137,10 +137,10 @@ def docs(db: sqlite_utils.Database, limit: int | None = None) -> list[dict]:
     return [dict(r) for r in db.query(sql)]
 
 
-def show(db: sqlite_utils.Database, doc_id: str) -> dict | None:
-    """One document by id or unique id prefix."""
-    rows = list(db.query("SELECT * FROM documents WHERE id LIKE ? LIMIT 2", [doc_id + "%"]))
-    return rows[0] if len(rows) == 1 else None
+def show(db: sqlite_utils.Database, doc: str) -> list[dict]:
+    """The documents a reference names: an id, an id prefix, or the source as given (one, or the candidates)."""
+    sql = "SELECT * FROM documents WHERE substr(id, 1, ?) = ? OR source = ? ORDER BY id LIMIT 10"
+    return list(db.query(sql, [len(doc), doc, doc]))
 
 
 def claim_key(doc_id: str, claim: Claim) -> str:
