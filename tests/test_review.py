@@ -256,3 +256,24 @@ def test_cli_commands_share_the_audit_log(db, tmp_path):
         "Error: no claim with id 999999; list claims with `ingest claims`"
     )
     assert [r["action"] for r in audit(db)] == ["accept", "correct", "undo"]
+
+
+def test_a_decision_that_changes_nothing_is_refused_and_not_logged(db):
+    claim_id = grounded_ids(db, 1)[0]
+    review.accept(db, [claim_id, claim_id], "ann")
+    assert len(audit(db)) == 1
+    with pytest.raises(review.ReviewError, match="already accepted"):
+        review.accept(db, [claim_id], "ann")
+    assert len(audit(db)) == 1
+    review.undo(db, "ann")
+    assert db["claims"].get(claim_id)["review_status"] == "pending"
+
+
+def test_party_filter_goes_through_the_alias_table(db):
+    microsoft = {c["id"] for c in review.claims(db, party="Microsoft", limit=500)}
+    assert microsoft and {c["id"] for c in review.claims(db, party="Azure", limit=500)} == microsoft
+
+
+def test_an_unknown_fact_status_is_refused(db):
+    with pytest.raises(review.ReviewError, match="unknown fact status 'bogus'"):
+        review.ledger(db, "bogus")

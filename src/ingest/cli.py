@@ -263,6 +263,11 @@ def conflicts(db_path: str | None, as_json: bool, output: str | None) -> None:
     click.echo(f"wrote {len(groups)} conflict groups to {output}", err=True)
 
 
+def decision_size(db, decision: int) -> int:
+    """How many claims a review decision changed."""
+    return db["reviews"].count_where("decision = ?", [decision])
+
+
 reviewer_option = click.option("--reviewer", help="Name recorded in the audit log (default: the OS user).")
 
 
@@ -341,7 +346,7 @@ def accept(ids: tuple[int, ...], db_path: str | None, note: str | None, reviewer
     from . import review as rv
 
     decision = _decide(rv.accept, open_db(db_path), list(ids), reviewer, note)
-    click.echo(f"decision {decision}: accepted {len(ids)} claim(s)")
+    click.echo(f"decision {decision}: accepted {decision_size(open_db(db_path), decision)} claim(s)")
 
 
 @cli.command()
@@ -354,7 +359,7 @@ def reject(ids: tuple[int, ...], db_path: str | None, note: str | None, reviewer
     from . import review as rv
 
     decision = _decide(rv.reject, open_db(db_path), list(ids), reviewer, note)
-    click.echo(f"decision {decision}: rejected {len(ids)} claim(s)")
+    click.echo(f"decision {decision}: rejected {decision_size(open_db(db_path), decision)} claim(s)")
 
 
 @cli.command()

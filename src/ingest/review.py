@@ -16,7 +16,8 @@ from typing import Any
 import sqlite_utils
 from pydantic import ValidationError
 
-from . import ground
+from . import aliases, ground
+from .ledger import STATUSES as FACT_STATUSES
 from .migrations import writing
 from .models import Alignment, Claim, ClaimKind
 
@@ -88,6 +89,7 @@ def _filters(
         where.append("c.review_status = ?")
         params.append(status)
     if party:
+        party = aliases.canonical(party) or party  # Azure finds Microsoft's claims
         where.append("(c.subject = ? COLLATE NOCASE OR c.counterparty = ? COLLATE NOCASE)")
         params += [party, party]
     if doc:
@@ -227,9 +229,17 @@ def _ids(ids: Any) -> list[int]:
     return list(dict.fromkeys(out))
 
 
+def _changing(db: sqlite_utils.Database, ids: list[int], status: str) -> list[int]:
+    """The claims a decision changes (unknown ids refused): one already in ``status`` is left out of it."""
+    todo = [i for i in ids if _snapshot(db, i)["review_status"] != status]
+    if ids and not todo:
+        raise ReviewError(f"claim(s) {', '.join(map(str, ids))} already {status}: nothing to change")
+    return todo
+
+
 def accept(db: sqlite_utils.Database, ids: Any, reviewer: str | None = None, note: str | None = None) -> int:
     """Accept grounded claims; an ungrounded claim must be corrected first."""
-    ids = _ids(ids)
+    ids = _changing(db, _ids(ids), "accepted")
     for claim_id in ids:
         if not _snapshot(db, claim_id)["grounded"]:
             raise ReviewError(
@@ -240,9 +250,7 @@ def accept(db: sqlite_utils.Database, ids: Any, reviewer: str | None = None, not
 
 def reject(db: sqlite_utils.Database, ids: Any, reviewer: str | None = None, note: str | None = None) -> int:
     """Reject claims."""
-    ids = _ids(ids)
-    for claim_id in ids:
-        _snapshot(db, claim_id)
+    ids = _changing(db, _ids(ids), "rejected")
     return _decide(db, {i: {"review_status": "rejected"} for i in ids}, reviewer, note)
 
 
@@ -423,6 +431,8 @@ def ledger(
     """One keyset page of the fact ledger, by key."""
     where, params = ["key > ?"], [after or ""]
     if status:
+        if status not in FACT_STATUSES:
+            raise ReviewError(f"unknown fact status {status!r}; use one of {', '.join(FACT_STATUSES)}")
         where.append("status = ?")
         params.append(status)
     sql = f"SELECT * FROM facts WHERE {' AND '.join(where)} ORDER BY key LIMIT ?"
