@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from . import embedded, store
+from . import store
 
 DEFAULT_EXTRACTOR = "rules"  # chosen by `ingest eval` on the gold set: see README, Extraction
 
@@ -70,7 +70,7 @@ def run(
 
     Exits with status 1 if any source failed, 0 otherwise.
     """
-    from . import load, pipeline
+    from . import embedded, load, pipeline
 
     all_sources = list(sources)
     if from_file:
@@ -191,7 +191,7 @@ def eval_(
 
     Model calls are cached in the database, so a second eval of the same strategy makes none.
     """
-    from . import pipeline
+    from . import embedded, pipeline
     from .evaluate import evaluate, format_comparison, format_report
 
     db = open_db(db_path, create=True)
