@@ -251,7 +251,7 @@ def format_conflicts(groups: list[dict], quote_chars: int = 90) -> str:
     blocks = []
     for g in groups:
         rows = []
-        for n, side in enumerate(g["sides"]):
+        for n, side in enumerate(g["sides"], start=1):
             for i, c in enumerate(side["claims"]):
                 quote = " ".join((c["quote"] or "").split())
                 quote = quote if len(quote) <= quote_chars else quote[: quote_chars - 1] + "…"

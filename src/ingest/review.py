@@ -465,11 +465,11 @@ def show_value(c: dict) -> str:
     """A claim's figure as an analyst reads it, with its hedge: 'more than $13B', '$1B-$2B', ''."""
     from .ledger import format_value
 
+    if c["value_low"] is not None and c["value_high"] is not None:
+        return "-".join(format_value(v, c["unit"]) for v in (c["value_low"], c["value_high"]))
     if c["value"] is not None:
         hedge = "" if c["qualifier"] in (None, "exact") else c["qualifier"].replace("_", " ") + " "
         return hedge + format_value(c["value"], c["unit"])
-    if c["value_low"] is not None or c["value_high"] is not None:
-        return "-".join(format_value(v, c["unit"]) for v in (c["value_low"], c["value_high"]))
     return ""
 
 
