@@ -163,3 +163,23 @@ def test_show_names_a_document_by_source_and_refuses_an_ambiguous_prefix(db_file
     assert "title: WHERE DEPENDENCE SITS" in CliRunner().invoke(cli, ["show", source, "--db", str(db_file)]).output
     ambiguous = CliRunner().invoke(cli, ["show", "", "--db", str(db_file)])
     assert ambiguous.exit_code == 1 and "names several documents" in ambiguous.output
+
+
+def test_settle_a_seed_conflict_from_the_terminal_then_undo(db_file):
+    CliRunner().invoke(cli, ["run", str(SEEDS), "--db", str(db_file)])
+    db = store.open_db(db_file)
+    [group] = list(db.query("SELECT id FROM conflict_groups WHERE reason LIKE 'date: 2019%'"))
+    result = CliRunner().invoke(cli, ["settle", str(group["id"]), "2", "--db", str(db_file), "--reviewer", "ann"])
+    assert result.exit_code == 0, result.output
+    statuses = {
+        r["as_of"]: r["review_status"]
+        for r in db.query(
+            "SELECT as_of, review_status FROM claims WHERE kind = 'partnership_start' AND subject = 'Microsoft'"
+        )
+    }
+    assert statuses == {"2019": "rejected", "2021": "accepted"}
+    assert db["conflict_groups"].count == 0
+    CliRunner().invoke(cli, ["undo", "--db", str(db_file), "--reviewer", "ann"])
+    assert db["conflict_groups"].count == 1
+    missing = CliRunner().invoke(cli, ["settle", str(group["id"]), "9", "--db", str(db_file)])
+    assert missing.exit_code == 1 and "has no side" in missing.output

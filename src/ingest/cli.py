@@ -380,6 +380,22 @@ def correct(claim_id: int, db_path: str | None, note: str | None, reviewer: str 
 
 
 @cli.command()
+@click.argument("group", type=int)
+@click.argument("side", type=click.IntRange(min=1))
+@db_option
+@click.option("--note", help="Why (kept in the audit log).")
+@reviewer_option
+def settle(group: int, side: int, db_path: str | None, note: str | None, reviewer: str | None) -> None:
+    """Settle a conflict group: accept the grounded claims of SIDE (numbered as `ingest conflicts` shows them)
+    and reject the claims of the other sides, as one decision."""
+    from . import review as rv
+
+    db = open_db(db_path)
+    decision = _decide(rv.accept_side, db, group, side - 1, reviewer, note)
+    click.echo(f"decision {decision}: settled conflict {group} for side {side} ({decision_size(db, decision)} claims)")
+
+
+@cli.command()
 @db_option
 @reviewer_option
 def undo(db_path: str | None, reviewer: str | None) -> None:

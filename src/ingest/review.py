@@ -409,7 +409,7 @@ def accept_side(
     """Settle a conflict: accept the grounded claims of one side, reject the claims of the other sides."""
     group = conflict(db, group_id)
     if not 0 <= side < len(group["sides"]):
-        raise ReviewError(f"conflict group {group_id} has no side {side}; sides are 0 to {len(group['sides']) - 1}")
+        raise ReviewError(f"conflict group {group_id} has no side {side + 1}; its sides are 1 to {len(group['sides'])}")
     updates: dict[int, dict] = {}
     for i, s in enumerate(group["sides"]):
         for c in s["claims"]:
