@@ -190,7 +190,7 @@ def test_accepting_a_side_settles_a_conflict_in_one_decision(db):
     assert {db["claims"].get(i)["review_status"] for i in others} == {"rejected"}
     assert len({r["decision"] for r in audit(db)}) == 1
     assert sorted(review.undo(db, "ann")) == sorted(chosen | others)
-    with pytest.raises(review.ReviewError, match="has no side 9"):
+    with pytest.raises(review.ReviewError, match="has no side 10"):
         review.accept_side(db, group_id, 9, "ann")
     with pytest.raises(review.NotFound, match="no conflict group"):
         review.accept_side(db, 99999, 0, "ann")
