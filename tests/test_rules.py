@@ -381,3 +381,9 @@ def test_a_date_in_another_figures_clause_is_not_borrowed():
 
 def test_share_price_moves_are_not_claims():
     assert claims_of("IREN's shares jumped 24.7% after Microsoft took a contract with IREN.") == []
+
+
+def test_a_quote_widened_to_a_party_keeps_whole_words():
+    claims = claims_of("Microsoft-OpenAI 2019-2025 is the canonical case (Azure API exclusivity, ROFR on compute).")
+    assert {c.kind for c in claims} == {"exclusivity", "rofr"}
+    assert all(c.quote.startswith("Microsoft-OpenAI 2019-2025") for c in claims)

@@ -396,6 +396,8 @@ def make_claim(
     in_sentence = [p for p in (subject, counterparty) if p is not None and s.start <= p.start < s.end]
     for p in in_sentence:
         start, end = min(start, p.start), max(end, p.end)
+    while start > s.start and not text[start - 1].isspace() and text[start - 1] not in "(\"'“‘":
+        start -= 1  # whole words: "Microsoft-OpenAI", not "OpenAI" cut out of it
     quote = text[start:end]
     # A year that is the value (IP rights end, partnership start) is also its date; other values are not dates.
     excluded = (f.start, f.end) if f and kind != "partnership_start" else None
