@@ -387,3 +387,8 @@ def test_a_quote_widened_to_a_party_keeps_whole_words():
     claims = claims_of("Microsoft-OpenAI 2019-2025 is the canonical case (Azure API exclusivity, ROFR on compute).")
     assert {c.kind for c in claims} == {"exclusivity", "rofr"}
     assert all(c.quote.startswith("Microsoft-OpenAI 2019-2025") for c in claims)
+
+
+def test_an_ip_rights_end_year_is_not_its_date():
+    c = only("Microsoft has access to OpenAI's IP until 2032, including the right to integrate OpenAI models.")
+    assert (c.kind, c.value, c.as_of) == ("ip_rights", 2032, None)

@@ -364,8 +364,8 @@ def dates(text: str, start: int, end: int, exclude: tuple[int, int] | None) -> l
     months = vocabulary()["months"]
     found = []
     for m in _DATE.finditer(text, start, end):
-        if exclude and exclude[0] <= m.start() < exclude[1]:
-            continue
+        if exclude and m.start() < exclude[1] and m.end() > exclude[0]:
+            continue  # the date is the figure itself ("until 2032")
         if m.group("ymd"):
             y, mo, d = m.group("y1"), int(m.group("m1")), m.group("d1")
         elif m.group("y2"):
