@@ -243,15 +243,7 @@ def to_claim(item: PassageClaim, text: str) -> Claim | None:
     figure = pick_figure(quote, item.figure)
     if figure is None and item.kind in config()["extract"]["value_kinds"]:
         return None
-    values = {}
-    if figure is not None:
-        values = {
-            "value": figure.value,
-            "unit": figure.unit,
-            "value_low": figure.value_low,
-            "value_high": figure.value_high,
-            "qualifier": figure.qualifier,
-        }
+    values = figures.claim_fields(figure)
     claim = Claim(
         kind=item.kind,
         subject=subject,

@@ -256,3 +256,16 @@ def mentions_value(quote: str, value: float, unit: str | None) -> bool:
             if x is not None and abs(x - value) <= tolerance * max(abs(x), abs(value)):
                 return True
     return False
+
+
+def claim_fields(f: Figure | None) -> dict:
+    """The claim fields a figure decides (value, unit, range ends, qualifier); none without a figure."""
+    if f is None:
+        return {}
+    return {
+        "value": f.value,
+        "unit": f.unit,
+        "value_low": f.value_low,
+        "value_high": f.value_high,
+        "qualifier": f.qualifier,
+    }

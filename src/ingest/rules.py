@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 
 from .aliases import PartyMention
-from .figures import Figure, mentions_value, parse_figures
+from .figures import Figure, claim_fields, mentions_value, parse_figures
 from .models import Claim, Document, PatternSignal
 from .parties import Sentence, context_parties, fits, listed_pairs, mentions, place
 from .rulebook import taxonomy, vocabulary
@@ -407,11 +407,7 @@ def make_claim(
         kind=kind,
         subject=subject.canonical if subject else None,
         counterparty=counterparty.canonical if counterparty else None,
-        value=f.value if f else None,
-        unit=f.unit if f else None,
-        value_low=f.value_low if f else None,
-        value_high=f.value_high if f else None,
-        qualifier=f.qualifier if f else "exact",
+        **claim_fields(f),
         deal_status=status,
         as_of=as_of(text, s, clause, span[0], excluded),
         quote=quote,
