@@ -151,3 +151,14 @@ def test_recall_gaps_are_the_rules_figures_no_model_claim_states():
     rules_claims = [claim(8e9), claim(4e9), claim(27, "percent"), Claim(kind="exclusivity", quote="q")]
     model_claims = [claim(8.1e9), claim(27e9)]
     assert [c.value for c in extract.recall_gaps(rules_claims, model_claims)] == [4e9, 27]
+
+
+def test_the_client_reports_every_answered_chunk_cached_or_not(server, db):
+    server.script = [{"content": answer()}] * 4
+    c = client(server)
+    seen = []
+    c.progress = seen.append
+    doc = Document(id="p", source="p", content_type="text", raw="", text="A.\n\nB.\n\nC.", content_hash="p")
+    extract.read_passages(doc, c, db, None, extract.ExtractStats())
+    extract.read_passages(doc, c, db, None, extract.ExtractStats())
+    assert sum(seen) == 2 * len(extract.chunks(doc.text, llm.config()["extract"]["chunk_chars"]))

@@ -116,10 +116,11 @@ def format_summary(summary) -> str:
         rows += [
             ("model calls", f"{m['calls']:.0f} ({m['cached']:.0f} cached, {m['failed_chunks']:.0f} chunks failed)"),
             ("tokens in / out", f"{m['prompt_tokens']:.0f} / {m['completion_tokens']:.0f}"),
-            ("recall gaps", f"{m['recall_gaps']:.0f} figures the rules claim and the model missed"),
             ("model time (s)", f"{m['seconds']:.1f} calls + {m['load_seconds']:.1f} load"),
             ("estimated cost (USD)", f"{m['cost_usd']:.4f}"),
         ]
+        if summary.extractor == "passage":  # the rules cross-check the model's reading
+            rows.append(("recall gaps", f"{m['recall_gaps']:.0f} figures the rules claim and the model missed"))
     if summary.facts:
         rows.append(("facts", ", ".join(f"{k} {v}" for k, v in summary.facts.items())))
     rows += [(f"time {stage} (s)", f"{seconds:.2f}") for stage, seconds in summary.timings.items()]

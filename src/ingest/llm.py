@@ -146,6 +146,7 @@ class LLMClient:
         self.timeout = timeout or cfg["timeout_s"]
         self.http_retries = cfg["http_retries"] if http_retries is None else http_retries
         self.api_key = api_key
+        self.progress: Callable[[int], object] = lambda n: None  # told of each answered request (a progress bar)
         self._start = start
         if start is None:
             self._connect(base_url or os.environ.get("OPENAI_BASE_URL"))
@@ -190,6 +191,7 @@ class LLMClient:
         keys = [self.cache_key(r) for r in requests]
         results: list[Result | None] = [self._cached(db, r, k[0]) for r, k in zip(requests, keys, strict=True)]
         todo = [i for i, r in enumerate(results) if r is None]
+        self.progress(len(requests) - len(todo))
         load = 0.0
         if todo and self._start is not None:
             t0 = time.perf_counter()
@@ -199,6 +201,7 @@ class LLMClient:
             for i, result in zip(todo, pool.map(lambda i: self._call(requests[i]), todo), strict=True):
                 self._log(db, run_id, requests[i], keys[i], result)
                 results[i] = result
+                self.progress(1)
         if load:
             results[todo[0]].usage.load_seconds = load
         return results

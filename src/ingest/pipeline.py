@@ -154,6 +154,9 @@ def extract_stage(
     summary.extractor = options.extractor
     pending = store.pending_extraction(db, run_id, options.extractor)
     client = model_client(options) if pending and options.extractor != "rules" else None
+    chunk_bar = tqdm(desc="model calls", unit="chunk", disable=not show_bar or client is None)
+    if client is not None:
+        client.progress = chunk_bar.update
     stats = extraction.ExtractStats()
     for doc_id in tqdm(pending, desc="extract", unit="doc", disable=not show_bar):
         with Stopwatch(summary, "extract"):
@@ -184,6 +187,7 @@ def extract_stage(
         summary.claims["ungrounded"] += sum(not c.grounded for c in result.claims)
         if echo and not show_bar:
             echo(f"extracted       {doc_id}: {len(result.claims)} claims, {len(result.signals)} signals")
+    chunk_bar.close()
     if client is not None:
         summary.model = {**vars(stats), "cost_usd": estimate_cost(client.model, stats) or 0.0}
 
