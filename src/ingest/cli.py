@@ -269,6 +269,13 @@ def decision_size(db, decision: int) -> int:
     return db["reviews"].count_where("decision = ?", [decision])
 
 
+def verdict(fn, verb: str, ids: tuple[int, ...], db_path: str | None, note: str | None, reviewer: str | None) -> None:
+    """Accept or reject claims as one decision and say how many changed."""
+    db = open_db(db_path)
+    decision = _decide(fn, db, list(ids), reviewer, note)
+    click.echo(f"decision {decision}: {verb} {decision_size(db, decision)} claim(s)")
+
+
 reviewer_option = click.option("--reviewer", help="Name recorded in the audit log (default: the OS user).")
 
 
@@ -346,8 +353,7 @@ def accept(ids: tuple[int, ...], db_path: str | None, note: str | None, reviewer
     """Accept claims (grounded ones only), logging the decision."""
     from . import review as rv
 
-    decision = _decide(rv.accept, open_db(db_path), list(ids), reviewer, note)
-    click.echo(f"decision {decision}: accepted {decision_size(open_db(db_path), decision)} claim(s)")
+    verdict(rv.accept, "accepted", ids, db_path, note, reviewer)
 
 
 @cli.command()
@@ -359,8 +365,7 @@ def reject(ids: tuple[int, ...], db_path: str | None, note: str | None, reviewer
     """Reject claims, logging the decision."""
     from . import review as rv
 
-    decision = _decide(rv.reject, open_db(db_path), list(ids), reviewer, note)
-    click.echo(f"decision {decision}: rejected {decision_size(open_db(db_path), decision)} claim(s)")
+    verdict(rv.reject, "rejected", ids, db_path, note, reviewer)
 
 
 @cli.command()

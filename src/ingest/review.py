@@ -8,7 +8,6 @@ which is what ``undo`` reverses.
 from __future__ import annotations
 
 import getpass
-import importlib
 import json
 import time
 from typing import Any
@@ -16,7 +15,7 @@ from typing import Any
 import sqlite_utils
 from pydantic import ValidationError
 
-from . import aliases, ground
+from . import aliases, conflicts, ground
 from .ledger import STATUSES as FACT_STATUSES
 from .migrations import writing
 from .models import Alignment, Claim, ClaimKind
@@ -201,15 +200,8 @@ def _decide(db: sqlite_utils.Database, updates: dict[int, dict], reviewer: str |
 
 
 def recompute_conflicts(db: sqlite_utils.Database, changes: list[tuple[int, dict, dict]] | None = None) -> None:
-    """Refresh the fact ledger and conflict groups, when the conflicts module is installed: all of it, or,
-    given ``changes`` (claim id, reviewed fields before, after), only the scopes of the claims whose change
-    can alter it (accepting a claim does not)."""
-    try:
-        conflicts = importlib.import_module(f"{__package__}.conflicts")
-    except ModuleNotFoundError as e:
-        if e.name != f"{__package__}.conflicts":
-            raise
-        return
+    """Refresh the fact ledger and conflict groups: all of it, or, given ``changes`` (claim id, reviewed
+    fields before, after), only the scopes of the claims whose change can alter it (accepting one does not)."""
     if changes is None:
         conflicts.recompute(db)
         return
@@ -229,9 +221,10 @@ def _ids(ids: Any) -> list[int]:
     return list(dict.fromkeys(out))
 
 
-def _changing(db: sqlite_utils.Database, ids: list[int], status: str) -> list[int]:
-    """The claims a decision changes (unknown ids refused): one already in ``status`` is left out of it."""
-    todo = [i for i in ids if _snapshot(db, i)["review_status"] != status]
+def _changing(db: sqlite_utils.Database, ids: list[int], status: str) -> dict[int, dict]:
+    """The claims a decision changes, with their reviewed fields (unknown ids refused): one already in
+    ``status`` is left out of it."""
+    todo = {i: row for i in ids if (row := _snapshot(db, i))["review_status"] != status}
     if ids and not todo:
         raise ReviewError(f"claim(s) {', '.join(map(str, ids))} already {status}: nothing to change")
     return todo
@@ -239,13 +232,13 @@ def _changing(db: sqlite_utils.Database, ids: list[int], status: str) -> list[in
 
 def accept(db: sqlite_utils.Database, ids: Any, reviewer: str | None = None, note: str | None = None) -> int:
     """Accept grounded claims; an ungrounded claim must be corrected first."""
-    ids = _changing(db, _ids(ids), "accepted")
-    for claim_id in ids:
-        if not _snapshot(db, claim_id)["grounded"]:
+    rows = _changing(db, _ids(ids), "accepted")
+    for claim_id, row in rows.items():
+        if not row["grounded"]:
             raise ReviewError(
                 f"claim {claim_id} is not grounded in its source text; correct its quote or offsets first"
             )
-    return _decide(db, {i: {"review_status": "accepted"} for i in ids}, reviewer, note)
+    return _decide(db, {i: {"review_status": "accepted"} for i in rows}, reviewer, note)
 
 
 def reject(db: sqlite_utils.Database, ids: Any, reviewer: str | None = None, note: str | None = None) -> int:

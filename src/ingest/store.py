@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sqlite3
 import time
 from pathlib import Path
 
@@ -25,11 +26,13 @@ class NotIngestDatabase(ValueError):
     """A SQLite file that some other program made."""
 
 
-def open_db(path: str | os.PathLike | None = None) -> sqlite_utils.Database:
-    """Open (creating if needed) the database, with WAL, foreign keys and all migrations applied."""
+def open_db(path: str | os.PathLike | None = None, any_thread: bool = False) -> sqlite_utils.Database:
+    """Open (creating if needed) the database, with WAL, foreign keys and all migrations applied.
+
+    ``any_thread``: one connection that an event loop's threads may share (the review app)."""
     p = db_path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
-    db = sqlite_utils.Database(p)
+    db = sqlite_utils.Database(sqlite3.connect(str(p), check_same_thread=False) if any_thread else p)
     db.execute("PRAGMA busy_timeout = 30000")
     tables = set(db.table_names())
     if tables and "_migrations" not in tables:
@@ -171,6 +174,10 @@ def save_extraction(
         ids = []
         for claim in claims:
             key = claim_key(doc_id, claim)
+            stored = db.execute("SELECT id FROM claims WHERE claim_key = ?", [key]).fetchone()
+            if stored:
+                ids.append(stored[0])
+                continue
             row = {
                 **claim.model_dump(mode="json"),
                 "doc_id": doc_id,
@@ -181,10 +188,8 @@ def save_extraction(
                 "review_status": "pending",
                 "created_at": now,
             }
-            before = db["claims"].count_where("claim_key = ?", [key])
-            db["claims"].insert(row, ignore=True)
-            new += before == 0
-            ids.append(next(db.query("SELECT id FROM claims WHERE claim_key = ?", [key]))["id"])
+            ids.append(db["claims"].insert(row).last_pk)
+            new += 1
         for index, quote, start, end in evidence:
             span = {"claim_id": ids[index], "doc_id": doc_id, "quote": quote, "char_start": start, "char_end": end}
             if not db["evidence"].count_where("claim_id = ? AND char_start IS ?", [ids[index], start]):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hmac
 import secrets
 import socket
-import sqlite3
 import sys
 import threading
 import time
@@ -20,7 +19,6 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import jinja2
-import sqlite_utils
 import uvicorn
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -44,15 +42,6 @@ HEADERS = {
     "Referrer-Policy": "no-referrer",
 }
 QUEUE_FILTERS = ("kind", "status", "party", "doc", "conflict", "grounded", "q")
-
-
-def connect(db_path: str | Path) -> sqlite_utils.Database:
-    """Open the database for the app: migrations applied, one connection shared by the event loop."""
-    store.open_db(db_path).close()
-    db = sqlite_utils.Database(sqlite3.connect(str(db_path), check_same_thread=False))
-    db.execute("PRAGMA busy_timeout = 30000")
-    db.execute("PRAGMA foreign_keys = ON")
-    return db
 
 
 def http_url(url: str | None) -> str | None:
@@ -93,7 +82,7 @@ def _next_url(value: str | None, default: str) -> str:
 
 def create_app(db_path: str | Path, reviewer: str | None = None, allowed_hosts: list[str] | None = None) -> Starlette:
     """The review app for one database, deciding as ``reviewer`` (default: the OS user)."""
-    db = connect(db_path)
+    db = store.open_db(db_path, any_thread=True)
     reviewer = reviewer or review.default_reviewer()
     token = secrets.token_urlsafe(32)
     templates = _templates()
