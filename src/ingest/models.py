@@ -51,6 +51,7 @@ Amount = Annotated[float, Field(ge=0, allow_inf_nan=False)]  # a stated figure: 
 
 class ClaimKind(str, Enum):
     investment = "investment"
+    acquisition = "acquisition"
     equity_stake = "equity_stake"
     compute_commitment = "compute_commitment"
     valuation = "valuation"
@@ -94,7 +95,8 @@ class Claim(BaseModel):
     model_config = ConfigDict(use_enum_values=True)
 
     kind: ClaimKind = Field(
-        description="investment (subject=investor, counterparty=investee); equity_stake (subject=holder); "
+        description="investment (subject=investor, counterparty=investee); acquisition (subject=acquirer, "
+        "counterparty=target, value=price); equity_stake (subject=holder); "
         "compute_commitment (subject=buyer, counterparty=provider); valuation (subject=company valued); "
         "revenue (subject=payer for revenue shares); exclusivity / rofr (subject=holder of the right); "
         "ip_rights (value=end year); partnership_start (value=year); other."
