@@ -88,17 +88,13 @@ def open_candidates(text: str, claims: list[Claim]) -> list[Candidate]:
                 continue
             c_start, c_end = rules.clause_of(s, f.start)
             if (
-                _covered(f, claims)
+                rules.covered(f, claims)
                 or v["hedges"].search(text, c_start, min(c_end, f.end + 30))
                 or v["off_topic"].search(text, c_start, c_end)
             ):
                 continue
             out.append(Candidate(s, f, parties, tuple(v["unit_kinds"][rules.unit_class(f.unit)])))
     return out
-
-
-def _covered(f: figures.Figure, claims: list[Claim]) -> bool:
-    return any(c.char_start is not None and c.char_start <= f.start < c.char_end and c.value == f.value for c in claims)
 
 
 def resolve_model(kinds: tuple[str, ...], companies: tuple[str, ...]) -> type[BaseModel]:

@@ -14,7 +14,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .aliases import PartyMention, canonical, find_parties
+from . import orgs
+from .aliases import PartyMention, canonical
 from .figures import Figure
 from .rulebook import vocabulary
 
@@ -32,18 +33,20 @@ class Sentence:
 
 
 def mentions(text: str) -> list[PartyMention]:
-    """The companies a document names, plus the short form of a name that ends in a generic word ("Scale"
-    after "Scale AI") wherever it stands after the full name, plus the words that stand for a company."""
-    found = [p for p in find_parties(text) if p.canonical]
+    """The organisations a document names (listed or not), plus the short form of a listed name that ends in
+    a generic word ("Scale" after "Scale AI") wherever it stands after the full name, plus the words that
+    stand for a company."""
+    found = orgs.mentions(text)
     shorts: dict[str, tuple[str, int]] = {}
-    for p in found:
+    for p in (p for p in found if orgs.listed(p)):
         tail = vocabulary()["short_form_tail"].search(p.surface)
         if tail and canonical(p.surface[: tail.start()]) is None:
             shorts.setdefault(p.surface[: tail.start()], (p.canonical, p.end))
     for short, (name, after) in shorts.items():
         for m in re.finditer(rf"(?<![\w.]){re.escape(short)}(?!\w)", text[after:]):
             start, end = m.start() + after, m.end() + after
-            if not any(p.start < end and start < p.end for p in found):
+            if not any(p.start < end and start < p.end and orgs.listed(p) for p in found):
+                found = [p for p in found if not (p.start < end and start < p.end)]
                 found.append(PartyMention(start, end, short, name))
     found += stand_ins(text, sorted(found, key=lambda p: p.start))
     return sorted(found, key=lambda p: p.start)

@@ -15,10 +15,13 @@ with the figure, widened to the parties it names, exactly as in the text. The vo
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
+from . import classify
 from .aliases import PartyMention
 from .figures import Figure, claim_fields, mentions_value, parse_figures
 from .models import Claim, Document, PatternSignal
+from .orgs import listed
 from .parties import Sentence, context_parties, fits, listed_pairs, mentions, place
 from .rulebook import taxonomy, vocabulary
 
@@ -79,9 +82,17 @@ def is_instruction(sentence: str) -> bool:
 
 
 def extract_rules(doc: Document) -> tuple[list[Claim], list[PatternSignal]]:
-    """Claims and pattern signals of a document, by the rules alone."""
+    """Claims and pattern signals of a document: rights the cue words state, and the figures the trained
+    classifier keeps (with the cue words' kinds and parties among its features)."""
     text = doc.text
     sents = analyse(text)
+    cued = cued_claims(text, sents)
+    rights = [c for c in cued if c.value is None]
+    return rights + learned_claims(text, sents, cued), pattern_signals(text, sents)
+
+
+def cued_claims(text: str, sents: list[Sentence]) -> list[Claim]:
+    """The claims that cue words and slots alone decide."""
     claims: list[Claim] = []
     lead: dict[str, str] = {}  # unit class -> kind of the paragraph's first value claim
     for i, s in enumerate(sents):
@@ -96,7 +107,47 @@ def extract_rules(doc: Document) -> tuple[list[Claim], list[PatternSignal]]:
                 claims.append(claim)
                 lead.setdefault(unit_class(f.unit), claim.kind)
         claims += rights_claims(text, s, context)
-    return claims, pattern_signals(text, sents)
+    return claims
+
+
+def learned_claims(text: str, sents: list[Sentence], cued: list[Claim]) -> list[Claim]:
+    """The claims of the figures that the trained classifier keeps. A conversion in brackets or a price per
+    share is never a claim."""
+    by_figure = cued_by_figure(sents, cued)
+    kinds = {f.start: cue_kind(text, s, f) for s in sents for f in s.figures}
+    out = []
+    for s, f, kind, p, subject, counterparty in classify.learned_claims(text, sents, kinds, by_figure):
+        if not in_bounds(f) or is_unit_price(text, s, f) or is_conversion(text, s, f):
+            continue
+        if is_instruction(text[s.start : s.end]):
+            continue
+        clause = clause_of(s, f.start)
+        status = value_status(text, s, clause)
+        claim = make_claim(text, s, kind, clause, f, subject, counterparty, status, (f.start, f.end))
+        out.append(classify.confidence(claim, p))
+    return out
+
+
+def cued_by_figure(sents: list[Sentence], cued: list[Claim]) -> dict[int, Claim]:
+    """The cued claim that states each figure, by the figure's start offset."""
+    out = {}
+    for f in (f for s in sents for f in s.figures):
+        claim = next((c for c in cued if covered(f, [c])), None)
+        if claim:
+            out[f.start] = claim
+    return out
+
+
+def covered(f: Figure, claims: list[Claim]) -> bool:
+    """True when a claim states the figure: its quote holds it and its value is the figure's."""
+    return any(c.char_start is not None and c.char_start <= f.start < c.char_end and c.value == f.value for c in claims)
+
+
+def cue_kind(text: str, s: Sentence, f: Figure) -> str | None:
+    """The kind the cue words give a figure, whoever its parties are."""
+    if unit_class(f.unit) == "year":
+        return year_kind(text, s, f)
+    return figure_kind(text, s, f, clause_of(s, f.start))
 
 
 def analyse(text: str) -> list[Sentence]:
@@ -141,7 +192,7 @@ def figure_claim(
     no kind cue in a sentence that refers back ("the companies expanded the agreement") takes the kind of
     its paragraph's first value claim of the same unit (``lead``)."""
     v = vocabulary()
-    if unit_class(f.unit) == "year" or is_unit_price(text, s, f) or is_conversion(text, s, f):
+    if unit_class(f.unit) == "year" or not in_bounds(f) or is_unit_price(text, s, f) or is_conversion(text, s, f):
         return None
     c_start, c_end = clause_of(s, f.start)
     if v["hedges"].search(text, c_start, min(c_end, f.end + 30)) or v["off_topic"].search(text, c_start, c_end):
@@ -161,6 +212,11 @@ def figure_claim(
         return None
     status = value_status(text, s, (c_start, c_end))
     return make_claim(text, s, kind, (c_start, c_end), f, subject, counterparty, status, (f.start, f.end))
+
+
+def in_bounds(f: Figure) -> bool:
+    """A share is at most 100 percent: "grew 280%" states no stake."""
+    return f.unit != "percent" or (f.value_high or f.value or 0) <= 100
 
 
 def is_conversion(text: str, s: Sentence, f: Figure) -> bool:
@@ -268,8 +324,11 @@ def head_noun(text: str, s: Sentence, f: Figure) -> str | None:
 def rights_claims(text: str, s: Sentence, context: list[PartyMention]) -> list[Claim]:
     """Exclusivity and ROFR mentions, IP rights until a year, and partnership start years of a sentence; a
     sentence that announces a partnership ("today announced a strategic partnership") with one year (its
-    dateline) states that the partnership starts that year."""
+    dateline) states that the partnership starts that year. Companies of the alias table come before other
+    names here: rights words sit among capitalised terms ("ROFR", "AGI") more than figures do."""
     v = vocabulary()
+    if any(listed(p) for p in s.parties + context):  # a right between listed companies, if it names any
+        s, context = replace(s, parties=[p for p in s.parties if listed(p)]), [p for p in context if listed(p)]
     out = []
     for kind in RIGHT_KINDS:
         for m in v["rights"][kind].finditer(text, s.start, s.end):

@@ -1,0 +1,231 @@
+"""Train the figure classifier of the rules extractor (src/ingest/data/classifier.json).
+
+    python scripts/train_classifier.py [--devsets ../shared/devsets] [--cv 5] [-o src/ingest/data/classifier.json]
+
+Training data: the team's gold sets (tests/data/gold.json, heldout.json, heldout2.json) and the tune split of
+each dev set (docs whose number does not end in 0, 3 or 6; the check split is never read). A figure's label is
+the kind of the gold claim whose quote holds it with the same unit and value (2%), else ``none``; an
+organisation's labels say whether it is that claim's subject or counterparty. Three L2-regularised logistic
+regressions are fitted with scipy's L-BFGS: deterministic, seconds on two cores.
+
+With ``--cv K`` it first scores K-fold cross-validation on the dev sets' tune split (each fold predicted by a
+model that never saw it) with the dev sets' own scorer, the honest figure for tuning.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from scipy import optimize, sparse
+
+from ingest import classify, rules
+from ingest.aliases import canonical
+from ingest.clean import clean
+from ingest.models import RawDocument
+
+ROOT = Path(__file__).resolve().parent.parent
+TEAM_GOLD = ["tests/data/gold.json", "tests/data/heldout.json", "tests/data/heldout2.json"]
+CHECK_DIGITS = "036"
+L2 = {"kind": 1.0, "subject": 1.0, "counterparty": 1.0}
+STOP = {"inc", "corp", "ltd", "the", "and", "ai", "group", "co", "of"}
+
+
+def devset_docs(root: Path) -> list[dict]:
+    """The tune split of each dev set as {id, text, claims} (gold claims in the dev-set format)."""
+    out = []
+    for name in ("a", "b"):
+        folder = root / name
+        gold = json.loads((folder / "gold.json").read_text())
+        for path in sorted((folder / "docs").glob("*.json")):
+            if path.stem[-1] in CHECK_DIGITS:
+                continue
+            text = json.loads(path.read_text())["text"]
+            claims = [g for g in gold if g["doc"] == path.stem]
+            out.append({"id": f"{name}/{path.stem}", "set": name, "text": text, "claims": claims})
+    return out
+
+
+def team_docs() -> list[dict]:
+    out = []
+    for gold in TEAM_GOLD:
+        for d in json.loads((ROOT / gold).read_text())["documents"]:
+            text = (ROOT / d["file"]).read_text("utf-8")
+            out.append({"id": d["file"], "set": "team", "text": text, "claims": d["claims"]})
+    return out
+
+
+def cleaned(doc: dict) -> str:
+    raw = RawDocument(source=doc["id"] + ".txt", content_type="text", text=doc["text"])
+    return clean(raw).text
+
+
+def names(name: str | None) -> set[str]:
+    """Canonical name and significant words of an organisation name (the dev-set scorer's lenient view)."""
+    if not name:
+        return set()
+    words = {w for w in re.findall(r"\w+", name.casefold()) if w not in STOP}
+    known = canonical(name)
+    return words | ({known.casefold()} if known else set())
+
+
+def same_org(a: str | None, b: str | None) -> bool:
+    return bool(names(a) & names(b))
+
+
+def close(a: float, b: float) -> bool:
+    return abs(a - b) <= 0.02 * max(abs(a), abs(b), 1e-9)
+
+
+def label(text: str, f, gold: list[dict]) -> dict | None:
+    """The gold claim that states figure ``f``: same unit and value, its quote around the figure."""
+    for g in gold:
+        if g.get("value") is None or g.get("unit") != f.unit or f.value is None or not close(g["value"], f.value):
+            continue
+        quote = g.get("quote") or ""
+        spans = [m.start() for m in re.finditer(re.escape(quote), text)] if quote else []
+        if not spans or any(a <= f.start < a + len(quote) for a in spans):
+            return g
+    return None
+
+
+def examples(doc: dict) -> dict[str, list]:
+    """(features, label) rows of the three heads for one document."""
+    text = cleaned(doc)
+    sents = rules.analyse(text)
+    cued = rules.cued_claims(text, sents)
+    kinds = {f.start: rules.cue_kind(text, s, f) for s in sents for f in s.figures}
+    rows: dict[str, list] = {"kind": [], "subject": [], "counterparty": []}
+    for c in classify.candidates(text, sents, kinds, rules.cued_by_figure(sents, cued)):
+        g = label(text, c.figure, doc["claims"])
+        kind = g["kind"] if g else classify.NONE
+        rows["kind"].append((c.features, kind))
+        if g is None:
+            continue
+        for p, pf in zip(c.parties, c.party_features, strict=True):
+            rows["subject"].append((classify.crossed(kind, pf), same_org(p.canonical, g.get("subject"))))
+            rows["counterparty"].append((classify.crossed(kind, pf), same_org(p.canonical, g.get("counterparty"))))
+    return rows
+
+
+def fit(rows: list, l2: float) -> dict:
+    """A softmax regression (or a logistic one for booleans) as the JSON head classify.scores reads."""
+    binary = all(isinstance(y, bool) for _, y in rows)
+    classes = [False, True] if binary else sorted({y for _, y in rows} | {classify.NONE})
+    feats = sorted({x for xs, _ in rows for x in xs})
+    index = {x: i for i, x in enumerate(feats)}
+    data = [(r, index[x]) for r, (xs, _) in enumerate(rows) for x in set(xs)]
+    X = sparse.csr_matrix(([1.0] * len(data), ([r for r, _ in data], [c for _, c in data])), (len(rows), len(feats)))
+    Y = np.zeros((len(rows), len(classes)))
+    Y[np.arange(len(rows)), [classes.index(y) for _, y in rows]] = 1.0
+    k, d = len(classes), len(feats)
+
+    def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        W, b = theta[: d * k].reshape(d, k), theta[d * k :]
+        Z = X @ W + b
+        Z -= Z.max(axis=1, keepdims=True)
+        logp = Z - np.log(np.exp(Z).sum(axis=1, keepdims=True))
+        P = np.exp(logp)
+        value = -(Y * logp).sum() + 0.5 * l2 * (W**2).sum()
+        G = P - Y
+        return value, np.concatenate([(X.T @ G + l2 * W).ravel(), G.sum(axis=0)])
+
+    res = optimize.minimize(loss, np.zeros(d * k + k), jac=True, method="L-BFGS-B", options={"maxiter": 500})
+    W, b = res.x[: d * k].reshape(d, k), res.x[d * k :]
+    if binary:
+        W, b = W[:, 1:] - W[:, :1], b[1:] - b[:1]
+    keep = np.abs(W).max(axis=1) > 0.01
+    kept = [x for x, k_ in zip(feats, keep, strict=True) if k_]
+    return {
+        "classes": None if binary else classes,
+        "bias": [round(float(x), 4) for x in b],
+        "index": {x: i for i, x in enumerate(kept)},
+        "weights": [[round(float(w), 3) for w in row] for row in W[keep]],
+    }
+
+
+def train(docs: list[dict], kind_threshold: float, party_threshold: float) -> dict:
+    rows: dict[str, list] = {"kind": [], "subject": [], "counterparty": []}
+    for doc in docs:
+        for head, r in examples(doc).items():
+            rows[head] += r
+    model = {head: fit(r, L2[head]) for head, r in rows.items()}
+    return {
+        "kind_threshold": kind_threshold,
+        "party_threshold": party_threshold,
+        **model,
+    }
+
+
+def cross_validate(docs: list[dict], folds: int, args) -> None:
+    """Predict each dev doc by a model trained without its fold, then score with the dev sets' scorer."""
+    preds: dict[str, list] = {"a": [], "b": []}
+    dev = [d for d in docs if d["set"] != "team"]
+    for k in range(folds):
+        held = {d["id"] for i, d in enumerate(dev) if i % folds == k}
+        m = train([d for d in docs if d["id"] not in held], args.kind_threshold, args.party_threshold)
+        classify.model = lambda m=m: m
+        for d in dev:
+            if d["id"] in held:
+                raw = RawDocument(source=d["id"] + ".txt", content_type="text", text=d["text"])
+                claims, _ = rules.extract_rules(clean(raw))
+                for c in merged(claims):
+                    preds[d["set"]].append({**c.model_dump(mode="json"), "source": d["id"] + ".txt"})
+    for name, rows in preds.items():
+        with tempfile.NamedTemporaryFile("w", suffix=f"-cv-{name}.jsonl", delete=False) as fh:
+            fh.write("\n".join(json.dumps(r) for r in rows))
+        print(f"cv predictions: {fh.name}")
+        out = subprocess.run(
+            [
+                sys.executable,
+                str(args.devsets / "score.py"),
+                "--set",
+                str(args.devsets / name),
+                "claims",
+                fh.name,
+                "--split",
+                "tune",
+                "--json",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        r = json.loads(out)
+        print(
+            f"cv {name} tune: predicted {r['predicted']} gold {r['gold']} R {r['recall_lenient']} "
+            f"P {r['precision_lenient']} F1 {r['f1_lenient']} grounded {r['grounded_quote_rate']} "
+            f"negatives {r['claims_on_negative_docs']} by kind {r['recall_by_kind']}"
+        )
+
+
+def merged(claims):
+    from ingest.extract import merge
+
+    return merge(claims)[0]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--devsets", type=Path, default=ROOT.parent / "shared" / "devsets")
+    ap.add_argument("--cv", type=int, default=0, help="score K-fold cross-validation on the tune split first")
+    ap.add_argument("--kind-threshold", type=float, default=0.2)
+    ap.add_argument("--party-threshold", type=float, default=0.1)
+    ap.add_argument("-o", "--output", type=Path, default=ROOT / "src/ingest/data/classifier.json")
+    args = ap.parse_args()
+    docs = team_docs() + devset_docs(args.devsets)
+    if args.cv:
+        cross_validate(docs, args.cv, args)
+    m = train(docs, args.kind_threshold, args.party_threshold)
+    args.output.write_text(json.dumps(m, ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n")
+    print(f"wrote {args.output}: {len(m['kind']['index'])} kind features, {len(docs)} documents")
+
+
+if __name__ == "__main__":
+    main()

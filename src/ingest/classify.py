@@ -1,0 +1,223 @@
+"""The learned step of the rules extractor: which figures are deal facts, of which kind, between whom.
+
+Every figure of a sentence is a candidate. A multinomial logistic regression over sparse features (the
+words around the figure by distance, its head noun, the rules' cue kinds, hedges and off-topic words, its
+unit and size) gives its kind or ``none``; two logistic regressions over each organisation named in its
+sentence or the two before (its side and distance, the words between, the slot words around it, whether the
+alias table knows it) give the subject and the counterparty. The weights are ``data/classifier.json``,
+trained by ``scripts/train_classifier.py`` on the labelled articles; nothing here is tuned by hand.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+from .aliases import PartyMention, canonical
+from .figures import Figure
+from .models import Claim
+from .parties import Sentence
+from .rulebook import vocabulary
+
+NONE = "none"
+TOKEN = re.compile(r"[^\W\d_]+|\d+|[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]", re.UNICODE)
+CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+WINDOW = 8
+CONTEXT_SENTENCES = 2
+
+
+@dataclass
+class Candidate:
+    """A figure of a sentence, its features, and the organisations that may be its parties."""
+
+    sentence: int
+    figure: Figure
+    features: list[str]
+    parties: list[PartyMention]
+    party_features: list[list[str]]
+
+
+def tokens(text: str) -> list[str]:
+    return [t.casefold() for t in TOKEN.findall(text)]
+
+
+def _bucket(n: int) -> str:
+    return str(n) if n < 4 else "4-7" if n < 8 else "8+"
+
+
+def unit_class(unit: str | None) -> str:
+    if unit is None:
+        return "none"
+    return unit if unit in ("percent", "GW", "chips", "year") else "money"
+
+
+def figure_features(text: str, s: Sentence, f: Figure, rules_kind: str | None, cued: Claim | None) -> list[str]:
+    """Sparse features of one figure in its sentence."""
+    from . import rules
+
+    v = vocabulary()
+    left, right = tokens(text[s.start : f.start]), tokens(text[f.end : s.end])
+    c_start, c_end = rules.clause_of(s, f.start)
+    feats = [f"unit={unit_class(f.unit)}", f"qual={f.qualifier}", f"rk={rules_kind}", f"rc={cued and cued.kind}"]
+    if f.unit and unit_class(f.unit) == "money":
+        feats.append(f"cur={f.unit}")
+    if f.value:
+        feats.append(f"mag={unit_class(f.unit)}{int(math.log10(max(f.value, 1)))}")
+    for d, t in enumerate(reversed(left[-WINDOW:])):
+        feats += [f"L{_bucket(d)}={t}", f"L={t}"]
+    for d, t in enumerate(right[:WINDOW]):
+        feats += [f"R{_bucket(d)}={t}", f"R={t}"]
+    feats += [f"S={t}" for t in set(left[:-WINDOW] + right[WINDOW:])]
+    head = rules.head_noun(text, s, f)
+    feats.append(f"head={head}")
+    for kind, cue in v["kind_cues"].items():
+        if cue.search(text, c_start, c_end):
+            feats.append(f"cue={kind}")
+        elif cue.search(text, s.start, s.end):
+            feats.append(f"scue={kind}")
+    flags = {
+        "hedge": v["hedges"].search(text, c_start, c_end),
+        "offtopic": v["off_topic"].search(text, c_start, c_end),
+        "price": rules.is_unit_price(text, s, f),
+        "conversion": rules.is_conversion(text, s, f),
+        "question": text[s.start : s.end].rstrip().endswith("?"),
+        "bracket": text[max(s.start, f.start - 2) : f.start].strip() in ("(", "（"),
+        "headline": "\n" in text[s.end : s.end + 1] and not re.search(r"[.!?。]$", text[s.start : s.end]),
+    }
+    feats += [k for k, hit in flags.items() if hit]
+    feats.append(f"nparties={_bucket(len(s.parties))}")
+    if CJK_RUN.search(text[s.start : s.end]):
+        feats.append("cjk")
+    return feats
+
+
+def party_features(
+    text: str, s: Sentence, f: Figure, p: PartyMention, rank: int, ctx: bool, cued: Claim | None
+) -> list[str]:
+    """Sparse features of one organisation as a party of one figure (kind-independent; the model crosses
+    them with the kind); ``cued`` is the rules' claim of the figure, if any."""
+    before = tokens(text[max(0, p.start - 30) : p.start])[-2:]
+    after = tokens(text[p.end : p.end + 30])[:2]
+    feats = [f"ctx={ctx}", f"rank={_bucket(rank)}", f"known={canonical(p.surface) is not None}"]
+    feats += [f"pb{i}={t}" for i, t in enumerate(reversed(before))]
+    feats += [f"pa{i}={t}" for i, t in enumerate(after)]
+    if re.match(r"['’]s\b|的", text[p.end : p.end + 2]):
+        feats.append("possessive")
+    feats += shape(p)
+    if cued:
+        feats += [
+            f"cued_subject={p.canonical == cued.subject}",
+            f"cued_counterparty={p.canonical == cued.counterparty}",
+        ]
+    if ctx:
+        return feats
+    side = "before" if p.end <= f.start else "after"
+    between = text[p.end : f.start] if side == "before" else text[f.end : p.start]
+    gap = tokens(between)
+    feats += [f"side={side}", f"gap={side}{_bucket(len(gap))}"]
+    if len(gap) <= WINDOW:
+        feats += [f"btw={side}:{t}" for t in gap]
+    slots = vocabulary()["slots"]
+    for name in ("source", "target", "recipient", "customer"):
+        if slots[name].search(text[max(s.start, p.start - 25) : p.start]):
+            feats.append(f"slot={name}")
+    if slots["passive"].search(between) and side == "before":
+        feats.append("passive")
+    return feats
+
+
+def shape(p: PartyMention) -> list[str]:
+    """What a name looks like: words, capitals inside ("CoreWeave"), all capitals, ending, repetition."""
+    name = p.canonical
+    last = name.split()[-1] if name.split() else name
+    return [
+        f"words={min(len(name.split()), 3)}",
+        f"camel={bool(re.search(r'[a-z][A-Z]', name))}",
+        f"caps={name.isupper()}",
+        f"end={last[-3:].casefold()}",
+    ]
+
+
+def crossed(kind: str, feats: list[str]) -> list[str]:
+    return feats + [f"{kind}|{x}" for x in feats]
+
+
+@cache
+def model() -> dict:
+    """The trained weights: per head, classes (or one), feature index and weight rows."""
+    return json.loads(resources.files("ingest").joinpath("data/classifier.json").read_text("utf-8"))
+
+
+def scores(head: dict, feats: list[str]) -> list[float]:
+    """Class probabilities of a linear softmax (or sigmoid, for a binary head) over sparse features."""
+    index, weights = head["index"], head["weights"]
+    z = list(head["bias"])
+    for feat in set(feats):
+        i = index.get(feat)
+        if i is not None:
+            for c, w in enumerate(weights[i]):
+                z[c] += w
+    if len(z) == 1:
+        return [1 / (1 + math.exp(-z[0]))]
+    top = max(z)
+    e = [math.exp(x - top) for x in z]
+    return [x / sum(e) for x in e]
+
+
+def candidates(text: str, sents: list[Sentence], rules_kinds: dict[int, str | None], cued: dict[int, Claim]) -> list:
+    """Every figure of every sentence with its features and its possible parties; ``rules_kinds`` and
+    ``cued`` are the rules' cue kind and claim of each figure (by its start offset)."""
+    out = []
+    for i, s in enumerate(sents):
+        if not s.figures:
+            continue
+        context = []
+        for j in range(i - 1, max(-1, i - 1 - CONTEXT_SENTENCES), -1):
+            context += sents[j].parties
+            if sents[j].blank_before:
+                break
+        for f in s.figures:
+            rc = cued.get(f.start)
+            feats = figure_features(text, s, f, rules_kinds.get(f.start), rc)
+            own = sorted(s.parties, key=lambda p: abs(p.start - f.start))
+            seen = {p.canonical for p in own}
+            lent = [p for p in context if p.canonical not in seen]
+            parties = own + lent
+            pf = [party_features(text, s, f, p, r, False, rc) for r, p in enumerate(own)]
+            pf += [party_features(text, s, f, p, r, True, rc) for r, p in enumerate(lent)]
+            out.append(Candidate(i, f, feats, parties, pf))
+    return out
+
+
+def decide(c: Candidate) -> tuple[str, float, PartyMention | None, PartyMention | None]:
+    """Kind, its probability, subject and counterparty of a candidate by the trained model."""
+    m = model()
+    classes = m["kind"]["classes"]
+    probs = scores(m["kind"], c.features)
+    best = max((i for i, k in enumerate(classes) if k != NONE), key=probs.__getitem__)
+    kind = classes[best]
+    if probs[best] < m["kind_threshold"] or not c.parties:
+        return NONE, probs[best], None, None
+    subj = [scores(m["subject"], crossed(kind, pf))[0] for pf in c.party_features]
+    cp = [scores(m["counterparty"], crossed(kind, pf))[0] for pf in c.party_features]
+    subject = c.parties[max(range(len(subj)), key=subj.__getitem__)]
+    others = [k for k in range(len(cp)) if c.parties[k].canonical != subject.canonical]
+    ci = max(others, key=cp.__getitem__, default=None)
+    counterparty = c.parties[ci] if ci is not None and cp[ci] >= m["party_threshold"] else None
+    return kind, probs[best], subject, counterparty
+
+
+def learned_claims(text: str, sents: list[Sentence], rules_kinds: dict[int, str | None], cued: dict[int, Claim]):
+    """(sentence, figure, kind, probability, subject, counterparty) for every figure the model keeps."""
+    for c in candidates(text, sents, rules_kinds, cued):
+        kind, p, subject, counterparty = decide(c)
+        if kind != NONE and (subject or counterparty):
+            yield sents[c.sentence], c.figure, kind, p, subject, counterparty
+
+
+def confidence(claim: Claim, p: float) -> Claim:
+    return claim.model_copy(update={"confidence": round(min(0.9, p), 3)})

@@ -1,0 +1,129 @@
+"""Organisations named in a text, listed or not: the alias table's companies plus every other name.
+
+A name is a run of capitalised words ("Blue Owl Capital", "Core Scientific, Inc.", "xAI", "Bank of
+America"), a run of katakana, or a form of the alias table (which also canonicalises: "AWS" -> Amazon).
+A capitalised word that the same text also writes in lower case ("Lands", "Data" in a title-case
+headline), a function word, a month or a generic word of ``data/orgs.yaml`` is not part of a name, and a
+one-word name must not be a figure, a German compound noun, or seen only at the start of sentences.
+Canonical names drop corporate suffixes and possessives ("Core Scientific, Inc." = "Core Scientific"), and
+a name that the alias table knows is its canonical name ("Alphabet's Google" names Alphabet and Google).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from importlib import resources
+
+import yaml
+
+from .aliases import PartyMention, canonical, find_parties
+from .figures import parse_figures
+
+UPPER = "A-Z\u00c0-\u00de\u0100-\u017f"
+WORD = "0-9A-Za-z\u00c0-\u024f"
+_INNER = rf"[{WORD}&.'’\-]"
+_TOKEN = rf"(?:[{UPPER}]{_INNER}*[{WORD}&]|[{UPPER}]|[a-z]{{1,3}}[{UPPER}][{WORD}\-]*)"
+
+
+@cache
+def _vocab() -> dict:
+    data = yaml.safe_load(resources.files("ingest").joinpath("data/orgs.yaml").read_text("utf-8"))
+    joiners = "|".join(re.escape(j) for j in data["joiners"])
+    name = rf"{_TOKEN}(?:(?:\s+(?:{joiners})\s+|[ \t]+|-){_TOKEN})*"
+    suffix = "|".join(re.escape(s) for s in sorted(data["suffixes"], key=len, reverse=True))
+    return {
+        "name": re.compile(rf"(?<![{WORD}])(?P<name>{name})(?P<suffix>,?\s+(?:{suffix})(?![{WORD}]))?"),
+        "katakana": re.compile(r"[\u30a0-\u30ff]{3,}(?:・[\u30a0-\u30ff]+)*"),
+        "stop": {w.casefold() for w in data["not_names"]},
+        "suffix": re.compile(rf"(?:,?\s+(?:{suffix}))+$"),
+        "possessive": re.compile(r"['’]s?$"),
+        "noun": re.compile(rf"(?:{'|'.join(map(re.escape, data['noun_endings']))})$", re.I),
+    }
+
+
+def mentions(text: str) -> list[PartyMention]:
+    """Every organisation mention of ``text``, in order, non-overlapping; alias-table forms win overlaps."""
+    known = [p for p in find_parties(text) if p.canonical]
+    lower = {w.casefold() for w in re.findall(rf"(?<![{WORD}])[a-z][\w\-]*", text)}
+    found = list(known)
+    for start, end in _name_spans(text, lower):
+        if not any(p.start < end and start < p.end for p in known):
+            surface = text[start:end]
+            found.append(PartyMention(start, end, surface, canonical_name(surface)))
+    return sorted(found, key=lambda p: p.start)
+
+
+def _name_spans(text: str, lower: set[str]) -> list[tuple[int, int]]:
+    """Spans of capitalised-word names (trimmed of words that are not names) and katakana runs. A word
+    that the text also writes in lower case is no name where it may be capitalised for another reason: first
+    in its run (a sentence start) or in a headline."""
+    v = _vocab()
+    spans = []
+    for m in v["name"].finditer(text):
+        words = list(re.finditer(r"\S+", m.group("name")))
+        title = _title_line(text, m.start())
+        keep = [
+            w for i, w in enumerate(words) if not _common(w.group(), lower if i == 0 or title else set(), v["stop"])
+        ]
+        if not keep:
+            continue
+        # names split where a common word stands inside the run ("Meta Lands Billion")
+        run = [keep[0]]
+        for w in keep[1:]:
+            if any(x not in keep for x in words[words.index(run[-1]) + 1 : words.index(w)]):
+                spans.append((m.start() + run[0].start(), m.start() + run[-1].end()))
+                run = []
+            run.append(w)
+        end = m.start() + run[-1].end()
+        if m.group("suffix") and run[-1] is words[-1]:
+            end = m.end()
+        spans.append((m.start() + run[0].start(), end))
+    spans = [(a, b) for a, b in spans if " " in text[a:b] or _one_word_name(text, text[a:b])]
+    spans += [m.span() for m in v["katakana"].finditer(text)]
+    return [(a, b) for a, b in spans if len(re.sub(r"['’]s$", "", text[a:b])) >= 2]
+
+
+def _one_word_name(text: str, word: str) -> bool:
+    """A one-word name is no figure ("RMB50bn"), no German compound noun ("Finanzierungsrunde"), and stands
+    somewhere other than at the start of a sentence or line."""
+    if parse_figures(word) or _vocab()["noun"].search(word):
+        return False
+    bare = re.escape(re.sub(r"['’]s$", "", word))
+    for m in re.finditer(rf"(?<![{WORD}]){bare}(?![{WORD}])", text):
+        before = text[max(0, m.start() - 3) : m.start()].rstrip(" \t\"“‘'(")
+        if before and before[-1] not in ".!?:\n•*-–—":
+            return True
+    return False
+
+
+def _title_line(text: str, pos: int) -> bool:
+    """True inside a title-case line (a headline: most of its words capitalised)."""
+    start, end = text.rfind("\n", 0, pos) + 1, text.find("\n", pos)
+    words = re.findall(rf"[{WORD}]+", text[start : end if end >= 0 else len(text)])
+    return len(words) >= 3 and sum(w[:1].isupper() for w in words) >= 0.6 * len(words)
+
+
+def _common(word: str, lower: set[str]) -> bool:
+    """A function or generic word, or a capitalised word that ``lower`` (the text's lower-case words) has."""
+    stop = _vocab()["stop"]
+    key = word.strip(".,'’").casefold()
+    base = re.sub(r"['’]s$", "", key)
+    return base in stop or (word[:1].isupper() and not word.isupper() and base in lower and len(base) > 1)
+
+
+def listed(p: PartyMention) -> bool:
+    """True for a company of the alias table."""
+    return canonical(p.surface) is not None
+
+
+def canonical_name(surface: str) -> str:
+    """One name per organisation: the alias table's canonical name, else the surface without corporate
+    suffix, possessive or trailing punctuation."""
+    name = " ".join(surface.split()).strip(" ,.;:")
+    name = _vocab()["possessive"].sub("", name) if re.search(r"['’]s?$", name) else name
+    known = canonical(name)
+    if known:
+        return known
+    bare = _vocab()["suffix"].sub("", name).strip(" ,.")
+    return canonical(bare) or bare or name
