@@ -63,9 +63,7 @@ def _name_spans(text: str, lower: set[str]) -> list[tuple[int, int]]:
     for m in v["name"].finditer(text):
         words = list(re.finditer(r"\S+", m.group("name")))
         title = _title_line(text, m.start())
-        keep = [
-            w for i, w in enumerate(words) if not _common(w.group(), lower if i == 0 or title else set(), v["stop"])
-        ]
+        keep = [w for i, w in enumerate(words) if not _common(w.group(), lower if i == 0 or title else set())]
         if not keep:
             continue
         # names split where a common word stands inside the run ("Meta Lands Billion")
