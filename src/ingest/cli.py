@@ -78,6 +78,9 @@ def run(
             all_sources += load.read_url_list(from_file)
         except OSError as exc:
             raise click.UsageError(f"--from-file {from_file}: cannot read it ({exc.strerror}).") from exc
+        except UnicodeDecodeError as exc:
+            message = f"--from-file {from_file}: not UTF-8 text ({exc.reason}); save it as UTF-8."
+            raise click.UsageError(message) from exc
     if not all_sources:
         raise click.UsageError("no sources: give files, folders or URLs, or --from-file FILE.")
     db = open_db(db_path, create=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -14,7 +15,7 @@ from tqdm import tqdm
 from . import clean as clean_stage
 from . import conflicts, duplicates, embedded, store
 from . import extract as extraction
-from .llm import LLMClient, LLMError, estimate_cost
+from .llm import LLMClient, estimate_cost
 from .llm import config as llm_config
 from .load import FetchSettings, load
 from .models import LoadError, RawDocument
@@ -163,7 +164,9 @@ def extract_stage(
             doc = store.get_document(db, doc_id)
             try:
                 result = extraction.extract(doc, options.extractor, client, db, run_id)
-            except (ValueError, LLMError) as exc:  # one document's failure; the next run retries it
+            except sqlite3.DatabaseError:  # the database's failure, not this document's: the run stops
+                raise
+            except Exception as exc:  # one document's failure; the next run retries it
                 error = LoadError(source=doc.source, stage="extract", message=f"could not extract: {exc}")
                 store.save_extract_error(db, run_id, doc_id, options.extractor, error)
                 summary.failed.append(error)

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from . import aliases, conflicts, ground
 from .ledger import STATUSES as FACT_STATUSES
 from .migrations import writing
-from .models import Alignment, Claim, ClaimKind
+from .models import Alignment, Claim, ClaimKind, printable
 
 STATUSES = ("pending", "accepted", "rejected", "corrected")
 EDITABLE = (
@@ -77,6 +77,7 @@ def _filters(
     """SQL conditions and parameters for the queue filters (all indexed or FTS-backed)."""
     where: list[str] = []
     params: list[Any] = []
+    party, doc, search = (printable(x) if x else x for x in (party, doc, search))  # typed bytes that are not UTF-8
     if kind:
         if kind not in {k.value for k in ClaimKind}:
             raise ReviewError(f"unknown kind {kind!r}; use one of {', '.join(k.value for k in ClaimKind)}")

@@ -12,7 +12,7 @@ from pathlib import Path
 import sqlite_utils
 
 from .migrations import migrate, writing
-from .models import Claim, Document, LoadError, PatternSignal
+from .models import Claim, Document, LoadError, PatternSignal, printable
 
 DEFAULT_DB = "outputs/ingest.db"
 
@@ -143,6 +143,7 @@ def docs(db: sqlite_utils.Database, limit: int | None = None) -> list[dict]:
 def show(db: sqlite_utils.Database, doc: str) -> list[dict]:
     """The documents a reference names: an id, an id prefix, or the source as given (one, or the candidates)."""
     sql = "SELECT * FROM documents WHERE substr(id, 1, ?) = ? OR source = ? ORDER BY id LIMIT 10"
+    doc = printable(doc)  # a source is stored with bytes that are not UTF-8 escaped
     return list(db.query(sql, [len(doc), doc, doc]))
 
 
