@@ -277,3 +277,32 @@ def test_party_filter_goes_through_the_alias_table(db):
 def test_an_unknown_fact_status_is_refused(db):
     with pytest.raises(review.ReviewError, match="unknown fact status 'bogus'"):
         review.ledger(db, "bogus")
+
+
+@pytest.mark.parametrize(
+    ("args", "name"),
+    [
+        (["accept", str(2**63)], "IDS..."),
+        (["reject", "1", str(2**64)], "IDS..."),
+        (["correct", str(2**63), "--value", "1"], "CLAIM_ID"),
+        (["settle", str(2**63), "1"], "GROUP"),
+        (["claims", "--after", str(2**63)], "--after"),
+        (["accept", "--", "-1"], "IDS..."),
+        (["correct", "0", "--value", "1"], "CLAIM_ID"),
+    ],
+)
+def test_ids_sqlite_cannot_hold_are_a_usage_error(db, tmp_path, args, name):
+    result = CliRunner().invoke(cli, [args[0], "--db", str(tmp_path / "t.db"), *args[1:]])
+    assert result.exit_code == 2, result.output
+    low = 0 if name == "--after" else 1
+    last = result.output.strip().splitlines()[-1]
+    assert last.startswith(f"Error: Invalid value for '{name}': ")
+    assert last.endswith(f"is not in the range {low}<=x<=9223372036854775807.") and "Traceback" not in result.output
+    assert db["reviews"].count == 0
+
+
+def test_a_page_size_past_sqlite_integers_means_all(db, tmp_path):
+    result = CliRunner().invoke(cli, ["claims", "--db", str(tmp_path / "t.db"), "--limit", str(2**70), "--json"])
+    assert result.exit_code == 0 and len(json.loads(result.output)) == db["claims"].count
+    docs = CliRunner().invoke(cli, ["docs", "--db", str(tmp_path / "t.db"), "--limit", str(2**63)])
+    assert docs.exit_code == 0 and len(docs.output.splitlines()) == db["documents"].count

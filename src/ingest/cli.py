@@ -20,6 +20,10 @@ db_option = click.option(
 )
 
 
+ID = click.IntRange(1, store.MAX_INT)  # a claim or conflict id: a larger number names nothing
+COUNT = click.IntRange(1, store.MAX_INT, clamp=True)  # "at most N": a larger N means all
+
+
 @click.group()
 @click.version_option()
 def cli() -> None:
@@ -54,7 +58,7 @@ def open_db(db_path: str | None, create: bool = False):
     "--model", help="Model name: an embedded model (qwen2.5-coder-1.5b, qwen2.5-coder-0.5b) or the endpoint's."
 )
 @click.option("--base-url", envvar="OPENAI_BASE_URL", help="OpenAI-compatible endpoint (default: the embedded model).")
-@click.option("--workers", type=int, default=1, show_default=True, help="Parallel model requests.")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Parallel model requests.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
 def run(
     sources: tuple[str, ...],
@@ -135,7 +139,7 @@ def format_summary(summary) -> str:
 
 @cli.command()
 @db_option
-@click.option("--limit", type=click.IntRange(min=1), help="Show at most this many documents.")
+@click.option("--limit", type=COUNT, help="Show at most this many documents.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def docs(db_path: str | None, limit: int | None, as_json: bool) -> None:
     """List stored documents, newest first."""
@@ -336,8 +340,8 @@ def review(db_path: str | None, host: str, port: int, reviewer: str | None) -> N
 @click.option("--conflict/--no-conflict", default=None, help="Only claims in (or not in) a conflict group.")
 @click.option("--ungrounded/--grounded", default=None, help="Only claims whose quote is (not) grounded.")
 @click.option("--search", help="Words that the quote contains (full-text search).")
-@click.option("--after", type=int, help="Start after this claim id (the next page).")
-@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True, help="Show at most this many.")
+@click.option("--after", type=click.IntRange(0, store.MAX_INT), help="Start after this claim id (the next page).")
+@click.option("--limit", type=COUNT, default=50, show_default=True, help="Show at most this many.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def claims(db_path: str | None, after: int | None, limit: int, as_json: bool, **filters) -> None:
     """List claims with their quotes, by id: the review queue in the terminal."""
@@ -348,7 +352,7 @@ def claims(db_path: str | None, after: int | None, limit: int, as_json: bool, **
 
 
 @cli.command()
-@click.argument("ids", nargs=-1, type=int, required=True)
+@click.argument("ids", nargs=-1, type=ID, required=True)
 @db_option
 @click.option("--note", help="Why (kept in the audit log).")
 @reviewer_option
@@ -360,7 +364,7 @@ def accept(ids: tuple[int, ...], db_path: str | None, note: str | None, reviewer
 
 
 @cli.command()
-@click.argument("ids", nargs=-1, type=int, required=True)
+@click.argument("ids", nargs=-1, type=ID, required=True)
 @db_option
 @click.option("--note", help="Why (kept in the audit log).")
 @reviewer_option
@@ -372,7 +376,7 @@ def reject(ids: tuple[int, ...], db_path: str | None, note: str | None, reviewer
 
 
 @cli.command()
-@click.argument("claim_id", type=int)
+@click.argument("claim_id", type=ID)
 @db_option
 @_field_options
 @click.option("--note", help="Why (kept in the audit log).")
@@ -389,7 +393,7 @@ def correct(claim_id: int, db_path: str | None, note: str | None, reviewer: str 
 
 
 @cli.command()
-@click.argument("group", type=int)
+@click.argument("group", type=ID)
 @click.argument("side", type=click.IntRange(min=1))
 @db_option
 @click.option("--note", help="Why (kept in the audit log).")

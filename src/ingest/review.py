@@ -19,6 +19,7 @@ from . import aliases, conflicts, ground
 from .ledger import STATUSES as FACT_STATUSES
 from .migrations import writing
 from .models import Alignment, Claim, ClaimKind, printable
+from .store import MAX_INT
 
 STATUSES = ("pending", "accepted", "rejected", "corrected")
 EDITABLE = (
@@ -142,8 +143,16 @@ def count(db: sqlite_utils.Database, **filters: Any) -> int:
     return db.execute(sql, params).fetchone()[0]
 
 
+def _in_range(value: int, what: str = "claim") -> int:
+    """An id that SQLite can hold; a larger (or not positive) one names nothing."""
+    if not 1 <= value <= MAX_INT:
+        raise NotFound(f"no {what} with id {value}: ids run from 1 to {MAX_INT}")
+    return value
+
+
 def get(db: sqlite_utils.Database, claim_id: int) -> dict:
     """One claim with its document's metadata and text; NotFound if there is none."""
+    _in_range(claim_id)
     sql = (
         "SELECT c.*, d.title, d.source, d.url, d.published, d.duplicate_of, d.text AS doc_text "
         "FROM claims c JOIN documents d ON d.id = c.doc_id WHERE c.id = ?"
@@ -219,7 +228,7 @@ def _ids(ids: Any) -> list[int]:
             out.append(int(i))
         except (TypeError, ValueError):
             raise ReviewError(f"claim id {i!r} is not a number") from None
-    return list(dict.fromkeys(out))
+    return list(dict.fromkeys(map(_in_range, out)))
 
 
 def _changing(db: sqlite_utils.Database, ids: list[int], status: str) -> dict[int, dict]:
@@ -379,6 +388,7 @@ def bulk_accept(
 
 def conflict(db: sqlite_utils.Database, group_id: int) -> dict:
     """A conflict group with its sides; each side gets its claims (with sources) and support count."""
+    _in_range(group_id, "conflict group")
     group = next(iter(db.query("SELECT * FROM conflict_groups WHERE id = ?", [group_id])), None)
     if group is None:
         raise NotFound(f"no conflict group with id {group_id}")

@@ -15,6 +15,7 @@ from .migrations import migrate, writing
 from .models import Claim, Document, LoadError, PatternSignal, printable
 
 DEFAULT_DB = "outputs/ingest.db"
+MAX_INT = 2**63 - 1  # SQLite's largest integer: no id is larger, and no larger number can be a parameter
 
 
 def db_path(path: str | os.PathLike | None = None) -> Path:

@@ -58,12 +58,16 @@ def _templates() -> Jinja2Templates:
 
 
 def _int(value: Any, name: str, default: int | None = None) -> int | None:
+    """A whole number from a query or form, 0 to SQLite's largest integer."""
     if value in (None, ""):
         return default
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
-        raise review.ReviewError(f"{name} must be a whole number, not {value!r}") from None
+        number = -1
+    if not 0 <= number <= store.MAX_INT:
+        raise review.ReviewError(f"{name} must be a whole number from 0 to {store.MAX_INT}, not {value!r}")
+    return number
 
 
 def _tri(value: str | None, name: str) -> bool | None:
