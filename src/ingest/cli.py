@@ -24,7 +24,17 @@ ID = click.IntRange(1, store.MAX_INT)  # a claim or conflict id: a larger number
 COUNT = click.IntRange(1, store.MAX_INT, clamp=True)  # "at most N": a larger N means all
 
 
-@click.group()
+class _Commands(click.Group):
+    """The command group: a SQLite error in any command becomes one line naming the database file."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except sqlite3.DatabaseError as e:
+            raise click.ClickException(store.database_error(ctx.meta.get("ingest.db", "?"), e)) from None
+
+
+@click.group(cls=_Commands)
 @click.version_option()
 def cli() -> None:
     """Turn articles about AI strategic partnerships into a verified, source-grounded dataset."""
@@ -33,6 +43,7 @@ def cli() -> None:
 def open_db(db_path: str | None, create: bool = False):
     """Open the database named by --db, $INGEST_DB, or the default; its problems become one-line errors."""
     path = store.db_path(db_path)
+    click.get_current_context().meta["ingest.db"] = path  # named by a SQLite error later in the command
     if not create and not path.exists():
         raise click.ClickException(f"--db {path}: no such database; run `ingest run SOURCES` first or pass --db.")
     try:

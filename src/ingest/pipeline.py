@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -78,11 +77,11 @@ def run(
     config = {"fetch": (settings or FetchSettings()).model_dump(), "extract": extract and extract.model_dump()}
     run_id = store.start_run(db, {"sources": sources}, config)
     summary = RunSummary(run_id=run_id, db=str(db.conn.execute("PRAGMA database_list").fetchone()[2]))
-    index = duplicates.NearDuplicates(db)
     show_bar = sys.stderr.isatty() if progress is None else progress
     bar = tqdm(desc="ingest", unit="doc", disable=not show_bar)
     t_start = time.perf_counter()
     try:
+        index = duplicates.NearDuplicates(db)  # reads every stored signature: a damaged database fails the run here
         items = iter(load(sources, settings))
         while True:
             with Stopwatch(summary, "load"):
@@ -164,7 +163,7 @@ def extract_stage(
             doc = store.get_document(db, doc_id)
             try:
                 result = extraction.extract(doc, options.extractor, client, db, run_id)
-            except sqlite3.DatabaseError:  # the database's failure, not this document's: the run stops
+            except store.DatabaseError:  # the database's failure, not this document's: the run stops
                 raise
             except Exception as exc:  # one document's failure; the next run retries it
                 error = LoadError(source=doc.source, stage="extract", message=f"could not extract: {exc}")

@@ -15,6 +15,7 @@ from .migrations import migrate, writing
 from .models import Claim, Document, LoadError, PatternSignal, printable
 
 DEFAULT_DB = "outputs/ingest.db"
+DatabaseError = sqlite3.DatabaseError  # what a damaged or unusable database raises, for modules that use no SQL
 MAX_INT = 2**63 - 1  # SQLite's largest integer: no id is larger, and no larger number can be a parameter
 
 
@@ -25,6 +26,18 @@ def db_path(path: str | os.PathLike | None = None) -> Path:
 
 class NotIngestDatabase(ValueError):
     """A SQLite file that some other program made."""
+
+
+def database_error(path: str | os.PathLike, exc: sqlite3.DatabaseError) -> str:
+    """One line for a SQLite error met while using the database: the file, SQLite's message, what to do."""
+    damaged = getattr(exc, "sqlite_errorname", None) in ("SQLITE_CORRUPT", "SQLITE_NOTADB") or "malformed" in str(exc)
+    if damaged:
+        todo = (
+            f'recover what it holds with `sqlite3 {path} ".recover" | sqlite3 recovered.db` and use --db recovered.db'
+        )
+    else:
+        todo = "check the file (disk space, permissions) and try again"
+    return f"--db {path}: SQLite error: {exc}; {todo}"
 
 
 def open_db(path: str | os.PathLike | None = None, any_thread: bool = False) -> sqlite_utils.Database:
@@ -78,6 +91,8 @@ def process_alive(pid: int | None) -> bool:
 
 def finish_run(db: sqlite_utils.Database, run_id: int, status: str, counts: dict, timings: dict) -> None:
     """Close a run with its status, counts and seconds per stage."""
+    if db.conn.in_transaction:  # a read that failed on a damaged page leaves its savepoint open
+        db.conn.rollback()
     db["runs"].update(
         run_id,
         {

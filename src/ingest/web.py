@@ -239,6 +239,9 @@ def create_app(db_path: str | Path, reviewer: str | None = None, allowed_hosts: 
         status = 404 if isinstance(exc, review.NotFound) else 422 if isinstance(exc, review.InvalidCorrection) else 400
         return error(request, status, str(exc))
 
+    async def on_database(request: Request, exc: store.DatabaseError) -> Response:
+        return error(request, 500, store.database_error(db_path, exc))
+
     async def on_crash(request: Request, exc: Exception) -> Response:
         traceback.print_exception(exc, file=sys.stderr)
         return error(request, 500, "internal error; the server log has the details")
@@ -259,7 +262,12 @@ def create_app(db_path: str | Path, reviewer: str | None = None, allowed_hosts: 
     return Starlette(
         routes=routes,
         middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=hosts)],
-        exception_handlers={HTTPException: on_http, review.ReviewError: on_review, Exception: on_crash},
+        exception_handlers={
+            HTTPException: on_http,
+            review.ReviewError: on_review,
+            store.DatabaseError: on_database,
+            Exception: on_crash,
+        },
     )
 
 
