@@ -7,7 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from ingest import review, store
+from ingest import conflicts, review, store
 from ingest.cli import cli
 from ingest.figures import parse_figures
 from reviewdata import add_claim, add_document, populate
@@ -75,6 +75,12 @@ def test_reviewer_defaults_to_the_os_user(db, monkeypatch):
         ({"confidence": "1"}, "cannot edit confidence"),
         ({"quote": "words that are in no article"}, "quote is not in the document text"),
         ({}, "changes nothing"),
+        ({"value": "1e308"}, r"value: Input should be less than 1000000000000000"),
+        ({"value": "1e15"}, r"value: Input should be less than 1000000000000000"),
+        ({"value_low": "1", "value_high": "2e15"}, r"value_high: Input should be less than 1000000000000000"),
+        ({"unit": "percent", "value": "101"}, "a value in percent must be between 0 and 100"),
+        ({"subject": ""}, "subject: a claim needs a party; give the company's name"),
+        ({"subject": "  "}, "subject: a claim needs a party"),
     ],
 )
 def test_invalid_corrections_are_refused_with_a_clear_message(db, changes, message):
@@ -306,3 +312,35 @@ def test_a_page_size_past_sqlite_integers_means_all(db, tmp_path):
     assert result.exit_code == 0 and len(json.loads(result.output)) == db["claims"].count
     docs = CliRunner().invoke(cli, ["docs", "--db", str(tmp_path / "t.db"), "--limit", str(2**63)])
     assert docs.exit_code == 0 and len(docs.output.splitlines()) == db["documents"].count
+
+
+def test_correct_refuses_an_absurd_value_in_one_line(db, tmp_path):
+    claim_id = grounded_ids(db, 1)[0]
+    result = CliRunner().invoke(cli, ["correct", str(claim_id), "--db", str(tmp_path / "t.db"), "--value", "1e308"])
+    assert (result.exit_code, result.output) == (
+        1,
+        f"Error: claim {claim_id}: invalid correction: value: Input should be less than 1000000000000000\n",
+    )
+    assert audit(db) == []
+    unstated = CliRunner().invoke(cli, ["correct", str(claim_id), "--db", str(tmp_path / "t.db"), "--value", "123456"])
+    assert unstated.output.endswith(
+        f"corrected claim {claim_id} (value); now UNGROUNDED (its quote does not state it all)\n"
+    )
+
+
+def test_the_ledger_and_the_facts_export_hold_only_grounded_claims_not_rejected(db, tmp_path):
+    def in_ledger() -> set[int]:
+        return {i for f in conflicts.facts(db) for i in f["claim_ids"]}
+
+    ungrounded = {c["id"] for c in review.claims(db, ungrounded=True, limit=1000)}
+    assert ungrounded and in_ledger() and not ungrounded & in_ledger()
+    usd = next(c for c in review.claims(db, ungrounded=False, limit=1000) if c["unit"] == "USD" and c["fact_key"])
+    review.correct(db, usd["id"], {"value": "123456"}, "ann")  # a figure its quote does not state
+    assert db["claims"].get(usd["id"])["grounded"] == 0 and usd["id"] not in in_ledger()
+    rejected = sorted(in_ledger())[0]
+    review.reject(db, [rejected], "ann")
+    assert rejected not in in_ledger()
+    out = tmp_path / "facts.jsonl"
+    assert CliRunner().invoke(cli, ["export", "--facts", "--db", str(tmp_path / "t.db"), "-o", str(out)]).exit_code == 0
+    exported = {i for line in out.read_text().splitlines() for i in json.loads(line)["claim_ids"]}
+    assert exported == in_ledger() and not exported & (ungrounded | {usd["id"], rejected})

@@ -399,8 +399,10 @@ def correct(claim_id: int, db_path: str | None, note: str | None, reviewer: str 
     changes = {k: v for k, v in fields.items() if v is not None}
     if not changes:
         raise click.UsageError("give at least one field to change, e.g. --value 13e9; see `ingest correct --help`.")
-    decision = _decide(rv.correct, open_db(db_path), claim_id, changes, reviewer, note)
-    click.echo(f"decision {decision}: corrected claim {claim_id} ({', '.join(sorted(changes))})")
+    db = open_db(db_path)
+    decision = _decide(rv.correct, db, claim_id, changes, reviewer, note)
+    ungrounded = "" if rv.get(db, claim_id)["grounded"] else "; now UNGROUNDED (its quote does not state it all)"
+    click.echo(f"decision {decision}: corrected claim {claim_id} ({', '.join(sorted(changes))}){ungrounded}")
 
 
 @cli.command()

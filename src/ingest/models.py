@@ -61,7 +61,8 @@ class Document(BaseModel):
     duplicate_of: str | None = None
 
 
-Amount = Annotated[float, Field(ge=0, allow_inf_nan=False)]  # a stated figure: finite, not negative
+MAX_AMOUNT = 1e15  # no deal states a figure this large in any unit (a quadrillion dollars); a typo or a misparse
+Amount = Annotated[float, Field(ge=0, lt=MAX_AMOUNT, allow_inf_nan=False)]  # a stated figure: finite, not negative
 
 
 class ClaimKind(str, Enum):

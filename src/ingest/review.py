@@ -37,6 +37,7 @@ EDITABLE = (
     "char_start",
     "char_end",
 )
+PARTIES = ("subject", "counterparty")  # names: surrounding spaces dropped; the subject cannot be cleared
 REVIEWED = (*EDITABLE, "alignment", "grounded", "review_status", "reviewer", "reviewed_at")
 LIST_COLUMNS = (
     "c.id, c.kind, c.subject, c.counterparty, c.value, c.unit, c.value_low, c.value_high, c.qualifier, "
@@ -301,6 +302,9 @@ def correct(
     if unknown:
         raise InvalidCorrection(f"cannot edit {', '.join(unknown)}; editable fields: {', '.join(EDITABLE)}")
     row = get(db, claim_id)
+    changes = {k: (v.strip() if k in PARTIES and isinstance(v, str) else v) for k, v in changes.items()}
+    if changes.get("subject") == "":
+        raise InvalidCorrection(f"claim {claim_id}: subject: a claim needs a party; give the company's name")
     changes = {k: (None if v == "" else v) for k, v in changes.items()}
     try:
         claim = Claim.model_validate({**_model_input(row), **changes})
