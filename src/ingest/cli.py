@@ -322,9 +322,16 @@ def _field_options(fn):
 @click.option(
     "--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port to listen on (0: any free)."
 )
+@click.option(
+    "--token",
+    envvar="INGEST_REVIEW_TOKEN",
+    help="Secret every request must carry (?token= in the URL, then a cookie); off loopback a random one by default.",
+)
 @reviewer_option
-def review(db_path: str | None, host: str, port: int, reviewer: str | None) -> None:
+def review(db_path: str | None, host: str, port: int, token: str | None, reviewer: str | None) -> None:
     """Review claims in the browser: queue, claim and source, facts, conflicts (prints the URL)."""
+    import secrets
+
     from . import review as rv
     from . import web
 
@@ -335,11 +342,12 @@ def review(db_path: str | None, host: str, port: int, reviewer: str | None) -> N
     except OSError as e:
         message = f"--host {host} --port {port}: cannot listen there ({e.strerror}); try another --port."
         raise click.ClickException(message) from None
-    if host not in ("127.0.0.1", "localhost", "::1"):
+    if not web.is_loopback(host):
+        token = token or secrets.token_urlsafe(32)
         click.echo(f"warning: --host {host} makes the review page reachable from other machines", err=True)
-    url = web.url(host, sock.getsockname()[1])
+    url = web.url(host, sock.getsockname()[1], token)
     click.echo(f"Reviewing {path} as {reviewer or rv.default_reviewer()} at {url} (Ctrl-C to stop)")
-    web.serve(path, sock, reviewer=reviewer)
+    web.serve(path, sock, reviewer=reviewer, secret=token)
 
 
 @cli.command()
