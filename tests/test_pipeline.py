@@ -218,3 +218,31 @@ def test_any_error_extracting_one_document_is_recorded_against_it(db, monkeypatc
     summary = pipeline.run([str(SEEDS)], db, extract=pipeline.ExtractOptions(), progress=False)
     assert summary.status == "completed" and summary.claims["documents"] == 4
     assert [e.message for e in summary.failed] == ["could not extract: a bug in one document's extraction"]
+
+
+def test_near_duplicates_add_evidence_not_claims_to_the_review_queue(db_file, tmp_path):
+    original = (SEEDS / "003_d7fefb84050091a1.txt").read_text()
+    folder = tmp_path / "copies"
+    folder.mkdir()
+    for n in range(6):  # syndicated copies: a line of their own on top, a name spelled out
+        text = f"Syndicated by Example Wire {n}.\n" + original.replace("Microsoft", "Microsoft Corp.", n % 3)
+        (folder / f"near{n}.txt").write_text(text)
+        (folder / f"same{n}.txt").write_text(original)
+    db = store.open_db(db_file)
+    alone = pipeline.run(
+        [str(SEEDS / "003_d7fefb84050091a1.txt")], db, extract=pipeline.ExtractOptions(), progress=False
+    )
+    claims = db["claims"].count
+    summary = pipeline.run([str(folder)], db, extract=pipeline.ExtractOptions(), progress=False)
+    assert summary.counts["near_duplicate"] == 6 and summary.claims["new"] == 0
+    assert db["claims"].count == claims == alone.claims["new"]
+    copies = {r["id"] for r in db.query("SELECT id FROM documents WHERE duplicate_of IS NOT NULL")}
+    attached = {r["doc_id"] for r in db.query("SELECT DISTINCT doc_id FROM evidence")}
+    assert copies and copies <= attached
+    assert {f["support"] for f in db.query("SELECT support FROM facts")} == {1}
+    spans = db["evidence"].count
+    db["extractions"].delete_where()  # extract everything again: nothing is added twice
+    pipeline.run(
+        [str(SEEDS / "003_d7fefb84050091a1.txt"), str(folder)], db, extract=pipeline.ExtractOptions(), progress=False
+    )
+    assert (db["claims"].count, db["evidence"].count) == (claims, spans)

@@ -182,6 +182,7 @@ def extract_stage(
                 failed_chunks=result.stats.failed_chunks,
                 model=client.model if client else None,
                 prompt_version=llm_config()["prompt_version"] if client else None,
+                copy_of=doc.duplicate_of,
             )
         stats += result.stats
         summary.claims["documents"] += 1
