@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 from click.testing import CliRunner
@@ -344,3 +345,15 @@ def test_the_ledger_and_the_facts_export_hold_only_grounded_claims_not_rejected(
     assert CliRunner().invoke(cli, ["export", "--facts", "--db", str(tmp_path / "t.db"), "-o", str(out)]).exit_code == 0
     exported = {i for line in out.read_text().splitlines() for i in json.loads(line)["claim_ids"]}
     assert exported == in_ledger() and not exported & (ungrounded | {usd["id"], rejected})
+
+
+def test_typed_bytes_that_are_not_utf8_are_stored_escaped(db, tmp_path):
+    a, b = grounded_ids(db)
+    path = str(tmp_path / "t.db")
+    typed = os.fsdecode(b"ann\xff")  # what a shell passes for the byte 0xff in an argument
+    run = CliRunner().invoke
+    assert run(cli, ["accept", str(a), "--db", path, "--reviewer", typed, "--note", typed]).exit_code == 0
+    assert run(cli, ["correct", str(b), "--db", path, "--subject", typed, "--reviewer", typed]).exit_code == 0
+    assert run(cli, ["claims", "--db", path, "--party", typed, "--search", typed]).exit_code == 0
+    assert run(cli, ["undo", "--db", path, "--reviewer", typed]).output == f"restored claim(s) {b}\n"
+    assert {(r["reviewer"], r["note"]) for r in audit(db)} == {("ann\\xff", "ann\\xff"), ("ann\\xff", None)}

@@ -346,7 +346,7 @@ def review(db_path: str | None, host: str, port: int, token: str | None, reviewe
         token = token or secrets.token_urlsafe(32)
         click.echo(f"warning: --host {host} makes the review page reachable from other machines", err=True)
     url = web.url(host, sock.getsockname()[1], token)
-    click.echo(f"Reviewing {path} as {reviewer or rv.default_reviewer()} at {url} (Ctrl-C to stop)")
+    click.echo(f"Reviewing {path} as {rv.reviewer_name(reviewer)} at {url} (Ctrl-C to stop)")
     web.serve(path, sock, reviewer=reviewer, secret=token)
 
 

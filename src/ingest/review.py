@@ -59,6 +59,11 @@ class InvalidCorrection(ReviewError):
     """A correction the Claim model refuses."""
 
 
+def reviewer_name(reviewer: str | None) -> str:
+    """The name recorded for a decision: the one given (bytes that are not UTF-8 escaped), else the OS user."""
+    return printable(reviewer or default_reviewer())
+
+
 def default_reviewer() -> str:
     """The OS user name, used when no reviewer is given."""
     try:
@@ -195,7 +200,7 @@ def _decide(db: sqlite_utils.Database, updates: dict[int, dict], reviewer: str |
     ledger refreshed in the same transaction."""
     if not updates:
         raise ReviewError("no claim ids given")
-    reviewer = reviewer or default_reviewer()
+    reviewer, note = reviewer_name(reviewer), note and printable(note)
     with writing(db):
         decision = db.execute("SELECT COALESCE(MAX(decision), 0) + 1 FROM reviews").fetchone()[0]
         now = time.time()
@@ -302,7 +307,7 @@ def correct(
     if unknown:
         raise InvalidCorrection(f"cannot edit {', '.join(unknown)}; editable fields: {', '.join(EDITABLE)}")
     row = get(db, claim_id)
-    changes = {k: (v.strip() if k in PARTIES and isinstance(v, str) else v) for k, v in changes.items()}
+    changes = {k: printable(v.strip() if k in PARTIES else v) if isinstance(v, str) else v for k, v in changes.items()}
     if changes.get("subject") == "":
         raise InvalidCorrection(f"claim {claim_id}: subject: a claim needs a party; give the company's name")
     changes = {k: (None if v == "" else v) for k, v in changes.items()}
@@ -336,14 +341,14 @@ def last_decision(db: sqlite_utils.Database, reviewer: str | None = None) -> lis
     decision = db.execute(
         "SELECT MAX(decision) FROM reviews WHERE reviewer = ? AND action != 'undo' "
         "AND decision NOT IN (SELECT undoes FROM reviews WHERE undoes IS NOT NULL)",
-        [reviewer or default_reviewer()],
+        [reviewer_name(reviewer)],
     ).fetchone()[0]
     return list(db.query("SELECT * FROM reviews WHERE decision = ? ORDER BY id", [decision])) if decision else []
 
 
 def undo(db: sqlite_utils.Database, reviewer: str | None = None) -> list[int]:
     """Reverse this reviewer's last decision not yet undone; returns the ids of the claims restored."""
-    reviewer = reviewer or default_reviewer()
+    reviewer = reviewer_name(reviewer)
     rows = last_decision(db, reviewer)
     if not rows:
         raise ReviewError(f"reviewer {reviewer!r} has no decision left to undo")

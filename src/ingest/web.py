@@ -124,7 +124,7 @@ def create_app(
     """The review app for one database, deciding as ``reviewer`` (default: the OS user); with ``secret``, every
     request must carry it (see TokenGate)."""
     db = store.open_db(db_path, any_thread=True)
-    reviewer = reviewer or review.default_reviewer()
+    reviewer = review.reviewer_name(reviewer)
     token = secrets.token_urlsafe(32)
     templates = _templates()
 
