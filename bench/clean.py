@@ -1,8 +1,10 @@
 """Clean-stage bench: ingest's load+clean+store against bare trafilatura.extract on the same real pages.
 
 Prints body F1 of each against the benchmark's ground truth (whitespace-token multiset F1, averaged over
-pages) and documents per second of each over the pages repeated to at least 2,000 documents.
-Usage: python bench/clean.py [--docs N]
+pages) and documents per second of each over the pages repeated to at least 2,000 documents; then the time and
+peak memory of `ingest run` (load, clean, store, extract with the rules) on one text file just under the 5 MB cap
+on local files, in a process of its own.
+Usage: python bench/clean.py [--docs N] [--big-only]
 """
 
 from __future__ import annotations
@@ -10,7 +12,10 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import resource
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -21,6 +26,7 @@ import trafilatura
 from ingest import pipeline, store
 
 BENCH = Path(__file__).resolve().parent.parent.parent / "shared" / "benchmarks" / "article-extraction"
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
 
 def token_f1(predicted: str | None, truth: str) -> float:
@@ -39,11 +45,37 @@ def page_id(path: str) -> str:
     return Path(path).name.split(".")[0]
 
 
+def big_text(tmp: Path, size: int = 4_900_000) -> tuple[float, float]:
+    """Seconds and peak resident MB of `ingest run` on one text file of ``size`` bytes (the seeds repeated)."""
+    seeds = "\n\n".join(p.read_text("utf-8") for p in sorted(SEEDS.glob("*.txt")))
+    text = (seeds + "\n\n") * (size // len(seeds.encode()) + 1)
+    path = tmp / "big.txt"
+    path.write_bytes(text.encode()[:size].decode("utf-8", "ignore").encode())
+    command = [sys.executable, "-m", "ingest", "run", str(path), "--db", str(tmp / "big.db")]
+    t0 = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True)
+    seconds = time.perf_counter() - t0
+    return seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def report_big(tmp: Path) -> None:
+    seconds, peak_mb = big_text(tmp)
+    ok = seconds < 10 and peak_mb < 300
+    print(
+        f"bench clean 5MB: {seconds:.1f} s, {peak_mb:.0f} MB peak (target < 10 s, < 300 MB) {'ok' if ok else 'short'}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--docs", type=int, default=2000, help="documents for the throughput runs")
     parser.add_argument("--bench-dir", type=Path, default=BENCH)
+    parser.add_argument("--big-only", action="store_true", help="only the 5 MB text file")
     args = parser.parse_args()
+    if args.big_only:
+        with tempfile.TemporaryDirectory() as tmp:
+            report_big(Path(tmp))
+        return
     truth = json.loads((args.bench_dir / "ground-truth.json").read_text())
     files = sorted((args.bench_dir / "html").glob("*.html.gz"))
 
@@ -86,6 +118,8 @@ def main() -> None:
         f"bench clean: {ratio:.2f}x bare trafilatura time, F1 {f1_ours:.3f} vs {f1_bare:.3f} "
         f"(target <= 1.3x and F1 >= bare) {'ok' if ok else 'short'}"
     )
+    with tempfile.TemporaryDirectory() as tmp:
+        report_big(Path(tmp))
 
 
 if __name__ == "__main__":

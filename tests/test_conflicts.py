@@ -506,7 +506,9 @@ def test_attribution_is_the_same_whichever_base_a_refresh_reads(db, tmp_path):
     anthropic = {"counterparty": "Anthropic"}
     add_claim(db, a, value=10e9, subject="Google", as_of="2019", **anthropic)  # Google's base is read first...
     add_claim(db, d, value=13e9, subject="Google", as_of="2019", **anthropic)  # (a conflict of its own)
-    amazon = add_claim(db, b, value=4e9, subject="Amazon", as_of="2024", **anthropic)
+    span = {"quote": QUOTES[1], "char_start": 0, "char_end": len(QUOTES[1])}  # a correction keeps it grounded
+    db["documents"].update(b, {"text": QUOTES[1]})
+    amazon = add_claim(db, b, value=4e9, subject="Amazon", as_of="2024", **anthropic, **span)
     add_claim(db, c, value=4e9, subject="Google", as_of="2024", **anthropic)  # ...but not by a refresh of Amazon's
     meta = add_claim(db, e, value=7e9, subject="Meta", as_of="2024", **anthropic)
     conflicts.recompute(db)
@@ -539,7 +541,12 @@ def test_accepting_claims_leaves_the_ledger_alone_and_group_ids_stay(db):
 def test_groups_are_listed_largest_disagreement_first_whatever_their_ids(db):
     claims = review_db(db)
     assert [g["id"] for g in conflicts.conflicts(db)] == list(range(1, db["conflict_groups"].count + 1))
-    review.correct(db, claims[2], {"value": 100e9}, "ann")  # the 10B-13B value conflict grows past the date one
+    stated = "Microsoft invested $100 billion in OpenAI."  # the quote of a grounded correction
+    doc = db["claims"].get(claims[2])["doc_id"]
+    db["documents"].update(doc, {"text": db["documents"].get(doc)["text"] + " " + stated})
+    review.correct(
+        db, claims[2], {"value": 100e9, "quote": stated}, "ann"
+    )  # the value conflict grows past the date one
     groups = conflicts.conflicts(db)
     order = [(-g["rank"], -g["support"], g["fact_key"]) for g in groups]
     assert order == sorted(order) and [g["id"] for g in groups] != sorted(g["id"] for g in groups)

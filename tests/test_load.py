@@ -401,3 +401,26 @@ def test_read_url_list(tmp_path, monkeypatch):
     assert read_url_list(write(tmp_path / "urls.txt", listing)) == expected
     monkeypatch.setattr(sys, "stdin", io.StringIO(listing))
     assert read_url_list("-") == expected
+
+
+def test_an_unforeseen_error_in_one_file_is_that_files_failure(tmp_path, monkeypatch):
+    import ingest.load
+
+    real = ingest.load._decode
+
+    def decode(data, *args):
+        if data.startswith(b"crash"):
+            raise RuntimeError("a bug the loader did not foresee")
+        return real(data, *args)
+
+    monkeypatch.setattr(ingest.load, "_decode", decode)
+    write(tmp_path / "a.txt", "crash here")
+    write(tmp_path / "b.txt", "Microsoft invested $13 billion in OpenAI.")
+    items = list(load([str(tmp_path), "http://[::1"], FAST))
+    assert [(type(i).__name__, i.source) for i in items] == [
+        ("LoadError", str(tmp_path / "a.txt")),
+        ("RawDocument", str(tmp_path / "b.txt")),
+        ("LoadError", "http://[::1"),
+    ]
+    assert items[0].message == "unexpected error (RuntimeError: a bug the loader did not foresee); please report it"
+    assert items[2].message == "invalid URL: Invalid IPv6 URL; check the brackets, host and port"

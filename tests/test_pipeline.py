@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 from click.testing import CliRunner
 
 from conftest import ROOT, SEEDS
@@ -183,3 +184,65 @@ def test_settle_a_seed_conflict_from_the_terminal_then_undo(db_file):
     assert db["conflict_groups"].count == 1
     missing = CliRunner().invoke(cli, ["settle", str(group["id"]), "9", "--db", str(db_file)])
     assert missing.exit_code == 1 and "has no side" in missing.output
+
+
+def test_a_file_name_not_utf8_and_a_malformed_url_do_not_stop_the_batch(db_file, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(SEEDS / "003_d7fefb84050091a1.txt", folder / "good.txt")
+    with open(os.fsencode(folder) + b"/bad\xffname.txt", "wb") as f:  # a Latin-1 name on a UTF-8 system
+        f.write((SEEDS / "004_0001dc4371515a91.txt").read_bytes())
+    result = CliRunner().invoke(cli, ["run", str(folder), "http://[::1", "--db", str(db_file)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "  failed: http://[::1: invalid URL: Invalid IPv6 URL; check the brackets, host and port\n" in result.output
+    escaped = f"{folder}/bad\\xffname.txt"  # the byte shown, and stored, as \xff
+    assert f"new             {escaped}\n" in result.output
+    assert {source for _, source in documents(db_file)} == {escaped, str(folder / "good.txt")}
+    for typed in (escaped, os.fsdecode(os.fsencode(folder) + b"/bad\xffname.txt")):
+        shown = CliRunner().invoke(cli, ["show", typed, "--db", str(db_file)])
+        assert shown.exit_code == 0 and f"source: {escaped}\n" in shown.output
+
+
+@pytest.mark.parametrize("error", [ValueError, ZeroDivisionError])
+def test_any_error_extracting_one_document_is_recorded_against_it(db, monkeypatch, error):
+    from ingest import extract
+
+    real = extract.extract
+
+    def failing(doc, *args, **kwargs):
+        if "003_" in doc.source:
+            raise error("a bug in one document's extraction")
+        return real(doc, *args, **kwargs)
+
+    monkeypatch.setattr(extract, "extract", failing)
+    summary = pipeline.run([str(SEEDS)], db, extract=pipeline.ExtractOptions(), progress=False)
+    assert summary.status == "completed" and summary.claims["documents"] == 4
+    assert [e.message for e in summary.failed] == ["could not extract: a bug in one document's extraction"]
+
+
+def test_near_duplicates_add_evidence_not_claims_to_the_review_queue(db_file, tmp_path):
+    original = (SEEDS / "003_d7fefb84050091a1.txt").read_text()
+    folder = tmp_path / "copies"
+    folder.mkdir()
+    for n in range(6):  # syndicated copies: a line of their own on top, a name spelled out
+        text = f"Syndicated by Example Wire {n}.\n" + original.replace("Microsoft", "Microsoft Corp.", n % 3)
+        (folder / f"near{n}.txt").write_text(text)
+        (folder / f"same{n}.txt").write_text(original)
+    db = store.open_db(db_file)
+    alone = pipeline.run(
+        [str(SEEDS / "003_d7fefb84050091a1.txt")], db, extract=pipeline.ExtractOptions(), progress=False
+    )
+    claims = db["claims"].count
+    summary = pipeline.run([str(folder)], db, extract=pipeline.ExtractOptions(), progress=False)
+    assert summary.counts["near_duplicate"] == 6 and summary.claims["new"] == 0
+    assert db["claims"].count == claims == alone.claims["new"]
+    copies = {r["id"] for r in db.query("SELECT id FROM documents WHERE duplicate_of IS NOT NULL")}
+    attached = {r["doc_id"] for r in db.query("SELECT DISTINCT doc_id FROM evidence")}
+    assert copies and copies <= attached
+    assert {f["support"] for f in db.query("SELECT support FROM facts")} == {1}
+    spans = db["evidence"].count
+    db["extractions"].delete_where()  # extract everything again: nothing is added twice
+    pipeline.run(
+        [str(SEEDS / "003_d7fefb84050091a1.txt"), str(folder)], db, extract=pipeline.ExtractOptions(), progress=False
+    )
+    assert (db["claims"].count, db["evidence"].count) == (claims, spans)

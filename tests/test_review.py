@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 from click.testing import CliRunner
 
-from ingest import review, store
+from ingest import conflicts, review, store
 from ingest.cli import cli
 from ingest.figures import parse_figures
 from reviewdata import add_claim, add_document, populate
@@ -75,6 +76,12 @@ def test_reviewer_defaults_to_the_os_user(db, monkeypatch):
         ({"confidence": "1"}, "cannot edit confidence"),
         ({"quote": "words that are in no article"}, "quote is not in the document text"),
         ({}, "changes nothing"),
+        ({"value": "1e308"}, r"value: Input should be less than 1000000000000000"),
+        ({"value": "1e15"}, r"value: Input should be less than 1000000000000000"),
+        ({"value_low": "1", "value_high": "2e15"}, r"value_high: Input should be less than 1000000000000000"),
+        ({"unit": "percent", "value": "101"}, "a value in percent must be between 0 and 100"),
+        ({"subject": ""}, "subject: a claim needs a party; give the company's name"),
+        ({"subject": "  "}, "subject: a claim needs a party"),
     ],
 )
 def test_invalid_corrections_are_refused_with_a_clear_message(db, changes, message):
@@ -277,3 +284,76 @@ def test_party_filter_goes_through_the_alias_table(db):
 def test_an_unknown_fact_status_is_refused(db):
     with pytest.raises(review.ReviewError, match="unknown fact status 'bogus'"):
         review.ledger(db, "bogus")
+
+
+@pytest.mark.parametrize(
+    ("args", "name"),
+    [
+        (["accept", str(2**63)], "IDS..."),
+        (["reject", "1", str(2**64)], "IDS..."),
+        (["correct", str(2**63), "--value", "1"], "CLAIM_ID"),
+        (["settle", str(2**63), "1"], "GROUP"),
+        (["claims", "--after", str(2**63)], "--after"),
+        (["accept", "--", "-1"], "IDS..."),
+        (["correct", "0", "--value", "1"], "CLAIM_ID"),
+    ],
+)
+def test_ids_sqlite_cannot_hold_are_a_usage_error(db, tmp_path, args, name):
+    result = CliRunner().invoke(cli, [args[0], "--db", str(tmp_path / "t.db"), *args[1:]])
+    assert result.exit_code == 2, result.output
+    low = 0 if name == "--after" else 1
+    last = result.output.strip().splitlines()[-1]
+    assert last.startswith(f"Error: Invalid value for '{name}': ")
+    assert last.endswith(f"is not in the range {low}<=x<=9223372036854775807.") and "Traceback" not in result.output
+    assert db["reviews"].count == 0
+
+
+def test_a_page_size_past_sqlite_integers_means_all(db, tmp_path):
+    result = CliRunner().invoke(cli, ["claims", "--db", str(tmp_path / "t.db"), "--limit", str(2**70), "--json"])
+    assert result.exit_code == 0 and len(json.loads(result.output)) == db["claims"].count
+    docs = CliRunner().invoke(cli, ["docs", "--db", str(tmp_path / "t.db"), "--limit", str(2**63)])
+    assert docs.exit_code == 0 and len(docs.output.splitlines()) == db["documents"].count
+
+
+def test_correct_refuses_an_absurd_value_in_one_line(db, tmp_path):
+    claim_id = grounded_ids(db, 1)[0]
+    result = CliRunner().invoke(cli, ["correct", str(claim_id), "--db", str(tmp_path / "t.db"), "--value", "1e308"])
+    assert (result.exit_code, result.output) == (
+        1,
+        f"Error: claim {claim_id}: invalid correction: value: Input should be less than 1000000000000000\n",
+    )
+    assert audit(db) == []
+    unstated = CliRunner().invoke(cli, ["correct", str(claim_id), "--db", str(tmp_path / "t.db"), "--value", "123456"])
+    assert unstated.output.endswith(
+        f"corrected claim {claim_id} (value); now UNGROUNDED (its quote does not state it all)\n"
+    )
+
+
+def test_the_ledger_and_the_facts_export_hold_only_grounded_claims_not_rejected(db, tmp_path):
+    def in_ledger() -> set[int]:
+        return {i for f in conflicts.facts(db) for i in f["claim_ids"]}
+
+    ungrounded = {c["id"] for c in review.claims(db, ungrounded=True, limit=1000)}
+    assert ungrounded and in_ledger() and not ungrounded & in_ledger()
+    usd = next(c for c in review.claims(db, ungrounded=False, limit=1000) if c["unit"] == "USD" and c["fact_key"])
+    review.correct(db, usd["id"], {"value": "123456"}, "ann")  # a figure its quote does not state
+    assert db["claims"].get(usd["id"])["grounded"] == 0 and usd["id"] not in in_ledger()
+    rejected = sorted(in_ledger())[0]
+    review.reject(db, [rejected], "ann")
+    assert rejected not in in_ledger()
+    out = tmp_path / "facts.jsonl"
+    assert CliRunner().invoke(cli, ["export", "--facts", "--db", str(tmp_path / "t.db"), "-o", str(out)]).exit_code == 0
+    exported = {i for line in out.read_text().splitlines() for i in json.loads(line)["claim_ids"]}
+    assert exported == in_ledger() and not exported & (ungrounded | {usd["id"], rejected})
+
+
+def test_typed_bytes_that_are_not_utf8_are_stored_escaped(db, tmp_path):
+    a, b = grounded_ids(db)
+    path = str(tmp_path / "t.db")
+    typed = os.fsdecode(b"ann\xff")  # what a shell passes for the byte 0xff in an argument
+    run = CliRunner().invoke
+    assert run(cli, ["accept", str(a), "--db", path, "--reviewer", typed, "--note", typed]).exit_code == 0
+    assert run(cli, ["correct", str(b), "--db", path, "--subject", typed, "--reviewer", typed]).exit_code == 0
+    assert run(cli, ["claims", "--db", path, "--party", typed, "--search", typed]).exit_code == 0
+    assert run(cli, ["undo", "--db", path, "--reviewer", typed]).output == f"restored claim(s) {b}\n"
+    assert {(r["reviewer"], r["note"]) for r in audit(db)} == {("ann\\xff", "ann\\xff"), ("ann\\xff", None)}

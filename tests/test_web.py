@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+import time
 
+import httpx
 import pytest
 from markupsafe import escape
 from starlette.testclient import TestClient
@@ -119,6 +123,13 @@ def test_posts_need_the_csrf_token(app):
         ("get", "/conflicts/999999", 404, "no conflict group with id 999999"),
         ("get", "/claims/abc", 404, "no such page"),
         ("get", "/?after=abc", 400, "after must be a whole number"),
+        ("get", f"/claims/{2**63}", 404, f"no claim with id {2**63}: ids run from 1 to {2**63 - 1}"),
+        ("get", f"/conflicts/{2**64}", 404, f"no conflict group with id {2**64}"),
+        ("post", f"/claims/{2**63}/accept", 404, f"no claim with id {2**63}"),
+        ("post", f"/claims/{2**63}/correct", 404, f"no claim with id {2**63}"),
+        ("get", f"/?after={2**63}", 400, f"after must be a whole number from 0 to {2**63 - 1}"),
+        ("get", "/?before=-1", 400, "before must be a whole number from 0"),
+        ("get", f"/conflicts?after={2**63}", 400, "after must be a whole number"),
         ("get", "/?status=maybe", 400, "unknown review status"),
         ("get", "/?kind=merger", 400, "unknown kind"),
         ("get", "/?conflict=perhaps", 400, "conflict must be yes, no or any"),
@@ -201,3 +212,48 @@ def test_only_local_host_names_are_served(app):
     client = app[0]
     assert client.get("/", headers={"host": "attacker.test"}).status_code == 400
     assert client.get("/static/review.js").status_code == 200
+
+
+def test_with_a_token_every_request_needs_it_in_the_url_or_its_cookie(tmp_path):
+    path = tmp_path / "t.db"
+    populate(store.open_db(path))
+    app = web.create_app(path, reviewer="ann", secret="s3cret")
+    stranger = TestClient(app, base_url="http://127.0.0.1")
+    for url in ("/", "/claims/1", "/facts", "/static/review.js", "/?token=guess", "/?token="):
+        denied = stranger.get(url)
+        assert denied.status_code == 403 and "missing or wrong token" in denied.text
+    assert stranger.post("/undo", data={"csrf": "x"}).status_code == 403
+    assert "s3cret" not in stranger.get("/").text
+    client = TestClient(app, base_url="http://127.0.0.1")
+    assert client.get("/?token=s3cret").status_code == 200  # as printed by `ingest review`
+    assert client.cookies.get(web.TOKEN_COOKIE) == "s3cret"
+    assert client.get("/claims/1").status_code == 200 and client.get("/static/review.js").status_code == 200
+    assert TestClient(web.create_app(path)).get("/", headers={"host": "127.0.0.1"}).status_code == 200  # none asked
+
+
+def test_review_off_loopback_prints_a_url_with_a_random_token_and_asks_for_it(tmp_path):
+    path = tmp_path / "t.db"
+    populate(store.open_db(path))
+    command = [sys.executable, "-m", "ingest", "review", "--db", str(path), "--host", "0.0.0.0", "--port", "0"]
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = server.stdout.readline()
+        printed = re.search(r"at http://0\.0\.0\.0:(\d+)/\?token=([\w-]{40,}) ", line)
+        assert printed, line
+        port, token = printed.groups()
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):  # the socket is bound before the URL is printed; the app may still be starting
+            try:
+                first = httpx.get(f"{base}/", timeout=5)
+                break
+            except httpx.ConnectError:
+                time.sleep(0.05)
+        assert first.status_code == 403
+        assert httpx.get(f"{base}/?token=wrong", timeout=5).status_code == 403
+        with httpx.Client(base_url=base, timeout=5) as browser:
+            assert browser.get(f"/?token={token}").status_code == 200
+            assert browser.get("/facts").status_code == 200  # the cookie carries it on
+    finally:
+        server.terminate()
+        server.wait(10)
+    assert "reachable from other machines" in server.stderr.read()

@@ -20,7 +20,21 @@ db_option = click.option(
 )
 
 
-@click.group()
+ID = click.IntRange(1, store.MAX_INT)  # a claim or conflict id: a larger number names nothing
+COUNT = click.IntRange(1, store.MAX_INT, clamp=True)  # "at most N": a larger N means all
+
+
+class _Commands(click.Group):
+    """The command group: a SQLite error in any command becomes one line naming the database file."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except sqlite3.DatabaseError as e:
+            raise click.ClickException(store.database_error(ctx.meta.get("ingest.db", "?"), e)) from None
+
+
+@click.group(cls=_Commands)
 @click.version_option()
 def cli() -> None:
     """Turn articles about AI strategic partnerships into a verified, source-grounded dataset."""
@@ -29,6 +43,7 @@ def cli() -> None:
 def open_db(db_path: str | None, create: bool = False):
     """Open the database named by --db, $INGEST_DB, or the default; its problems become one-line errors."""
     path = store.db_path(db_path)
+    click.get_current_context().meta["ingest.db"] = path  # named by a SQLite error later in the command
     if not create and not path.exists():
         raise click.ClickException(f"--db {path}: no such database; run `ingest run SOURCES` first or pass --db.")
     try:
@@ -54,7 +69,7 @@ def open_db(db_path: str | None, create: bool = False):
     "--model", help="Model name: an embedded model (qwen2.5-coder-1.5b, qwen2.5-coder-0.5b) or the endpoint's."
 )
 @click.option("--base-url", envvar="OPENAI_BASE_URL", help="OpenAI-compatible endpoint (default: the embedded model).")
-@click.option("--workers", type=int, default=1, show_default=True, help="Parallel model requests.")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Parallel model requests.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
 def run(
     sources: tuple[str, ...],
@@ -78,6 +93,9 @@ def run(
             all_sources += load.read_url_list(from_file)
         except OSError as exc:
             raise click.UsageError(f"--from-file {from_file}: cannot read it ({exc.strerror}).") from exc
+        except UnicodeDecodeError as exc:
+            message = f"--from-file {from_file}: not UTF-8 text ({exc.reason}); save it as UTF-8."
+            raise click.UsageError(message) from exc
     if not all_sources:
         raise click.UsageError("no sources: give files, folders or URLs, or --from-file FILE.")
     db = open_db(db_path, create=True)
@@ -132,7 +150,7 @@ def format_summary(summary) -> str:
 
 @cli.command()
 @db_option
-@click.option("--limit", type=click.IntRange(min=1), help="Show at most this many documents.")
+@click.option("--limit", type=COUNT, help="Show at most this many documents.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def docs(db_path: str | None, limit: int | None, as_json: bool) -> None:
     """List stored documents, newest first."""
@@ -304,9 +322,16 @@ def _field_options(fn):
 @click.option(
     "--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port to listen on (0: any free)."
 )
+@click.option(
+    "--token",
+    envvar="INGEST_REVIEW_TOKEN",
+    help="Secret every request must carry (?token= in the URL, then a cookie); off loopback a random one by default.",
+)
 @reviewer_option
-def review(db_path: str | None, host: str, port: int, reviewer: str | None) -> None:
+def review(db_path: str | None, host: str, port: int, token: str | None, reviewer: str | None) -> None:
     """Review claims in the browser: queue, claim and source, facts, conflicts (prints the URL)."""
+    import secrets
+
     from . import review as rv
     from . import web
 
@@ -317,11 +342,12 @@ def review(db_path: str | None, host: str, port: int, reviewer: str | None) -> N
     except OSError as e:
         message = f"--host {host} --port {port}: cannot listen there ({e.strerror}); try another --port."
         raise click.ClickException(message) from None
-    if host not in ("127.0.0.1", "localhost", "::1"):
+    if not web.is_loopback(host):
+        token = token or secrets.token_urlsafe(32)
         click.echo(f"warning: --host {host} makes the review page reachable from other machines", err=True)
-    url = web.url(host, sock.getsockname()[1])
-    click.echo(f"Reviewing {path} as {reviewer or rv.default_reviewer()} at {url} (Ctrl-C to stop)")
-    web.serve(path, sock, reviewer=reviewer)
+    url = web.url(host, sock.getsockname()[1], token)
+    click.echo(f"Reviewing {path} as {rv.reviewer_name(reviewer)} at {url} (Ctrl-C to stop)")
+    web.serve(path, sock, reviewer=reviewer, secret=token)
 
 
 @cli.command()
@@ -333,8 +359,8 @@ def review(db_path: str | None, host: str, port: int, reviewer: str | None) -> N
 @click.option("--conflict/--no-conflict", default=None, help="Only claims in (or not in) a conflict group.")
 @click.option("--ungrounded/--grounded", default=None, help="Only claims whose quote is (not) grounded.")
 @click.option("--search", help="Words that the quote contains (full-text search).")
-@click.option("--after", type=int, help="Start after this claim id (the next page).")
-@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True, help="Show at most this many.")
+@click.option("--after", type=click.IntRange(0, store.MAX_INT), help="Start after this claim id (the next page).")
+@click.option("--limit", type=COUNT, default=50, show_default=True, help="Show at most this many.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def claims(db_path: str | None, after: int | None, limit: int, as_json: bool, **filters) -> None:
     """List claims with their quotes, by id: the review queue in the terminal."""
@@ -345,7 +371,7 @@ def claims(db_path: str | None, after: int | None, limit: int, as_json: bool, **
 
 
 @cli.command()
-@click.argument("ids", nargs=-1, type=int, required=True)
+@click.argument("ids", nargs=-1, type=ID, required=True)
 @db_option
 @click.option("--note", help="Why (kept in the audit log).")
 @reviewer_option
@@ -357,7 +383,7 @@ def accept(ids: tuple[int, ...], db_path: str | None, note: str | None, reviewer
 
 
 @cli.command()
-@click.argument("ids", nargs=-1, type=int, required=True)
+@click.argument("ids", nargs=-1, type=ID, required=True)
 @db_option
 @click.option("--note", help="Why (kept in the audit log).")
 @reviewer_option
@@ -369,7 +395,7 @@ def reject(ids: tuple[int, ...], db_path: str | None, note: str | None, reviewer
 
 
 @cli.command()
-@click.argument("claim_id", type=int)
+@click.argument("claim_id", type=ID)
 @db_option
 @_field_options
 @click.option("--note", help="Why (kept in the audit log).")
@@ -381,12 +407,14 @@ def correct(claim_id: int, db_path: str | None, note: str | None, reviewer: str 
     changes = {k: v for k, v in fields.items() if v is not None}
     if not changes:
         raise click.UsageError("give at least one field to change, e.g. --value 13e9; see `ingest correct --help`.")
-    decision = _decide(rv.correct, open_db(db_path), claim_id, changes, reviewer, note)
-    click.echo(f"decision {decision}: corrected claim {claim_id} ({', '.join(sorted(changes))})")
+    db = open_db(db_path)
+    decision = _decide(rv.correct, db, claim_id, changes, reviewer, note)
+    ungrounded = "" if rv.get(db, claim_id)["grounded"] else "; now UNGROUNDED (its quote does not state it all)"
+    click.echo(f"decision {decision}: corrected claim {claim_id} ({', '.join(sorted(changes))}){ungrounded}")
 
 
 @cli.command()
-@click.argument("group", type=int)
+@click.argument("group", type=ID)
 @click.argument("side", type=click.IntRange(min=1))
 @db_option
 @click.option("--note", help="Why (kept in the audit log).")

@@ -28,14 +28,14 @@ from .migrations import writing
 _CLAIM_SQL = (
     "SELECT c.id, c.kind, c.subject, c.counterparty, c.value, c.unit, c.value_low, c.value_high, c.qualifier, "
     "c.deal_status, c.as_of, c.quote, c.doc_id, COALESCE(d.duplicate_of, d.id) AS source_id, d.published, "
-    "c.review_status, c.fact_key, c.conflict_group, c.fact_scope FROM claims c {index} "
+    "c.review_status, c.grounded, c.fact_key, c.conflict_group, c.fact_scope FROM claims c {index} "
     "LEFT JOIN documents d ON d.id = c.doc_id"
 )
 _IN = "(SELECT value FROM json_each(?))"
 LEDGER_INPUTS = (
     "kind", "subject", "counterparty", "value", "unit", "value_low", "value_high", "qualifier", "deal_status",
     "as_of", "quote", "doc_id",
-)  # fmt: skip  # the claim columns detection reads (besides whether the claim is rejected)
+)  # fmt: skip  # the claim columns detection reads (besides whether the claim is in the ledger at all)
 _FACT_COLUMNS = (
     "key", "kind", "subject", "counterparty", "unit", "as_of", "value", "status", "support", "first_seen",
     "last_seen", "claim_ids", "conflict_group", "note", "scope", "base",
@@ -77,27 +77,28 @@ def recompute(
         part = None
         if claim_ids is not None:
             rows, part = _refresh_rows(db, sorted(set(claim_ids)), cfg)
-            ledger = detect((r for r in rows if not _rejected(r)), cfg)
+            ledger = detect((r for r in rows if not _left_out(r)), cfg)
             if part is not None and not all(f["base"] in part.bases or f["key"] in part.rivals for f in ledger.facts):
                 part = None  # a stored fact is out of date
         if part is None:
             rows = list(db.query(_CLAIM_SQL.format(index="") + " ORDER BY c.id"))
-            ledger = detect((r for r in rows if not _rejected(r)), cfg)
+            ledger = detect((r for r in rows if not _left_out(r)), cfg)
         _store(db, ledger, rows, part, cfg)
     by_status = dict.fromkeys(STATUSES, 0)
     for f in ledger.facts:
         by_status[f["status"]] += 1
-    claims, seconds = sum(not _rejected(r) for r in rows), time.perf_counter() - t0
+    claims, seconds = sum(not _left_out(r) for r in rows), time.perf_counter() - t0
     return Summary(claims, len(ledger.facts), by_status, len(ledger.groups), seconds, part and len(part.bases))
 
 
 def changes_ledger(before: dict, after: dict) -> bool:
     """Whether a change of a claim (its column values before and after) can change the ledger."""
-    return _rejected(before) != _rejected(after) or any(before.get(k) != after.get(k) for k in LEDGER_INPUTS)
+    return _left_out(before) != _left_out(after) or any(before.get(k) != after.get(k) for k in LEDGER_INPUTS)
 
 
-def _rejected(row: dict) -> bool:
-    return (row.get("review_status") or "") == "rejected"
+def _left_out(row: dict) -> bool:
+    """Whether a claim stays out of the ledger: rejected, or not grounded in its source text."""
+    return (row.get("review_status") or "") == "rejected" or not row.get("grounded")
 
 
 @dataclass
@@ -119,7 +120,7 @@ def _refresh_rows(db: sqlite_utils.Database, ids: list[int], cfg: Config) -> tup
     changed = list(db.query(_CLAIM_SQL.format(index="") + f" WHERE c.id IN {_IN}", [json.dumps(ids)]))
     keys = json.dumps([r["fact_key"] for r in changed if r["fact_key"]])
     was = db.execute(f"SELECT kind, base, scope FROM facts WHERE key IN {_IN}", [keys]).fetchall()
-    now = [(b[0], "|".join(b), fact_scope(b, cfg)) for b in (fact_base(r, cfg) for r in changed if not _rejected(r))]
+    now = [(b[0], "|".join(b), fact_scope(b, cfg)) for b in (fact_base(r, cfg) for r in changed if not _left_out(r))]
     part = _Part({b for _, b, _ in was + now}, {s for k, _, s in was + now if k in cfg.attribution_kinds}, set())
     bases, scopes = json.dumps(sorted(part.bases)), json.dumps(sorted(part.scopes))
     sql = (
@@ -131,7 +132,8 @@ def _refresh_rows(db: sqlite_utils.Database, ids: list[int], cfg: Config) -> tup
     facts = [r[0] for r in db.execute(f"SELECT key FROM facts WHERE base IN {_IN}", [bases])] + sorted(part.rivals)
     # the index by name: statistics gathered before the ledger was built would have the planner scan the table
     sql = _CLAIM_SQL.format(index="INDEXED BY idx_claims_fact_key")
-    sql += f" WHERE c.fact_key IN {_IN} AND COALESCE(c.review_status, '') != 'rejected' AND c.id NOT IN {_IN}"
+    sql += f" WHERE c.fact_key IN {_IN} AND COALESCE(c.review_status, '') != 'rejected' AND c.grounded = 1"
+    sql += f" AND c.id NOT IN {_IN}"
     rows = [*changed, *db.query(sql, [json.dumps(facts), json.dumps(ids)])]
     return sorted(rows, key=itemgetter("id")), part
 

@@ -102,8 +102,11 @@ def load(sources: Iterable[str], settings: FetchSettings | None = None) -> Itera
 
 
 def read_url_list(path: str) -> list[str]:
-    """Sources listed one per line in a text file (``-`` reads stdin); blank lines and ``#`` comments skipped."""
-    text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8-sig")
+    """Sources listed one per line in a text file (``-`` reads stdin); blank lines and ``#`` comments skipped.
+
+    Bytes that are not UTF-8 (a file name in another encoding) are kept as surrogate escapes, as ``os.fsdecode``
+    keeps them, so the file can still be opened."""
+    text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8-sig", errors="surrogateescape")
     lines = (line.strip() for line in text.splitlines())
     return [line for line in lines if line and not line.startswith("#")]
 
@@ -125,11 +128,19 @@ def _load_path(source: str, settings: FetchSettings) -> Iterator[RawDocument | L
         if not files:
             yield LoadError(source=source, message=f"no {', '.join(settings.file_types)} files in folder")
         for file in files:
-            yield _load_file(str(file), file, settings)
+            yield _isolated(str(file), _load_file, str(file), file, settings)
     elif path.exists():
-        yield _load_file(source, path, settings)
+        yield _isolated(source, _load_file, source, path, settings)
     else:
         yield LoadError(source=source, message="file not found")
+
+
+def _isolated(source: str, load_one: Callable[..., RawDocument | LoadError], *args) -> RawDocument | LoadError:
+    """Load one source; an error nobody foresaw becomes that source's LoadError, so the batch goes on."""
+    try:
+        return load_one(*args)
+    except Exception as exc:
+        return LoadError(source=source, message=f"unexpected error ({type(exc).__name__}: {exc}); please report it")
 
 
 def _folder_files(folder: Path, settings: FetchSettings) -> list[Path]:
@@ -264,7 +275,7 @@ class _Fetcher:
         self.closing = threading.Event()  # wakes fetches sleeping between retries, so Ctrl-C is not held up
 
     def submit(self, url: str) -> Future:
-        return self.pool.submit(self._fetch_politely, url)
+        return self.pool.submit(_isolated, url, self._fetch_politely, url)
 
     def close(self) -> None:
         """Stop fetching: queued URLs are dropped and running ones end at their next retry or read."""
@@ -273,7 +284,11 @@ class _Fetcher:
         self.client.close()
 
     def _fetch_politely(self, url: str) -> RawDocument | LoadError:
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+            parts.port  # noqa: B018  (a port that is not a number raises here)
+        except ValueError as exc:
+            return LoadError(source=url, message=f"invalid URL: {exc}; check the brackets, host and port")
         if parts.scheme.lower() not in ("http", "https"):
             return LoadError(source=url, message=f"unsupported URL scheme {parts.scheme} (only http and https)")
         if not parts.hostname:

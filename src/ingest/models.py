@@ -5,15 +5,30 @@ from __future__ import annotations
 from enum import Enum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+
+def printable(name: str) -> str:
+    """A file name, URL or typed text as valid Unicode that SQLite can store and a terminal can show.
+
+    Bytes that are not UTF-8 reach Python as surrogate escapes (``os.fsdecode``); they become ``\\xNN``, so a
+    name with the byte 0xff reads ``bad\\xffname.txt``. Valid text is returned unchanged."""
+    try:
+        data = name.encode("utf-8", "surrogateescape")  # back to the bytes of the name
+    except UnicodeEncodeError:  # a lone surrogate that did not come from a byte
+        data = name.encode("utf-8", "backslashreplace")
+    return data.decode("utf-8", "backslashreplace")
+
+
+Printable = Annotated[str, AfterValidator(printable)]
 
 
 class RawDocument(BaseModel):
     """An article as loaded from a file or fetched over HTTP, before cleaning."""
 
-    source: str = Field(description="The source exactly as the user gave it (path or URL).")
-    url: str | None = Field(None, description="Final URL after redirects, for fetched sources.")
-    path: str | None = Field(None, description="File path, for local sources.")
+    source: Printable = Field(description="The source as the user gave it (path or URL; bytes not UTF-8 as \\xNN).")
+    url: Printable | None = Field(None, description="Final URL after redirects, for fetched sources.")
+    path: Printable | None = Field(None, description="File path, for local sources.")
     content_type: str = Field(description="'html' or 'text'.")
     text: str = Field(description="Decoded content (HTML markup or plain text).")
     encoding: str | None = None
@@ -23,17 +38,17 @@ class RawDocument(BaseModel):
 class LoadError(BaseModel):
     """A source that could not be loaded; recorded in the run, never fatal to the batch."""
 
-    source: str
+    source: Printable
     stage: str = "load"
-    message: str
+    message: Printable
 
 
 class Document(BaseModel):
     """A cleaned article. All character offsets in later stages refer to ``text``."""
 
     id: str = Field(description="First 16 hex digits of the SHA-256 of the cleaned text.")
-    source: str
-    url: str | None = None
+    source: Printable
+    url: Printable | None = None
     title: str | None = None
     author: str | None = None
     published: str | None = None
@@ -46,7 +61,8 @@ class Document(BaseModel):
     duplicate_of: str | None = None
 
 
-Amount = Annotated[float, Field(ge=0, allow_inf_nan=False)]  # a stated figure: finite, not negative
+MAX_AMOUNT = 1e15  # no deal states a figure this large in any unit (a quadrillion dollars); a typo or a misparse
+Amount = Annotated[float, Field(ge=0, lt=MAX_AMOUNT, allow_inf_nan=False)]  # a stated figure: finite, not negative
 
 
 class ClaimKind(str, Enum):

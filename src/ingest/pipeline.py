@@ -14,7 +14,7 @@ from tqdm import tqdm
 from . import clean as clean_stage
 from . import conflicts, duplicates, embedded, store
 from . import extract as extraction
-from .llm import LLMClient, LLMError, estimate_cost
+from .llm import LLMClient, estimate_cost
 from .llm import config as llm_config
 from .load import FetchSettings, load
 from .models import LoadError, RawDocument
@@ -77,11 +77,11 @@ def run(
     config = {"fetch": (settings or FetchSettings()).model_dump(), "extract": extract and extract.model_dump()}
     run_id = store.start_run(db, {"sources": sources}, config)
     summary = RunSummary(run_id=run_id, db=str(db.conn.execute("PRAGMA database_list").fetchone()[2]))
-    index = duplicates.NearDuplicates(db)
     show_bar = sys.stderr.isatty() if progress is None else progress
     bar = tqdm(desc="ingest", unit="doc", disable=not show_bar)
     t_start = time.perf_counter()
     try:
+        index = duplicates.NearDuplicates(db)  # reads every stored signature: a damaged database fails the run here
         items = iter(load(sources, settings))
         while True:
             with Stopwatch(summary, "load"):
@@ -163,7 +163,9 @@ def extract_stage(
             doc = store.get_document(db, doc_id)
             try:
                 result = extraction.extract(doc, options.extractor, client, db, run_id)
-            except (ValueError, LLMError) as exc:  # one document's failure; the next run retries it
+            except store.DatabaseError:  # the database's failure, not this document's: the run stops
+                raise
+            except Exception as exc:  # one document's failure; the next run retries it
                 error = LoadError(source=doc.source, stage="extract", message=f"could not extract: {exc}")
                 store.save_extract_error(db, run_id, doc_id, options.extractor, error)
                 summary.failed.append(error)
@@ -180,6 +182,7 @@ def extract_stage(
                 failed_chunks=result.stats.failed_chunks,
                 model=client.model if client else None,
                 prompt_version=llm_config()["prompt_version"] if client else None,
+                copy_of=doc.duplicate_of,
             )
         stats += result.stats
         summary.claims["documents"] += 1

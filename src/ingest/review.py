@@ -18,7 +18,8 @@ from pydantic import ValidationError
 from . import aliases, conflicts, ground
 from .ledger import STATUSES as FACT_STATUSES
 from .migrations import writing
-from .models import Alignment, Claim, ClaimKind
+from .models import Alignment, Claim, ClaimKind, printable
+from .store import MAX_INT
 
 STATUSES = ("pending", "accepted", "rejected", "corrected")
 EDITABLE = (
@@ -36,6 +37,7 @@ EDITABLE = (
     "char_start",
     "char_end",
 )
+PARTIES = ("subject", "counterparty")  # names: surrounding spaces dropped; the subject cannot be cleared
 REVIEWED = (*EDITABLE, "alignment", "grounded", "review_status", "reviewer", "reviewed_at")
 LIST_COLUMNS = (
     "c.id, c.kind, c.subject, c.counterparty, c.value, c.unit, c.value_low, c.value_high, c.qualifier, "
@@ -55,6 +57,11 @@ class NotFound(ReviewError):
 
 class InvalidCorrection(ReviewError):
     """A correction the Claim model refuses."""
+
+
+def reviewer_name(reviewer: str | None) -> str:
+    """The name recorded for a decision: the one given (bytes that are not UTF-8 escaped), else the OS user."""
+    return printable(reviewer or default_reviewer())
 
 
 def default_reviewer() -> str:
@@ -77,6 +84,7 @@ def _filters(
     """SQL conditions and parameters for the queue filters (all indexed or FTS-backed)."""
     where: list[str] = []
     params: list[Any] = []
+    party, doc, search = (printable(x) if x else x for x in (party, doc, search))  # typed bytes that are not UTF-8
     if kind:
         if kind not in {k.value for k in ClaimKind}:
             raise ReviewError(f"unknown kind {kind!r}; use one of {', '.join(k.value for k in ClaimKind)}")
@@ -141,8 +149,16 @@ def count(db: sqlite_utils.Database, **filters: Any) -> int:
     return db.execute(sql, params).fetchone()[0]
 
 
+def _in_range(value: int, what: str = "claim") -> int:
+    """An id that SQLite can hold; a larger (or not positive) one names nothing."""
+    if not 1 <= value <= MAX_INT:
+        raise NotFound(f"no {what} with id {value}: ids run from 1 to {MAX_INT}")
+    return value
+
+
 def get(db: sqlite_utils.Database, claim_id: int) -> dict:
     """One claim with its document's metadata and text; NotFound if there is none."""
+    _in_range(claim_id)
     sql = (
         "SELECT c.*, d.title, d.source, d.url, d.published, d.duplicate_of, d.text AS doc_text "
         "FROM claims c JOIN documents d ON d.id = c.doc_id WHERE c.id = ?"
@@ -184,7 +200,7 @@ def _decide(db: sqlite_utils.Database, updates: dict[int, dict], reviewer: str |
     ledger refreshed in the same transaction."""
     if not updates:
         raise ReviewError("no claim ids given")
-    reviewer = reviewer or default_reviewer()
+    reviewer, note = reviewer_name(reviewer), note and printable(note)
     with writing(db):
         decision = db.execute("SELECT COALESCE(MAX(decision), 0) + 1 FROM reviews").fetchone()[0]
         now = time.time()
@@ -218,7 +234,7 @@ def _ids(ids: Any) -> list[int]:
             out.append(int(i))
         except (TypeError, ValueError):
             raise ReviewError(f"claim id {i!r} is not a number") from None
-    return list(dict.fromkeys(out))
+    return list(dict.fromkeys(map(_in_range, out)))
 
 
 def _changing(db: sqlite_utils.Database, ids: list[int], status: str) -> dict[int, dict]:
@@ -291,6 +307,9 @@ def correct(
     if unknown:
         raise InvalidCorrection(f"cannot edit {', '.join(unknown)}; editable fields: {', '.join(EDITABLE)}")
     row = get(db, claim_id)
+    changes = {k: printable(v.strip() if k in PARTIES else v) if isinstance(v, str) else v for k, v in changes.items()}
+    if changes.get("subject") == "":
+        raise InvalidCorrection(f"claim {claim_id}: subject: a claim needs a party; give the company's name")
     changes = {k: (None if v == "" else v) for k, v in changes.items()}
     try:
         claim = Claim.model_validate({**_model_input(row), **changes})
@@ -322,14 +341,14 @@ def last_decision(db: sqlite_utils.Database, reviewer: str | None = None) -> lis
     decision = db.execute(
         "SELECT MAX(decision) FROM reviews WHERE reviewer = ? AND action != 'undo' "
         "AND decision NOT IN (SELECT undoes FROM reviews WHERE undoes IS NOT NULL)",
-        [reviewer or default_reviewer()],
+        [reviewer_name(reviewer)],
     ).fetchone()[0]
     return list(db.query("SELECT * FROM reviews WHERE decision = ? ORDER BY id", [decision])) if decision else []
 
 
 def undo(db: sqlite_utils.Database, reviewer: str | None = None) -> list[int]:
     """Reverse this reviewer's last decision not yet undone; returns the ids of the claims restored."""
-    reviewer = reviewer or default_reviewer()
+    reviewer = reviewer_name(reviewer)
     rows = last_decision(db, reviewer)
     if not rows:
         raise ReviewError(f"reviewer {reviewer!r} has no decision left to undo")
@@ -378,6 +397,7 @@ def bulk_accept(
 
 def conflict(db: sqlite_utils.Database, group_id: int) -> dict:
     """A conflict group with its sides; each side gets its claims (with sources) and support count."""
+    _in_range(group_id, "conflict group")
     group = next(iter(db.query("SELECT * FROM conflict_groups WHERE id = ?", [group_id])), None)
     if group is None:
         raise NotFound(f"no conflict group with id {group_id}")

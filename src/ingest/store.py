@@ -12,9 +12,11 @@ from pathlib import Path
 import sqlite_utils
 
 from .migrations import migrate, writing
-from .models import Claim, Document, LoadError, PatternSignal
+from .models import Claim, Document, LoadError, PatternSignal, printable
 
 DEFAULT_DB = "outputs/ingest.db"
+DatabaseError = sqlite3.DatabaseError  # what a damaged or unusable database raises, for modules that use no SQL
+MAX_INT = 2**63 - 1  # SQLite's largest integer: no id is larger, and no larger number can be a parameter
 
 
 def db_path(path: str | os.PathLike | None = None) -> Path:
@@ -24,6 +26,18 @@ def db_path(path: str | os.PathLike | None = None) -> Path:
 
 class NotIngestDatabase(ValueError):
     """A SQLite file that some other program made."""
+
+
+def database_error(path: str | os.PathLike, exc: sqlite3.DatabaseError) -> str:
+    """One line for a SQLite error met while using the database: the file, SQLite's message, what to do."""
+    damaged = getattr(exc, "sqlite_errorname", None) in ("SQLITE_CORRUPT", "SQLITE_NOTADB") or "malformed" in str(exc)
+    if damaged:
+        todo = (
+            f'recover what it holds with `sqlite3 {path} ".recover" | sqlite3 recovered.db` and use --db recovered.db'
+        )
+    else:
+        todo = "check the file (disk space, permissions) and try again"
+    return f"--db {path}: SQLite error: {exc}; {todo}"
 
 
 def open_db(path: str | os.PathLike | None = None, any_thread: bool = False) -> sqlite_utils.Database:
@@ -77,6 +91,8 @@ def process_alive(pid: int | None) -> bool:
 
 def finish_run(db: sqlite_utils.Database, run_id: int, status: str, counts: dict, timings: dict) -> None:
     """Close a run with its status, counts and seconds per stage."""
+    if db.conn.in_transaction:  # a read that failed on a damaged page leaves its savepoint open
+        db.conn.rollback()
     db["runs"].update(
         run_id,
         {
@@ -143,6 +159,7 @@ def docs(db: sqlite_utils.Database, limit: int | None = None) -> list[dict]:
 def show(db: sqlite_utils.Database, doc: str) -> list[dict]:
     """The documents a reference names: an id, an id prefix, or the source as given (one, or the candidates)."""
     sql = "SELECT * FROM documents WHERE substr(id, 1, ?) = ? OR source = ? ORDER BY id LIMIT 10"
+    doc = printable(doc)  # a source is stored with bytes that are not UTF-8 escaped
     return list(db.query(sql, [len(doc), doc, doc]))
 
 
@@ -163,10 +180,13 @@ def save_extraction(
     failed_chunks: int = 0,
     model: str | None = None,
     prompt_version: str | None = None,
+    copy_of: str | None = None,
 ) -> int:
     """Store one document's claims, evidence spans and signals, and mark it extracted, in one transaction.
 
     Returns the number of new claims. Claims already stored (same key) are kept as they are, reviews included.
+    A near-duplicate (``copy_of`` the first copy's id) adds no claim that the first copy states alike: its quote
+    becomes evidence of that claim, so copies of one article do not fill the review queue.
     """
     now = time.time()
     new = 0
@@ -177,6 +197,11 @@ def save_extraction(
             stored = db.execute("SELECT id FROM claims WHERE claim_key = ?", [key]).fetchone()
             if stored:
                 ids.append(stored[0])
+                continue
+            same = _same_claim(db, copy_of, claim) if copy_of else None
+            if same:
+                ids.append(same[0])
+                _add_evidence(db, same[0], doc_id, claim.quote, claim.char_start, claim.char_end)
                 continue
             row = {
                 **claim.model_dump(mode="json"),
@@ -191,9 +216,7 @@ def save_extraction(
             ids.append(db["claims"].insert(row).last_pk)
             new += 1
         for index, quote, start, end in evidence:
-            span = {"claim_id": ids[index], "doc_id": doc_id, "quote": quote, "char_start": start, "char_end": end}
-            if not db["evidence"].count_where("claim_id = ? AND char_start IS ?", [ids[index], start]):
-                db["evidence"].insert(span)
+            _add_evidence(db, ids[index], doc_id, quote, start, end)
         db["signals"].delete_where("doc_id = ?", [doc_id])
         db["signals"].insert_all({**s.model_dump(), "doc_id": doc_id, "run_id": run_id} for s in signals)
         db["extractions"].upsert(
@@ -210,12 +233,29 @@ def save_extraction(
     return new
 
 
+def _same_claim(db: sqlite_utils.Database, doc_id: str, claim: Claim) -> tuple[int] | None:
+    """The id of a claim of ``doc_id`` that states the same fact as ``claim``, if there is one."""
+    fields = ("kind", "subject", "counterparty", "value", "unit", "value_low", "value_high", "qualifier", "as_of")
+    sql = "SELECT id FROM claims WHERE doc_id = ? AND " + " AND ".join(f"{f} IS ?" for f in fields) + " LIMIT 1"
+    row = claim.model_dump(mode="json")
+    return db.execute(sql, [doc_id, *(row[f] for f in fields)]).fetchone()
+
+
+def _add_evidence(db: sqlite_utils.Database, claim_id: int, doc_id: str, quote: str, start, end) -> None:
+    """Another span (of this or a near-duplicate document) that states a stored claim, once."""
+    if not db["evidence"].count_where("claim_id = ? AND doc_id = ? AND char_start IS ?", [claim_id, doc_id, start]):
+        span = {"claim_id": claim_id, "doc_id": doc_id, "quote": quote, "char_start": start, "char_end": end}
+        db["evidence"].insert(span)
+
+
 def pending_extraction(db: sqlite_utils.Database, run_id: int, extractor: str) -> list[str]:
-    """Ids of the documents this run saw that the extractor has not finished (never run, or failed chunks)."""
-    sql = """SELECT DISTINCT s.doc_id FROM run_sources s
+    """Ids of the documents this run saw that the extractor has not finished (never run, or failed chunks);
+    first copies before near-duplicates, whose claims refer to theirs."""
+    sql = """SELECT DISTINCT s.doc_id, d.duplicate_of IS NOT NULL AS copy FROM run_sources s
+      JOIN documents d ON d.id = s.doc_id
       LEFT JOIN extractions e ON e.doc_id = s.doc_id AND e.extractor = ?
-      WHERE s.run_id = ? AND s.doc_id IS NOT NULL AND coalesce(e.status, '') != 'done'
-      ORDER BY s.doc_id"""
+      WHERE s.run_id = ? AND coalesce(e.status, '') != 'done'
+      ORDER BY copy, s.doc_id"""
     return [r["doc_id"] for r in db.query(sql, [extractor, run_id])]
 
 

@@ -8,6 +8,7 @@ allows only the app's own script. Unknown ids and bad input answer 4xx with a me
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import secrets
 import socket
 import sys
@@ -23,6 +24,7 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -41,6 +43,7 @@ HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
+TOKEN_COOKIE = "ingest_token"
 QUEUE_FILTERS = ("kind", "status", "party", "doc", "conflict", "grounded", "q")
 
 
@@ -58,12 +61,16 @@ def _templates() -> Jinja2Templates:
 
 
 def _int(value: Any, name: str, default: int | None = None) -> int | None:
+    """A whole number from a query or form, 0 to SQLite's largest integer."""
     if value in (None, ""):
         return default
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
-        raise review.ReviewError(f"{name} must be a whole number, not {value!r}") from None
+        number = -1
+    if not 0 <= number <= store.MAX_INT:
+        raise review.ReviewError(f"{name} must be a whole number from 0 to {store.MAX_INT}, not {value!r}")
+    return number
 
 
 def _tri(value: str | None, name: str) -> bool | None:
@@ -80,10 +87,44 @@ def _next_url(value: str | None, default: str) -> str:
     return value if value and value.startswith("/") and not value.startswith("//") else default
 
 
-def create_app(db_path: str | Path, reviewer: str | None = None, allowed_hosts: list[str] | None = None) -> Starlette:
-    """The review app for one database, deciding as ``reviewer`` (default: the OS user)."""
+class TokenGate(BaseHTTPMiddleware):
+    """Serves only requests that carry the secret, as notebook servers do: ``?token=`` in the URL (then kept in
+    a cookie, so links within the page work) or that cookie."""
+
+    def __init__(self, app, secret: str) -> None:
+        super().__init__(app)
+        self.secret = secret.encode()
+
+    async def dispatch(self, request: Request, call_next) -> Response:
+        sent = request.query_params.get("token")
+        given = sent if sent is not None else request.cookies.get(TOKEN_COOKIE, "")
+        if not hmac.compare_digest(given.encode(), self.secret):
+            message = "403: missing or wrong token; open the URL with ?token= that `ingest review` printed\n"
+            return Response(message, 403, headers=HEADERS, media_type="text/plain")
+        response = await call_next(request)
+        if sent is not None:
+            response.set_cookie(TOKEN_COOKIE, sent, httponly=True, samesite="strict")
+        return response
+
+
+def is_loopback(host: str) -> bool:
+    """Whether an address to bind is reachable from this machine only."""
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: it may resolve to any interface
+        return False
+
+
+def create_app(
+    db_path: str | Path,
+    reviewer: str | None = None,
+    allowed_hosts: list[str] | None = None,
+    secret: str | None = None,
+) -> Starlette:
+    """The review app for one database, deciding as ``reviewer`` (default: the OS user); with ``secret``, every
+    request must carry it (see TokenGate)."""
     db = store.open_db(db_path, any_thread=True)
-    reviewer = reviewer or review.default_reviewer()
+    reviewer = review.reviewer_name(reviewer)
     token = secrets.token_urlsafe(32)
     templates = _templates()
 
@@ -235,6 +276,9 @@ def create_app(db_path: str | Path, reviewer: str | None = None, allowed_hosts: 
         status = 404 if isinstance(exc, review.NotFound) else 422 if isinstance(exc, review.InvalidCorrection) else 400
         return error(request, status, str(exc))
 
+    async def on_database(request: Request, exc: store.DatabaseError) -> Response:
+        return error(request, 500, store.database_error(db_path, exc))
+
     async def on_crash(request: Request, exc: Exception) -> Response:
         traceback.print_exception(exc, file=sys.stderr)
         return error(request, 500, "internal error; the server log has the details")
@@ -254,14 +298,23 @@ def create_app(db_path: str | Path, reviewer: str | None = None, allowed_hosts: 
     hosts = allowed_hosts or ["127.0.0.1", "localhost", "::1"]
     return Starlette(
         routes=routes,
-        middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=hosts)],
-        exception_handlers={HTTPException: on_http, review.ReviewError: on_review, Exception: on_crash},
+        middleware=[
+            Middleware(TrustedHostMiddleware, allowed_hosts=hosts),
+            *([Middleware(TokenGate, secret=secret)] if secret else []),
+        ],
+        exception_handlers={
+            HTTPException: on_http,
+            review.ReviewError: on_review,
+            store.DatabaseError: on_database,
+            Exception: on_crash,
+        },
     )
 
 
-def url(host: str, port: int) -> str:
-    """The address to open in a browser."""
-    return f"http://{f'[{host}]' if ':' in host else host}:{port}/"
+def url(host: str, port: int, token: str | None = None) -> str:
+    """The address to open in a browser (with the token the page asks for, if any)."""
+    query = f"?{urlencode({'token': token})}" if token else ""
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}/{query}"
 
 
 def bind(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
@@ -279,11 +332,11 @@ def bind(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
     return sock
 
 
-def serve(db_path: str | Path, sock: socket.socket, reviewer: str | None = None) -> None:
-    """Run the review app on a bound socket until interrupted."""
+def serve(db_path: str | Path, sock: socket.socket, reviewer: str | None = None, secret: str | None = None) -> None:
+    """Run the review app on a bound socket until interrupted; with ``secret``, requests must carry it."""
     host = sock.getsockname()[0]
     hosts = ["*"] if host in ("0.0.0.0", "::") else ["127.0.0.1", "localhost", "::1", host]
-    config = uvicorn.Config(create_app(db_path, reviewer, hosts), log_level="warning")
+    config = uvicorn.Config(create_app(db_path, reviewer, hosts, secret), log_level="warning")
     uvicorn.Server(config).run(sockets=[sock])
 
 
