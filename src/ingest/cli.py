@@ -264,6 +264,43 @@ def conflicts(db_path: str | None, as_json: bool, output: str | None) -> None:
     click.echo(f"wrote {len(groups)} conflict groups to {output}", err=True)
 
 
+@cli.command("import-claims")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@db_option
+@click.option(
+    "--docs",
+    "docs_dir",
+    type=click.Path(exists=True, file_okay=False),
+    help="Folder of the documents the claims name (NNN.json with a text field, or NNN.txt), stored as needed.",
+)
+def import_claims(file: str, db_path: str | None, docs_dir: str | None) -> None:
+    """Import claims from FILE (JSONL or a JSON list): export rows or the dev sets' gold format.
+
+    Claims are grounded against their document's text, stored with extractor `import` and their origin
+    (file:line), and the ledger is rebuilt. Each bad record is reported on one line and skipped; exits with
+    status 1 if there was any.
+    """
+    from . import imports
+
+    db = open_db(db_path, create=True)
+    try:
+        summary = imports.import_claims(db, file, docs_dir)
+    except imports.ImportFileError as e:
+        raise click.ClickException(str(e)) from None
+    for line in summary.errors:
+        click.echo(f"skipped {line}", err=True)
+    known = f", {summary.known} already stored" if summary.known else ""
+    click.echo(
+        f"imported {summary.new} claims from {summary.records} records ({summary.grounded} grounded, "
+        f"{summary.ungrounded} ungrounded{known}; {len(summary.errors)} skipped; {summary.documents} documents stored)"
+    )
+    if summary.ledger:
+        ledger = summary.ledger
+        click.echo(f"ledger: {ledger.facts} facts, {ledger.groups} conflict groups")
+    if summary.errors:
+        sys.exit(1)
+
+
 def decision_size(db, decision: int) -> int:
     """How many claims a review decision changed."""
     return db["reviews"].count_where("decision = ?", [decision])

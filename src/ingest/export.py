@@ -59,6 +59,7 @@ class ExportRow(BaseModel):
     reviewed_at: str | None = Field(description="Time of the last review decision, ISO 8601 UTC.")
     confidence: float | None
     extractor: str | None
+    origin: str | None = Field(None, description="For imported claims: the file and line they came from.")
     model: str | None
     prompt_version: str | None
     run_id: int | None
