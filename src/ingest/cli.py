@@ -238,7 +238,12 @@ def facts(db_path: str | None, status: str | None, as_json: bool) -> None:
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write to this file instead of stdout."
 )
-def conflicts(db_path: str | None, as_json: bool, output: str | None) -> None:
+@click.option(
+    "--reason",
+    type=click.Choice(["value", "qualifier", "date", "attribution", "magnitude", "currency"]),
+    help="Only groups of this class of disagreement (magnitude: decimal or unit slips).",
+)
+def conflicts(db_path: str | None, as_json: bool, output: str | None, reason: str | None) -> None:
     """List the conflict groups, largest disagreement first, with their sources side by side.
 
     With --json each side lists its claims in the export row format (schemas/claim.schema.json).
@@ -248,10 +253,10 @@ def conflicts(db_path: str | None, as_json: bool, output: str | None) -> None:
 
     db = open_db(db_path)
     if as_json:
-        groups = conflict_rows(db)
+        groups = conflict_rows(db, reason)
         text = json.dumps(groups, indent=2, ensure_ascii=False, sort_keys=True)
     else:
-        groups = cf.conflicts(db)
+        groups = cf.conflicts(db, reason)
         text = cf.format_conflicts(groups)
     if not output:
         click.echo(text)
