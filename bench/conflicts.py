@@ -3,11 +3,12 @@
     .venv/bin/python bench/conflicts.py                 # 100k and 1M claims, plus the SQLite round trip at 100k
     .venv/bin/python bench/conflicts.py --sizes 100000  # a quick run
 
-Every generated fact has ten claims on average, with rounding noise, approximate figures, near-duplicate copies
-and look-alike traps that must NOT be flagged (tranche vs total, LOI vs signed, "up to" vs exact, a stake that
-changes between rounds). About 8% of facts get one planted conflict (value, date, attribution, qualifier, or
-a disagreement inside one document). A detected group is correct when all its claims belong to one planted
-conflict and its kind of disagreement is the planted one.
+Every generated fact has ten claims on average, with rounding noise, approximate figures, near-duplicate copies,
+amounts in euros converted at the rate of their date (a tenth of the facts), and look-alike traps that must NOT
+be flagged (tranche vs total, LOI vs signed, "up to" vs exact, a stake that changes between rounds). About 8% of
+facts get one planted conflict (value, date, attribution, qualifier, or a magnitude slip inside one document).
+A detected group is correct when all its claims belong to one planted conflict and its kind of disagreement is
+the planted one.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from ingest import conflicts, ledger
+from ingest import conflicts, currency, ledger
 from ingest.store import open_db
 
 SIZES = (1, 2, 4, 6, 10, 12, 14, 16, 17, 18)  # claims per fact, mean 10
@@ -103,6 +104,8 @@ class Generator:
             reported, qualifier = self.noisy(value, unit)
             undated = rng.random() < 0.2 and trap != "over_time"
             row = self.claim(fact, reported, qualifier=qualifier, as_of=None if undated else fact["as_of"])
+            if i % 10 == 1 and not undated and rng.random() < 0.3:  # the same amount in euros, at the day's rate
+                row["unit"], row["value"] = "EUR", reported / currency.rate("EUR", "USD", row["as_of"])
             if base and rng.random() < 0.15:  # a near-duplicate copy of an earlier source
                 row["source_id"] = rng.choice(base)["source_id"]
             base.append(row)
@@ -126,7 +129,7 @@ class Generator:
     def kind_of_plant(i: int, kind: str) -> str:
         if kind == "partnership_start":
             return "date"
-        options = ("attribution", "value", "qualifier", "value") if kind == "investment" else ("value", "qualifier")
+        options = ("attribution", "value", "qualifier", "magnitude") if kind == "investment" else ("value", "qualifier")
         return options[(i // 25) % len(options)]
 
     def planted_claims(self, i: int, fact: dict, value: float) -> list:
@@ -139,7 +142,7 @@ class Generator:
             return [lambda: c(other, value)] * 3
         if what == "qualifier":
             return [lambda: c(fact, value * 0.6, qualifier="up_to")] * 2
-        if (i // 25) % 4 == 3:  # millions in the headline, billions in the body of one document
+        if what == "magnitude":  # millions in the headline, billions in the body of one document
             doc = f"doc{len(self.claims) + 1}x"
             return [lambda: c(fact, value, doc=doc), lambda: c(fact, value / 1000, doc=doc)]
         return [lambda: c(fact, value * 1.3)] * 2

@@ -136,8 +136,8 @@ def test_disagreement_inside_one_document(db):
     add_claim(db, a, value=13e9, quote="the $13 billion investment")
     conflicts.recompute(db)
     g = only_group(db)
-    assert g["disagreement"] == "value"
-    assert g["reason"].endswith("within one document")
+    assert g["disagreement"] == "magnitude"  # millions in the headline, billions in the body
+    assert g["reason"].startswith("magnitude: x1000: ") and g["reason"].endswith("within one document")
     assert g["majority_value"] is None
 
 
@@ -609,3 +609,87 @@ def test_seeds_flag_the_microsoft_openai_start_year(db):
         if g["fact_key"].startswith("partnership_start|microsoft|openai|")
     ]
     assert {2019, 2021} in starts, [g["reason"] for g in dates]
+
+
+# ---------------------------------------------------------------- currencies and magnitude slips
+
+
+def test_an_amount_and_its_conversion_are_one_fact_not_a_conflict(db):
+    a, b = docs(db, 2)  # "$500m investment in X-energy" ... "€460m" in the same article, October 2024
+    add_claim(db, a, value=500e6, subject="Amazon", counterparty="X-energy", as_of="2024-10")
+    add_claim(db, a, value=460e6, unit="EUR", subject="Amazon", counterparty="X-energy", as_of="2024-10")
+    add_claim(db, b, value=16.5e9, subject="Tesla", counterparty="Samsung", kind="compute_commitment", as_of="2025-07")
+    add_claim(db, b, value=22764.8e9, unit="KRW", qualifier="approx", subject="Tesla", counterparty="Samsung",
+              kind="compute_commitment", as_of="2025-07")  # fmt: skip
+    conflicts.recompute(db)
+    assert conflicts.conflicts(db) == []
+    assert {(f["unit"], f["support"]) for f in conflicts.facts(db)} == {("USD", 1)}
+
+
+def test_two_conversions_of_one_round_that_disagree_are_a_conflict(db):
+    a, b = docs(db, 2)  # "€385m" (Euronews) vs "€460m" and "$500m" (NucNet) for the same round
+    add_claim(db, a, value=385e6, unit="EUR", subject="Amazon (lead) with Ken Griffin, Ares", counterparty="X-energy")
+    add_claim(db, b, value=500e6, subject="Amazon (anchor)", counterparty="X-energy", as_of="2024-10")
+    add_claim(db, b, value=460e6, unit="EUR", subject="Amazon (anchor)", counterparty="X-energy", as_of="2024-10")
+    conflicts.recompute(db)
+    g = only_group(db)
+    assert g["disagreement"] == "value"
+    low, high = g["sides"]  # one source each: the lower value first
+    assert low["label"].endswith("(385.0M EUR)") and len(low["claim_ids"]) == 1
+    assert high["label"].endswith("(460.0M EUR)") and len(high["claim_ids"]) == 2  # $500m and its conversion
+
+
+def test_the_same_figure_in_two_currencies_is_a_currency_conflict(db):
+    a, b = docs(db, 2)
+    add_claim(db, a, value=5.8e9, unit="EUR", as_of="2025-03")
+    add_claim(db, b, value=5.8e9, as_of="2025-03")
+    conflicts.recompute(db)
+    g = only_group(db)
+    assert g["disagreement"] == "currency"
+    assert g["reason"].endswith("the same figure in two currencies")
+    assert "(5.8B EUR)" in g["reason"]
+
+
+def test_a_magnitude_slip_names_the_side_that_slipped(db):
+    a, b, c = docs(db, 3)  # "up to 1,920 MW" (two sources) vs "up to 1.92MW"
+    for doc, gw in ((a, 1.92), (b, 1.92), (c, 0.00192)):
+        add_claim(db, doc, "compute_commitment", gw, unit="GW", qualifier="up_to", subject="Amazon (AWS)",
+                  counterparty="Talen Energy")  # fmt: skip
+    conflicts.recompute(db)
+    g = only_group(db)
+    assert g["disagreement"] == "magnitude"
+    assert g["reason"].startswith("magnitude: x1000: up to 1.92 GW (2 sources) vs up to 0.00192 GW (1 source)")
+    assert g["reason"].endswith("up to 0.00192 GW is likely the slip")
+
+
+def test_a_tenfold_slip_between_sources(db):
+    a, b = docs(db, 2)  # "$2.1 billion" vs "$21 billion"
+    add_claim(db, a, value=2.1e9)
+    add_claim(db, b, value=21e9)
+    conflicts.recompute(db)
+    g = only_group(db)
+    assert (g["disagreement"], g["reason"].split(": ")[1]) == ("magnitude", "x10")
+    assert g["reason"].endswith("one of them is likely a decimal or unit slip")
+
+
+def test_stakes_a_tenfold_apart_are_not_a_slip(db):
+    a, b = docs(db, 2)
+    add_claim(db, a, "equity_stake", 2.0, unit="percent")
+    add_claim(db, b, "equity_stake", 20.0, unit="percent")
+    conflicts.recompute(db)
+    assert only_group(db)["disagreement"] == "value"
+
+
+def test_magnitude_filter_and_cli_reason(db, db_file):
+    a, b = docs(db, 2)
+    add_claim(db, a, value=2.1e9)
+    add_claim(db, b, value=21e9)
+    add_claim(db, a, value=4e9, counterparty="Anthropic")
+    add_claim(db, b, value=5e9, counterparty="Anthropic")
+    conflicts.recompute(db)
+    runner = CliRunner()
+    out = runner.invoke(cli, ["conflicts", "--db", str(db_file), "--reason", "magnitude"])
+    assert out.exit_code == 0, out.output
+    assert "magnitude: x10" in out.output and "Anthropic" not in out.output
+    everything = runner.invoke(cli, ["conflicts", "--db", str(db_file)]).output
+    assert "investment by Microsoft in Anthropic" in everything and "|" not in everything.split("\n")[0]

@@ -256,7 +256,12 @@ def facts(db_path: str | None, status: str | None, as_json: bool) -> None:
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write to this file instead of stdout."
 )
-def conflicts(db_path: str | None, as_json: bool, output: str | None) -> None:
+@click.option(
+    "--reason",
+    type=click.Choice(["value", "qualifier", "date", "attribution", "magnitude", "currency"]),
+    help="Only groups of this class of disagreement (magnitude: decimal or unit slips).",
+)
+def conflicts(db_path: str | None, as_json: bool, output: str | None, reason: str | None) -> None:
     """List the conflict groups, largest disagreement first, with their sources side by side.
 
     With --json each side lists its claims in the export row format (schemas/claim.schema.json).
@@ -266,10 +271,10 @@ def conflicts(db_path: str | None, as_json: bool, output: str | None) -> None:
 
     db = open_db(db_path)
     if as_json:
-        groups = conflict_rows(db)
+        groups = conflict_rows(db, reason)
         text = json.dumps(groups, indent=2, ensure_ascii=False, sort_keys=True)
     else:
-        groups = cf.conflicts(db)
+        groups = cf.conflicts(db, reason)
         text = cf.format_conflicts(groups)
     if not output:
         click.echo(text)
@@ -280,6 +285,43 @@ def conflicts(db_path: str | None, as_json: bool, output: str | None) -> None:
     except OSError as e:
         raise click.ClickException(f"-o {output}: cannot write it ({e.strerror}); choose another path.") from e
     click.echo(f"wrote {len(groups)} conflict groups to {output}", err=True)
+
+
+@cli.command("import-claims")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@db_option
+@click.option(
+    "--docs",
+    "docs_dir",
+    type=click.Path(exists=True, file_okay=False),
+    help="Folder of the documents the claims name (NNN.json with a text field, or NNN.txt), stored as needed.",
+)
+def import_claims(file: str, db_path: str | None, docs_dir: str | None) -> None:
+    """Import claims from FILE (JSONL or a JSON list): export rows or the dev sets' gold format.
+
+    Claims are grounded against their document's text, stored with extractor `import` and their origin
+    (file:line), and the ledger is rebuilt. Each bad record is reported on one line and skipped; exits with
+    status 1 if there was any.
+    """
+    from . import imports
+
+    db = open_db(db_path, create=True)
+    try:
+        summary = imports.import_claims(db, file, docs_dir)
+    except imports.ImportFileError as e:
+        raise click.ClickException(str(e)) from None
+    for line in summary.errors:
+        click.echo(f"skipped {line}", err=True)
+    known = f", {summary.known} already stored" if summary.known else ""
+    click.echo(
+        f"imported {summary.new} claims from {summary.records} records ({summary.grounded} grounded, "
+        f"{summary.ungrounded} ungrounded{known}; {len(summary.errors)} skipped; {summary.documents} documents stored)"
+    )
+    if summary.ledger:
+        ledger = summary.ledger
+        click.echo(f"ledger: {ledger.facts} facts, {ledger.groups} conflict groups")
+    if summary.errors:
+        sys.exit(1)
 
 
 def decision_size(db, decision: int) -> int:

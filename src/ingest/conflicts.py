@@ -198,12 +198,12 @@ def facts(db: sqlite_utils.Database, status: str | None = None) -> list[dict]:
     return [{**r, "claim_ids": json.loads(r["claim_ids"] or "[]")} for r in db.query(sql, params)]
 
 
-def conflicts(db: sqlite_utils.Database) -> list[dict]:
-    """Conflict groups, largest disagreement first; each side carries its claims with their documents."""
-    groups = [
-        {**g, "sides": json.loads(g["sides"] or "[]")}
-        for g in db.query("SELECT * FROM conflict_groups ORDER BY rank DESC, support DESC, fact_key, id")
-    ]
+def conflicts(db: sqlite_utils.Database, reason: str | None = None) -> list[dict]:
+    """Conflict groups, largest disagreement first (only one class of disagreement with ``reason``); each side
+    carries its claims with their documents."""
+    where, params = ("WHERE disagreement = ?", [reason]) if reason else ("", [])
+    sql = f"SELECT * FROM conflict_groups {where} ORDER BY rank DESC, support DESC, fact_key, id"
+    groups = [{**g, "sides": json.loads(g["sides"] or "[]")} for g in db.query(sql, params)]
     ids = [i for g in groups for s in g["sides"] for i in s["claim_ids"]]
     claims = {}
     for n in range(0, len(ids), 500):
@@ -246,6 +246,21 @@ def format_facts(rows: list[dict]) -> str:
     return tabulate(table, headers=headers, tablefmt="simple")
 
 
+def topic(group: dict) -> str:
+    """What a conflict group is about, in words: "investment by Amazon in Anthropic, 2023-09"."""
+    kind, _, _, _, facet, window = ([*group["fact_key"].split("|"), "", "", "", "", "", ""])[:6]
+    side = group["sides"][0]
+    subjects = {s["subject"] for s in group["sides"]}
+    words = kind.replace("_", " ")
+    if len(subjects) == 1 and side["subject"]:
+        words += f" by {side['subject']}"
+    if side["counterparty"]:
+        words += (
+            f" in {side['counterparty']}" if kind in ("investment", "equity_stake") else f" with {side['counterparty']}"
+        )
+    return ", ".join(part for part in (words, facet, window) if part and part != "*")
+
+
 def format_conflicts(groups: list[dict], quote_chars: int = 90) -> str:
     """Each group's reason, then its sides' claims in one table: value, support, date, source, quote."""
     if not groups:
@@ -263,5 +278,5 @@ def format_conflicts(groups: list[dict], quote_chars: int = 90) -> str:
                     (label, side["support"] if first else "", c["published"] or "", c["url"] or c["source"], quote)
                 )
         table = tabulate(rows, headers=("side", "sources", "published", "source", "quote"), tablefmt="simple")
-        blocks.append(f"#{g['id']} {g['disagreement']}  {g['fact_key']}\n{g['reason']}\n{table}")
+        blocks.append(f"#{g['id']} {topic(g)}\n{g['reason']}\n{table}")
     return "\n\n".join(blocks)

@@ -59,6 +59,7 @@ class ExportRow(BaseModel):
     reviewed_at: str | None = Field(description="Time of the last review decision, ISO 8601 UTC.")
     confidence: float | None
     extractor: str | None
+    origin: str | None = Field(None, description="For imported claims: the file and line they came from.")
     model: str | None
     prompt_version: str | None
     run_id: int | None
@@ -143,9 +144,10 @@ def claim_rows(
     return out
 
 
-def conflict_rows(db: sqlite_utils.Database) -> list[dict]:
-    """The conflict groups, largest disagreement first, each side listing its claims as export rows."""
-    groups = conflicts.conflicts(db)
+def conflict_rows(db: sqlite_utils.Database, reason: str | None = None) -> list[dict]:
+    """The conflict groups, largest disagreement first (one class with ``reason``), each side listing its
+    claims as export rows."""
+    groups = conflicts.conflicts(db, reason)
     ids = sorted({i for g in groups for side in g["sides"] for i in side["claim_ids"]})
     found = claim_rows(db, where="id IN (SELECT value FROM json_each(?))", params=[json.dumps(ids)])
     rows = {r["id"]: r for r in found}

@@ -15,13 +15,14 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
 from pathlib import Path
 
 import yaml
 
+from . import currency
 from .aliases import canonical
 
 STATUSES = ("agreed", "single_source", "conflicting", "superseded")
@@ -47,6 +48,9 @@ class Config:
     ranking: dict
     cue_words: tuple  # every cue, lower case: a cheap substring test before the word-boundary patterns
     facet_statuses: frozenset
+    currencies: dict
+    magnitude: dict
+    party_remarks: re.Pattern
 
 
 def _cue_pattern(cues: Iterable[str]) -> re.Pattern:
@@ -75,6 +79,9 @@ def load_config(path: str | None = None) -> Config:
         ranking=raw["ranking"],
         cue_words=tuple({c.lower() for f in raw["facets"] for c in f["cues"]}),
         facet_statuses=frozenset(st for f in raw["facets"] for st in f.get("deal_status", [])),
+        currencies=raw["currencies"],
+        magnitude=raw["magnitude"],
+        party_remarks=re.compile("|".join(raw["party_remarks"]), re.IGNORECASE),
     )
 
 
@@ -99,6 +106,7 @@ class _Claim:
     as_of: str | None
     start: int | None  # as_of as months since year 0: first and last month it covers
     end: int | None
+    rate: float = 1.0  # value of one unit in the base currency (money in another currency), else 1
 
 
 @dataclass(slots=True)
@@ -112,6 +120,7 @@ class _Side:
     tol: float
     sources: set = field(default_factory=set)
     points: int = 0
+    stated: str = ""  # a side of several currencies: the amounts as stated, beside its value in the base currency
 
     def add(self, c: _Claim, intersect: bool) -> None:
         self.claims.append(c)
@@ -151,6 +160,8 @@ class _Fact:
     sources: set = field(default_factory=set)
     tol: float = 0.0
     state: str | None = None
+    unit: str | None = None  # the unit of value and sides: the claims' unit, or the base currency when they mix
+    slip: str = ""  # currency: the same figure stated in two currencies
 
 
 @dataclass
@@ -188,7 +199,9 @@ def _facet(row: dict, cfg: Config) -> str:
 
 
 def _family(unit: str | None, cfg: Config) -> str:
-    return cfg.unit_families.get(unit, unit or "")
+    if unit in cfg.unit_families:
+        return cfg.unit_families[unit]
+    return cfg.currencies["family"] if currency.known(unit) else unit or ""
 
 
 def _interval(row: dict, v: float, family: str, cfg: Config) -> tuple[str, float, float, float]:
@@ -211,8 +224,12 @@ def _interval(row: dict, v: float, family: str, cfg: Config) -> tuple[str, float
 
 @cache
 def _party(name: str | None) -> str:
-    """A party as the key spells it: its canonical name (alias table), case and spacing folded."""
-    return " ".join((canonical(name) or name).split()).casefold() if name else ""
+    """A party as the key spells it: its canonical name (alias table) once remarks are cut ("Amazon (AWS)",
+    "Amazon (lead) with Ken Griffin": Amazon), case and spacing folded."""
+    if not name:
+        return ""
+    bare = load_config().party_remarks.sub("", name).strip() or name
+    return " ".join((canonical(bare) or canonical(name) or bare).split()).casefold()
 
 
 def fact_base(r: dict, cfg: Config) -> tuple[str, str, str, str, str]:
@@ -248,10 +265,14 @@ def _read(rows: Iterable[dict], cfg: Config) -> dict[tuple, list[_Claim]]:
             bound, lo, hi, tol = _interval(r, value, family, cfg)
             state = None
         start, end = (None, None) if kind in cfg.event_kinds else _months(r.get("as_of"))
+        unit, base_currency = r.get("unit"), cfg.currencies["base"]
+        rate = 1.0
+        if family == cfg.currencies["family"] and unit != base_currency and value is not None:
+            rate = currency.rate(unit, base_currency, r.get("as_of") or r.get("published")) or 1.0
         claim = _Claim(
             r["id"], r.get("subject"), r.get("counterparty"), r.get("unit"), value, lo, hi, bound, tol,
             r.get("qualifier") or "exact", state, r.get("source_id") or r["doc_id"], r["doc_id"],
-            r.get("published"), r.get("as_of"), start, end,
+            r.get("published"), r.get("as_of"), start, end, rate,
         )  # fmt: skip
         groups[base].append(claim)
     return groups
@@ -345,7 +366,12 @@ def _facts(groups: dict[tuple, list[_Claim]], cfg: Config) -> list[_Fact]:
         for n, w in enumerate(windows):
             anchor = min((c for c in w if c.start is not None), key=lambda c: c.start, default=None)
             label = anchor.as_of if anchor else (w[0].state or "")  # undated states: "in force", "ended"
-            fact = _Fact("|".join((*base, label)), kind, base, w, _value_sides(w, absolute), _state_sides(w), label)
+            fact = _Fact("|".join((*base, label)), kind, base, w, [], _state_sides(w), label, unit=w[0].unit)
+            if family == cfg.currencies["family"] and any(c.unit != w[0].unit for c in w):
+                fact.sides, fact.slip = _currency_sides(w, cfg)
+                fact.unit = cfg.currencies["base"]
+            else:
+                fact.sides = _value_sides(w, absolute)
             fact.start, fact.end = (anchor.start, anchor.end) if anchor else (None, None)
             fact.sources, fact.tol = {c.source for c in w}, cfg.tolerance
             fact.status = "superseded" if kind in cfg.supersede_kinds and n < len(windows) - 1 else ""
@@ -353,9 +379,101 @@ def _facts(groups: dict[tuple, list[_Claim]], cfg: Config) -> list[_Fact]:
     return facts
 
 
-def _disagreement(fact: _Fact, sides: list[_Side]) -> str:
+def _currency_sides(claims: list[_Claim], cfg: Config) -> tuple[list[_Side], str]:
+    """Sides of claims in several currencies: each currency's amounts clustered as stated, then sides of
+    different currencies joined when their values in the base currency agree within the rate tolerance. The same
+    figure in two currencies is never joined (unless their rate is about 1): the second value of the result is
+    "currency" when that kept two sides apart."""
+    cur = cfg.currencies
+    by_unit: dict[str, list[_Claim]] = defaultdict(list)
+    for c in claims:
+        by_unit[c.unit].append(c)
+    parts = [(unit, side) for unit, cs in sorted(by_unit.items()) for side in _value_sides(cs, False)]
+    parts.sort(key=lambda p: (-len(p[1].sources), -p[1].points, p[0], p[1].value or 0.0))
+    merged: list[list[tuple[str, _Side]]] = []
+    slip = ""
+    for unit, side in parts:
+        for m in merged:
+            if all(u != unit for u, _ in m):
+                verdicts = [_converts(side, other, cfg) for _, other in m]
+                slip = slip or ("currency" if "same figure" in verdicts else "")
+                if all(v == "agree" for v in verdicts):
+                    m.append((unit, side))
+                    break
+        else:
+            merged.append([(unit, side)])
+    return [_rebased(m, cur["base"], cfg) for m in merged], slip
+
+
+def _side_rate(side: _Side) -> tuple[float, bool]:
+    """A side's rate to the base currency (the mean of its claims'), and whether every claim is dated."""
+    rates = [c.rate for c in side.claims]
+    return sum(rates) / len(rates), all(c.as_of or c.published for c in side.claims)
+
+
+def _converts(a: _Side, b: _Side, cfg: Config) -> str:
+    """Whether two sides in different currencies state one amount: agree, differ, or the same figure."""
+    (ra, dated_a), (rb, dated_b) = _side_rate(a), _side_rate(b)
+    va, vb = (a.value or 0.0), (b.value or 0.0)
+    exact = a.points and b.points  # "about €1.34B" may be near "$1.36B" by chance when the rate is near 1
+    if exact and _close(va, vb, cfg.tolerance, False) and not _close(ra, rb, 2 * cfg.tolerance, False):
+        return "same figure"
+    noise = cfg.currencies["tolerance" if dated_a and dated_b else "undated_tolerance"]
+    return "agree" if _close(va * ra, vb * rb, max(a.tol, b.tol) + noise, False) else "differ"
+
+
+def _rebased(parts: list[tuple[str, _Side]], base: str, cfg: Config) -> _Side:
+    """One side from sides of several currencies, its claims' values in the base currency."""
+    claims = [
+        replace(c, value=c.value * c.rate, lo=c.lo * c.rate, hi=c.hi * c.rate, unit=base)
+        for _, side in parts
+        for c in side.claims
+    ]
+    side = _Side(claims, min(c.lo for c in claims), max(c.hi for c in claims), 0.0, max(s.tol for _, s in parts))
+    side.sources = set().union(*(s.sources for _, s in parts))
+    side.points = sum(s.points for _, s in parts)
+    side.top = max((c.value for c in claims if c.bound == "point"), default=0.0)
+    side.stated = ", ".join(_label(s, unit, cfg) for unit, s in parts if unit != base)
+    return side
+
+
+def _magnitude(values: list[float], cfg: Config) -> int | None:
+    """The power of ten (10, 100, 1000, ...) between the largest and smallest of ``values`` when they are a
+    decimal or unit slip apart, else None."""
+    lo, hi = min(values), max(values)
+    if lo <= 0:
+        return None
+    for factor in cfg.magnitude["factors"]:
+        if _close(lo * factor, hi, cfg.magnitude["tolerance"], False):
+            return factor
+    return None
+
+
+def _magnitude_split(side: _Side, cfg: Config) -> list[_Side] | None:
+    """Two sides from one whose bounded claims ("up to 1.92 GW", "up to 0.00192 GW") are a slip apart."""
+    values = sorted({c.value for c in side.claims if c.value})
+    if len(values) < 2 or len({c.bound for c in side.claims}) > 1 or _magnitude([values[0], values[-1]], cfg) is None:
+        return None
+    cut = math.sqrt(values[0] * values[-1])
+    halves = ([c for c in side.claims if c.value < cut], [c for c in side.claims if c.value >= cut])
+    sides = []
+    for claims in halves:
+        s = _Side([], min(c.lo for c in claims), max(c.hi for c in claims), 0.0, side.tol)
+        for c in claims:
+            s.add(c, intersect=False)
+        sides.append(s)
+    return sides
+
+
+def _disagreement(fact: _Fact, sides: list[_Side], cfg: Config) -> str:
     if fact.base[3] == "year":
         return "date"
+    if fact.slip:
+        return fact.slip
+    if len(sides) == 2 and fact.base[3] not in cfg.magnitude["never"]:
+        pairs = {(a.value, b.value) for a in sides[0].claims for b in sides[1].claims if a.value and b.value}
+        if any(_magnitude(list(pair), cfg) for pair in pairs):  # "up to 1.92 GW" vs "up to 0.00192 GW"
+            return "magnitude"
     one_sided = any(all(c.bound in ("upper", "lower") for c in s.claims) for s in sides)
     return "qualifier" if one_sided else "value"
 
@@ -364,11 +482,13 @@ def _label(side: _Side, unit: str | None, cfg: Config) -> str:
     if side.claims[0].bound == "state":
         return side.claims[0].state
     c = side.claims[0]
+    stated = f" ({side.stated})" if side.stated else ""
     if side.points or all(c.bound == "soft" for c in side.claims):
-        return f"{'' if side.points else cfg.qualifiers[c.qualifier]['word']} {format_value(side.value, unit)}".strip()
+        word = "" if side.points else cfg.qualifiers[c.qualifier]["word"]
+        return f"{word} {format_value(side.value, unit)}".strip() + stated
     if c.bound == "range":
-        return f"{format_value(c.lo, unit)}–{format_value(c.hi, unit)}"
-    return f"{cfg.qualifiers[c.qualifier]['word']} {format_value(c.value, unit)}".strip()
+        return f"{format_value(c.lo, unit)}–{format_value(c.hi, unit)}{stated}"
+    return f"{cfg.qualifiers[c.qualifier]['word']} {format_value(c.value, unit)}".strip() + stated
 
 
 def _support(n: int) -> str:
@@ -403,6 +523,17 @@ def _group(
     if disagreement == "date":
         spread, rank = hi - lo, (hi - lo) * cfg.ranking["date_year"]
         reason += f", {spread:g} years apart" if spread != 1 else ", 1 year apart"
+    elif disagreement == "magnitude":
+        stated = {(a.value, b.value) for a in sides[0].claims for b in sides[1].claims if a.value and b.value}
+        factor = _magnitude([lo, hi], cfg) or next(f for f in map(lambda p: _magnitude(list(p), cfg), stated) if f)
+        spread, rank = (hi - lo) / hi if hi else 0.0, cfg.ranking["magnitude"]
+        reason = f"magnitude: x{factor}: " + reason.split(": ", 1)[1]
+        few = [lab for lab, n in zip(labels, supports, strict=True) if n == min(supports)]
+        slipped = few[0] if len(few) == 1 else None
+        reason += f"; {slipped} is likely the slip" if slipped else "; one of them is likely a decimal or unit slip"
+    elif disagreement == "currency":
+        spread, rank = (hi - lo) / max(abs(hi), abs(lo)) if hi else 0.0, cfg.ranking["currency"]
+        reason += "; the same figure in two currencies"
     elif disagreement in ("attribution", "state"):
         spread, rank = (hi - lo) / max(abs(hi), abs(lo)) if hi else 0.0, cfg.ranking[disagreement]
     else:
@@ -428,10 +559,13 @@ def _fact_groups(facts: list[_Fact], cfg: Config) -> list[dict]:
     """Mark conflicting facts and build their groups; set each fact's value and note."""
     groups = []
     for f in facts:
-        unit, scope = f.claims[0].unit, fact_scope(f.base, cfg)
+        unit, scope = f.unit, fact_scope(f.base, cfg)
+        never = f.base[3] in cfg.magnitude["never"]
+        if len(f.sides) == 1 and not never and (split := _magnitude_split(f.sides[0], cfg)):
+            f.sides = split
         if len(f.sides) >= 2:
             labels = [_label(s, unit, cfg) for s in f.sides]
-            groups.append(_group(f.key, scope, _disagreement(f, f.sides), f.sides, labels, cfg))
+            groups.append(_group(f.key, scope, _disagreement(f, f.sides, cfg), f.sides, labels, cfg))
         elif len(f.states) >= 2:
             groups.append(_group(f.key, scope, "state", f.states, [s.claims[0].state for s in f.states], cfg))
         else:
@@ -454,8 +588,9 @@ def _attribution_groups(facts: list[_Fact], groups: list[dict], cfg: Config) -> 
         if len({f.base[1] for f in same}) < 2:
             continue
         cluster: list[_Fact] = []
-        for f in [*sorted(same, key=lambda f: (f.value, f.key)), None]:  # whatever order the facts came in
-            if f is not None and cluster and _close(cluster[-1].value, f.value, cfg.tolerance, False):
+        amount = {f.key: _in_base(f, cfg) for f in same}  # money in the base currency
+        for f in [*sorted(same, key=lambda f: (amount[f.key], f.key)), None]:  # whatever order the facts came in
+            if f is not None and cluster and _close(amount[cluster[-1].key], amount[f.key], cfg.tolerance, False):
                 cluster.append(f)
                 continue
             for w in _windows(cluster, cfg.time_windows.get(kind), False) if len(cluster) > 1 else []:
@@ -463,12 +598,19 @@ def _attribution_groups(facts: list[_Fact], groups: list[dict], cfg: Config) -> 
             cluster = [f]
 
 
+def _in_base(f: _Fact, cfg: Config) -> float:
+    """A fact's value, money in the base currency (at the mean rate of its claims)."""
+    if f.unit == cfg.currencies["base"] or f.base[3] != cfg.currencies["family"]:
+        return f.value
+    return f.value * sum(c.rate for c in f.claims) / len(f.claims)
+
+
 def _attribution(facts: list[_Fact], key: str, groups: list[dict], cfg: Config) -> None:
     subjects = {f.base[1] for f in facts}
     if len(subjects) < 2 or sum(len(f.sources) for f in facts) != len(set().union(*(f.sources for f in facts))):
         return  # one subject, or a source that states several: different facts, not a disagreement
     sides = [_Side(f.claims, 0.0, 0.0, f.value, 0.0, f.sources, len(f.claims)) for f in facts]
-    unit = facts[0].claims[0].unit
+    unit = facts[0].unit
     lead = f"{format_value(facts[0].value, unit)} {facts[0].kind} in {facts[0].claims[0].counterparty} by "
     labels = [f.claims[0].subject or "?" for f in facts]
     groups.append(_group(key, fact_scope(facts[0].base, cfg), "attribution", sides, labels, cfg, lead))
@@ -483,7 +625,7 @@ def _note(f: _Fact, cfg: Config) -> str | None:
     hedged = {(c.qualifier, c.value) for c in side.claims if c.bound in _HEDGES} if side else set()
     plain = side is not None and any(c.bound not in _HEDGES for c in side.claims)
     if len(hedged) + plain > 1:
-        unit = f.claims[0].unit
+        unit = f.unit
         words = {f"{cfg.qualifiers[q]['word']} {format_value(v, unit)}".strip() for q, v in hedged}
         return "qualifiers differ: " + " vs ".join(
             sorted(words | ({format_value(side.value, unit)} if plain else set()))
@@ -528,7 +670,7 @@ def _fact_row(f: _Fact, ids: dict[int, int], cfg: Config) -> dict:
         "kind": f.kind,
         "subject": first.subject,
         "counterparty": first.counterparty,
-        "unit": first.unit,
+        "unit": f.unit,
         "as_of": max(as_of) if as_of else None,
         "value": f.value,
         "status": status,

@@ -335,3 +335,9 @@ def m005_fact_bases(db: sqlite_utils.Database) -> None:
 def m006_run_pid(db: sqlite_utils.Database) -> None:
     """Runs: the process that ran each, so a run killed with SIGKILL can later be marked interrupted."""
     db["runs"].add_column("pid", int)
+
+
+@migration
+def m007_claim_origin(db: sqlite_utils.Database) -> None:
+    """Import: where an imported claim came from (``file:line``), beside its extractor ``import``."""
+    db["claims"].add_column("origin", str)

@@ -111,7 +111,7 @@ def find_by_hash(db: sqlite_utils.Database, content_hash: str) -> dict | None:
 
 
 def save_document(
-    db: sqlite_utils.Database, doc: Document, run_id: int, status: str, seconds: float, minhash: bytes
+    db: sqlite_utils.Database, doc: Document, run_id: int, status: str, seconds: float, minhash: bytes | None
 ) -> float:
     """Store a new document and its sighting in one transaction; returns its creation time."""
     created = time.time()
