@@ -33,7 +33,7 @@ from ingest.models import RawDocument
 ROOT = Path(__file__).resolve().parent.parent
 TEAM_GOLD = ["tests/data/gold.json", "tests/data/heldout.json", "tests/data/heldout2.json"]
 CHECK_DIGITS = "036"
-L2 = {"kind": 1.0, "subject": 1.0, "counterparty": 1.0}
+L2 = {"claim": 3.0, "kind": 3.0, "subject": 1.0, "counterparty": 1.0}
 STOP = {"inc", "corp", "ltd", "the", "and", "ai", "group", "co", "of"}
 
 
@@ -101,13 +101,14 @@ def examples(doc: dict) -> dict[str, list]:
     sents = rules.analyse(text)
     cued = rules.cued_claims(text, sents)
     kinds = {f.start: rules.cue_kind(text, s, f) for s in sents for f in s.figures}
-    rows: dict[str, list] = {"kind": [], "subject": [], "counterparty": []}
+    rows: dict[str, list] = {"claim": [], "kind": [], "subject": [], "counterparty": []}
     for c in classify.candidates(text, sents, kinds, rules.cued_by_figure(sents, cued)):
         g = label(text, c.figure, doc["claims"])
-        kind = g["kind"] if g else classify.NONE
-        rows["kind"].append((c.features, kind))
+        rows["claim"].append((c.features, g is not None))
         if g is None:
             continue
+        kind = g["kind"]
+        rows["kind"].append((c.features, kind))
         for p, pf in zip(c.parties, c.party_features, strict=True):
             rows["subject"].append((classify.crossed(kind, pf), same_org(p.canonical, g.get("subject"))))
             rows["counterparty"].append((classify.crossed(kind, pf), same_org(p.canonical, g.get("counterparty"))))
@@ -117,7 +118,7 @@ def examples(doc: dict) -> dict[str, list]:
 def fit(rows: list, l2: float) -> dict:
     """A softmax regression (or a logistic one for booleans) as the JSON head classify.scores reads."""
     binary = all(isinstance(y, bool) for _, y in rows)
-    classes = [False, True] if binary else sorted({y for _, y in rows} | {classify.NONE})
+    classes = [False, True] if binary else sorted({y for _, y in rows})
     feats = sorted({x for xs, _ in rows for x in xs})
     index = {x: i for i, x in enumerate(feats)}
     data = [(r, index[x]) for r, (xs, _) in enumerate(rows) for x in set(xs)]
@@ -150,14 +151,14 @@ def fit(rows: list, l2: float) -> dict:
     }
 
 
-def train(docs: list[dict], kind_threshold: float, party_threshold: float) -> dict:
-    rows: dict[str, list] = {"kind": [], "subject": [], "counterparty": []}
+def train(docs: list[dict], claim_threshold: float, party_threshold: float) -> dict:
+    rows: dict[str, list] = {"claim": [], "kind": [], "subject": [], "counterparty": []}
     for doc in docs:
         for head, r in examples(doc).items():
             rows[head] += r
     model = {head: fit(r, L2[head]) for head, r in rows.items()}
     return {
-        "kind_threshold": kind_threshold,
+        "claim_threshold": claim_threshold,
         "party_threshold": party_threshold,
         **model,
     }
@@ -169,7 +170,7 @@ def cross_validate(docs: list[dict], folds: int, args) -> None:
     dev = [d for d in docs if d["set"] != "team"]
     for k in range(folds):
         held = {d["id"] for i, d in enumerate(dev) if i % folds == k}
-        m = train([d for d in docs if d["id"] not in held], args.kind_threshold, args.party_threshold)
+        m = train([d for d in docs if d["id"] not in held], args.claim_threshold, args.party_threshold)
         classify.model = lambda m=m: m
         for d in dev:
             if d["id"] in held:
@@ -215,14 +216,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--devsets", type=Path, default=ROOT.parent / "shared" / "devsets")
     ap.add_argument("--cv", type=int, default=0, help="score K-fold cross-validation on the tune split first")
-    ap.add_argument("--kind-threshold", type=float, default=0.2)
+    ap.add_argument("--claim-threshold", type=float, default=0.5)
     ap.add_argument("--party-threshold", type=float, default=0.1)
     ap.add_argument("-o", "--output", type=Path, default=ROOT / "src/ingest/data/classifier.json")
     args = ap.parse_args()
     docs = team_docs() + devset_docs(args.devsets)
     if args.cv:
         cross_validate(docs, args.cv, args)
-    m = train(docs, args.kind_threshold, args.party_threshold)
+    m = train(docs, args.claim_threshold, args.party_threshold)
     args.output.write_text(json.dumps(m, ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n")
     print(f"wrote {args.output}: {len(m['kind']['index'])} kind features, {len(docs)} documents")
 

@@ -1,11 +1,12 @@
 """The learned step of the rules extractor: which figures are deal facts, of which kind, between whom.
 
-Every figure of a sentence is a candidate. A multinomial logistic regression over sparse features (the
-words around the figure by distance, its head noun, the rules' cue kinds, hedges and off-topic words, its
-unit and size) gives its kind or ``none``; two logistic regressions over each organisation named in its
-sentence or the two before (its side and distance, the words between, the slot words around it, whether the
-alias table knows it) give the subject and the counterparty. The weights are ``data/classifier.json``,
-trained by ``scripts/train_classifier.py`` on the labelled articles; nothing here is tuned by hand.
+Every figure of a sentence is a candidate. Over sparse features (the words around the figure by distance,
+its head noun, the rules' cue kinds, hedges and off-topic words, its unit and size) one logistic regression
+says whether it states a deal fact and a multinomial one of which kind; two more, over each organisation
+named in its sentence or the two before (side and distance, the words between, the slot words around it,
+what the name looks like, whether the alias table knows it), pick the subject and the counterparty. The
+weights are ``data/classifier.json``, trained by ``scripts/train_classifier.py`` on labelled articles;
+nothing here is tuned by hand.
 """
 
 from __future__ import annotations
@@ -194,21 +195,20 @@ def candidates(text: str, sents: list[Sentence], rules_kinds: dict[int, str | No
 
 
 def decide(c: Candidate) -> tuple[str, float, PartyMention | None, PartyMention | None]:
-    """Kind, its probability, subject and counterparty of a candidate by the trained model."""
+    """Kind, the probability that the figure is a deal fact, subject and counterparty of a candidate."""
     m = model()
-    classes = m["kind"]["classes"]
+    p = scores(m["claim"], c.features)[0]
+    if p < m["claim_threshold"] or not c.parties:
+        return NONE, p, None, None
     probs = scores(m["kind"], c.features)
-    best = max((i for i, k in enumerate(classes) if k != NONE), key=probs.__getitem__)
-    kind = classes[best]
-    if probs[best] < m["kind_threshold"] or not c.parties:
-        return NONE, probs[best], None, None
+    kind = m["kind"]["classes"][max(range(len(probs)), key=probs.__getitem__)]
     subj = [scores(m["subject"], crossed(kind, pf))[0] for pf in c.party_features]
     cp = [scores(m["counterparty"], crossed(kind, pf))[0] for pf in c.party_features]
     subject = c.parties[max(range(len(subj)), key=subj.__getitem__)]
     others = [k for k in range(len(cp)) if c.parties[k].canonical != subject.canonical]
     ci = max(others, key=cp.__getitem__, default=None)
     counterparty = c.parties[ci] if ci is not None and cp[ci] >= m["party_threshold"] else None
-    return kind, probs[best], subject, counterparty
+    return kind, p, subject, counterparty
 
 
 def learned_claims(text: str, sents: list[Sentence], rules_kinds: dict[int, str | None], cued: dict[int, Claim]):

@@ -181,11 +181,20 @@ def looks_like_title(line: str) -> bool:
     return 12 <= len(line) <= 120 and (not line.endswith(".") or len(line) <= 60)
 
 
+_DATE = r"(\d{4}-\d{2}-\d{2}|[A-Z][a-z]{2,8}\.? \d{1,2}, \d{4}|\d{1,2} [A-Z][a-z]{2,8} \d{4})"
+# A date alone on its line or before punctuation ("March 11, 2026.", "Apr 23, 2026 —"), or after a label.
+DATELINE = re.compile(
+    rf"^\W*(?:{_DATE}\s*(?:$|[.,;:—–|-])|(?:date|dated|published|updated|posted)\s*:?\s*{_DATE})", re.I
+)
+
+
 def parse_date(line: str) -> str | None:
-    """ISO date of a line that is only a date ("Apr 23, 2026"), else None."""
-    for fmt in DATE_FORMATS:
+    """ISO date of a line that starts with a date ("Apr 23, 2026", "date 2025-12-25 ...",
+    "March 11, 2026."), else None."""
+    m = DATELINE.match(line.strip())
+    for fmt in DATE_FORMATS if m else ():
         try:
-            return datetime.strptime(line.strip(), fmt).date().isoformat()
+            return datetime.strptime((m.group(1) or m.group(2)).replace(".", ""), fmt).date().isoformat()
         except ValueError:
             continue
     return None

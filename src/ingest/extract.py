@@ -11,7 +11,7 @@ from typing import Literal
 import sqlite_utils
 from pydantic import BaseModel, Field, create_model
 
-from . import aliases, figures, ground, rules
+from . import figures, ground, orgs, rules
 from .llm import LLMClient, Request, Result, Usage, config, messages
 from .models import Claim, ClaimKind, Document, PatternSignal
 
@@ -260,7 +260,8 @@ def to_claim(item: PassageClaim, text: str) -> Claim | None:
 
 
 def _canonical(name: str | None) -> str | None:
-    return aliases.canonical(name) if name else None
+    """The model's party name in canonical form; a name the alias table lacks is kept, not dropped."""
+    return orgs.canonical_name(name) or None if name and name.strip() else None
 
 
 def pick_figure(quote: str, figure: str | None) -> figures.Figure | None:

@@ -119,6 +119,9 @@ def canonical_name(surface: str) -> str:
     """One name per organisation: the alias table's canonical name, else the surface without corporate
     suffix, possessive or trailing punctuation."""
     name = " ".join(surface.split()).strip(" ,.;:")
+    owned = re.match(r"^\S.*?['’]s\s+(\S.*)$", name)
+    if owned:  # "Alphabet's Google": the name after the possessive
+        return canonical_name(owned.group(1))
     name = _vocab()["possessive"].sub("", name) if re.search(r"['’]s?$", name) else name
     known = canonical(name)
     if known:

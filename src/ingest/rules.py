@@ -83,12 +83,21 @@ def is_instruction(sentence: str) -> bool:
 
 def extract_rules(doc: Document) -> tuple[list[Claim], list[PatternSignal]]:
     """Claims and pattern signals of a document: rights the cue words state, and the figures the trained
-    classifier keeps (with the cue words' kinds and parties among its features)."""
+    classifier keeps (with the cue words' kinds and parties among its features); dated by their sentence,
+    else by the document."""
     text = doc.text
     sents = analyse(text)
     cued = cued_claims(text, sents)
     rights = [c for c in cued if c.value is None]
-    return rights + learned_claims(text, sents, cued), pattern_signals(text, sents)
+    claims = [dated(c, doc.published) for c in rights + learned_claims(text, sents, cued)]
+    return claims, pattern_signals(text, sents)
+
+
+def dated(claim: Claim, published: str | None) -> Claim:
+    """A claim whose sentence names no date refers to its document's date."""
+    if claim.as_of or not published or not re.match(r"\d{4}-\d{2}-\d{2}", published):
+        return claim
+    return claim.model_copy(update={"as_of": published[:10]})
 
 
 def cued_claims(text: str, sents: list[Sentence]) -> list[Claim]:
