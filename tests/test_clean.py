@@ -99,3 +99,11 @@ def test_same_text_same_id():
 def test_parse_date():
     assert parse_date("Apr 23, 2026") == "2026-04-23"
     assert parse_date("April 23, 2026 was a day") is None
+
+
+def test_datelines_at_the_head_of_plain_text():
+    assert parse_date("date 2025-12-25 輝達（Nvidia）同意") == "2025-12-25"
+    assert parse_date("March 11, 2026.") == "2026-03-11"
+    assert parse_date("Apr 23, 2026 — Meta said") == "2026-04-23"
+    assert parse_date("Published: 4 March 2025") == "2025-03-04"
+    assert parse_date("In 2024, Google approached Wiz.") is None

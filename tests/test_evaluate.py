@@ -136,3 +136,63 @@ def test_a_malformed_gold_file_is_one_line(tmp_path, db_file, content, message):
     result = CliRunner().invoke(cli, ["eval", str(gold), "--db", str(db_file)])
     assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def devset(tmp_path: Path) -> Path:
+    """A dev set in the shared layout: docs/NNN.json, gold.json, notes.json (one check-split doc: 003)."""
+    docs = {
+        "001": "Initech agreed to acquire Globex for $4.1 billion in cash.",
+        "003": "Umbrella invested $300 million in Hooli, the companies said.",
+        "004": "Shares of Initech rose 12% on Tuesday.",
+    }
+    (tmp_path / "docs").mkdir()
+    for stem, text in docs.items():
+        (tmp_path / "docs" / f"{stem}.json").write_text(json.dumps({"id": stem, "url": "u", "text": text}))
+    gold = [
+        {
+            "doc": "001",
+            "subject": "Initech Inc.",
+            "counterparty": "Globex",
+            "kind": "acquisition",
+            "value": 4.1e9,
+            "unit": "USD",
+            "date_or_year": "",
+            "quote": "acquire Globex for $4.1 billion",
+        },
+        {
+            "doc": "003",
+            "subject": "Umbrella",
+            "counterparty": "Hooli",
+            "kind": "investment",
+            "value": 3e8,
+            "unit": "USD",
+            "date_or_year": "",
+            "quote": "invested $300 million in Hooli",
+        },
+    ]
+    (tmp_path / "gold.json").write_text(json.dumps(gold))
+    notes = {"docs": {"004": {"role": "negative"}, "001": {"role": "deal"}, "003": {"role": "deal"}}}
+    (tmp_path / "notes.json").write_text(json.dumps(notes))
+    return tmp_path
+
+
+def test_a_dev_set_folder_is_scored_whole_and_by_split(tmp_path):
+    folder = devset(tmp_path)
+    assert [d.file for d in load_gold(folder)] == ["001.txt", "003.txt", "004.txt"]
+    check = evaluate(folder, split="check")
+    assert (check.split, check.documents, check.overall.gold) == ("check", 1, 1)
+    result = CliRunner().invoke(cli, ["eval", str(folder), "--db", str(tmp_path / "e.db")])
+    assert result.exit_code == 0, result.output
+    rows = [line.split() for line in result.output.splitlines() if line.startswith("rules ")]
+    assert [r[1] for r in rows] == ["all", "tune", "check"]
+    assert [int(r[2]) for r in rows] == [2, 1, 1]
+
+
+def test_dev_sets_match_on_one_shared_party_word():
+    g = GoldClaim(
+        kind="acquisition", subject="Initech Inc.", counterparty="Globex unit", value=4e9, unit="USD", quote="q"
+    )
+    assert matches(g, pred("acquisition", "Initech", None, 4e9, unit="USD"), lenient=True)
+    assert not matches(g, pred("acquisition", "Hooli", None, 4e9, unit="USD"), lenient=True)
+    assert not matches(g, pred("acquisition", "Initech", None, 4e9, unit="EUR"), lenient=True)
+    assert not matches(g, pred("acquisition", "Initech", None, 4e9, unit="USD"))

@@ -162,3 +162,12 @@ def test_the_client_reports_every_answered_chunk_cached_or_not(server, db):
     extract.read_passages(doc, c, db, None, extract.ExtractStats())
     extract.read_passages(doc, c, db, None, extract.ExtractStats())
     assert sum(seen) == 2 * len(extract.chunks(doc.text, llm.config()["extract"]["chunk_chars"]))
+
+
+def test_model_party_names_outside_the_alias_table_are_kept():
+    from ingest.extract import PassageClaim, to_claim
+
+    text = "AMD will acquire Silo AI for $665 million in cash, the companies said."
+    item = PassageClaim(quote=text, figure="$665 million", kind="acquisition", subject="AMD", counterparty="Silo AI")
+    claim = to_claim(item, text)
+    assert (claim.subject, claim.counterparty, claim.value) == ("AMD", "Silo AI", 665e6)

@@ -246,3 +246,19 @@ def test_near_duplicates_add_evidence_not_claims_to_the_review_queue(db_file, tm
         [str(SEEDS / "003_d7fefb84050091a1.txt"), str(folder)], db, extract=pipeline.ExtractOptions(), progress=False
     )
     assert (db["claims"].count, db["evidence"].count) == (claims, spans)
+
+
+def test_parties_lists_claim_counts_and_marks_names_missing_from_the_alias_table(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.txt").write_text(
+        "Initech agreed to acquire Globex for $4.1 billion. Amazon invested $4 billion in Anthropic."
+    )
+    db_file = tmp_path / "p.db"
+    assert CliRunner().invoke(cli, ["run", str(folder), "--db", str(db_file)]).exit_code == 0
+    rows = json.loads(CliRunner().invoke(cli, ["parties", "--db", str(db_file), "--json"]).output)
+    listed = {r["name"]: r["listed"] for r in rows}
+    assert listed["Amazon"] is True and listed["Anthropic"] is True
+    assert {"Initech", "Globex"} & {n for n, ok in listed.items() if not ok}
+    out = CliRunner().invoke(cli, ["parties", "--db", str(db_file), "--unlisted"]).output
+    assert "*" in out and "Amazon" not in out

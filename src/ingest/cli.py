@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import sys
 
@@ -164,6 +165,24 @@ def docs(db_path: str | None, limit: int | None, as_json: bool) -> None:
 
 
 @cli.command()
+@db_option
+@click.option("--unlisted", is_flag=True, help="Only parties missing from the alias table.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def parties(db_path: str | None, unlisted: bool, as_json: bool) -> None:
+    """List the parties of stored claims with their claim counts; `*` marks names missing from the alias
+    table (src/ingest/data/aliases.yaml), where one line makes them canonical everywhere."""
+    from .aliases import canonical
+
+    rows = [{**r, "listed": canonical(r["name"]) is not None} for r in store.parties(open_db(db_path))]
+    rows = [r for r in rows if not (unlisted and r["listed"])]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    for r in rows:
+        click.echo(f"{r['claims']:>6} claims {r['documents']:>5} docs  {'' if r['listed'] else '*'}{r['name']}")
+
+
+@cli.command()
 @click.argument("doc_id")
 @db_option
 @click.option("--raw", is_flag=True, help="Print the raw input instead of the cleaned text.")
@@ -184,7 +203,7 @@ def show(doc_id: str, db_path: str | None, raw: bool) -> None:
 
 
 @cli.command("eval")
-@click.argument("gold", type=click.Path(exists=True, dir_okay=False))
+@click.argument("gold", type=click.Path(exists=True))
 @click.option(
     "--extractor",
     "extractors",
@@ -208,7 +227,10 @@ def eval_(
 ) -> None:
     """Score extractors against a hand-labelled gold set: P/R/F1 per kind, and grounding rate.
 
-    Model calls are cached in the database, so a second eval of the same strategy makes none.
+    GOLD is a gold file, or a dev-set folder (docs/NNN.json, gold.json): then the table has a row for the
+    whole set, its tune split and its check split (docs whose number ends in 0, 3 or 6), matched as the
+    dev sets' scorer matches (one shared party word). Model calls are cached in the database, so a second
+    eval of the same strategy makes none.
     """
     from . import embedded, pipeline
     from .evaluate import evaluate, format_comparison, format_report
@@ -222,14 +244,15 @@ def eval_(
                 client = pipeline.model_client(pipeline.ExtractOptions(model=model, base_url=base_url))
             except embedded.ModelMissingError as exc:
                 raise click.ClickException(str(exc)) from None
+        splits = (None, "tune", "check") if os.path.isdir(gold) else (None,)
         try:
-            reports.append(evaluate(gold, name, db=db, client=client))
+            reports += [evaluate(gold, name, db=db, client=client, split=split) for split in splits]
         except (ValueError, FileNotFoundError, KeyError) as e:
             raise click.ClickException(f"{gold}: {e}") from e
     if as_json:
         click.echo(json.dumps([r.as_dict(details=details) for r in reports], indent=2, ensure_ascii=False))
         return
-    click.echo("\n\n".join(format_report(r, details) for r in reports))
+    click.echo("\n\n".join(format_report(r, details) for r in reports if r.split == "all"))
     if len(reports) > 1:
         click.echo("\n" + format_comparison(reports))
 

@@ -156,6 +156,17 @@ def docs(db: sqlite_utils.Database, limit: int | None = None) -> list[dict]:
     return [dict(r) for r in db.query(sql)]
 
 
+def parties(db: sqlite_utils.Database) -> list[dict]:
+    """Every party of a stored claim with its number of claims and documents, most claims first."""
+    sql = """
+        SELECT name, count(*) AS claims, count(DISTINCT doc_id) AS documents FROM (
+            SELECT subject AS name, doc_id FROM claims WHERE subject IS NOT NULL
+            UNION ALL SELECT counterparty, doc_id FROM claims WHERE counterparty IS NOT NULL
+        ) GROUP BY name ORDER BY claims DESC, name
+    """
+    return [dict(r) for r in db.query(sql)]
+
+
 def show(db: sqlite_utils.Database, doc: str) -> list[dict]:
     """The documents a reference names: an id, an id prefix, or the source as given (one, or the candidates)."""
     sql = "SELECT * FROM documents WHERE substr(id, 1, ?) = ? OR source = ? ORDER BY id LIMIT 10"

@@ -1,0 +1,87 @@
+"""The trained step of the default extractor on sentence shapes of the dev sets, with companies that are in
+no list: kinds, parties, and what is never a claim. The shapes are the dev sets'; the names are made up,
+so these test what generalises, not what the model memorised."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+from ingest import classify
+from ingest.clean import clean
+from ingest.models import RawDocument
+from ingest.rules import extract_rules
+
+
+def facts(text: str) -> set[tuple]:
+    doc = clean(RawDocument(source="t.txt", path="t.txt", content_type="text", text=text))
+    claims, _ = extract_rules(doc)
+    for c in claims:
+        assert doc.text[c.char_start : c.char_end] == c.quote
+    return {(c.kind, c.subject, c.counterparty, c.value, c.unit) for c in claims}
+
+
+def parties(found: set[tuple]) -> set[str]:
+    return {p for f in found for p in f[1:3] if p}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Amazon said it would invest up to $4 billion in Anthropic.",
+        "Microsoft would invest $10 billion in OpenAI, the companies said.",
+    ],
+)
+def test_investment_said_or_would_invest(text):
+    got = facts(text)
+    assert {f[0] for f in got} == {"investment"}
+    assert len(parties(got)) == 2
+
+
+def test_acquisition_of_companies_no_list_names():
+    got = facts("Initech announced a $4.1 billion all-cash deal to acquire data security firm Globex.")
+    assert [f[0] for f in got] == ["acquisition"]
+    assert {"Initech", "Globex"} & parties(got)
+
+
+def test_a_lease_in_megawatts_is_a_compute_commitment_in_gigawatts():
+    got = facts("Fabrikam signed a 15-year lease with Contoso for 200 MW of critical IT capacity.")
+    assert {(f[0], f[3], f[4]) for f in got} == {("compute_commitment", 0.2, "GW")}
+
+
+def test_an_amount_converted_in_brackets_is_one_claim():
+    got = facts("Globex will invest £2 billion ($2.5 billion) in Initech, the companies said.")
+    assert [f[4] for f in got] == ["GBP"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Shares of Initech rose 12% to $45.20 on Tuesday.",
+        "Analysts expect the market for AI chips to reach $400 billion by 2030.",
+    ],
+)
+def test_share_moves_and_forecasts_are_no_claims(text):
+    assert facts(text) == set()
+
+
+def test_every_head_of_the_shipped_model_is_present():
+    m = classify.model()
+    assert {"claim", "kind", "subject", "counterparty"} <= set(m)
+    assert "acquisition" in m["kind"]["classes"]
+
+
+@pytest.mark.slow
+def test_training_is_deterministic(tmp_path):
+    """The training script reproduces the shipped weights byte for byte (needs the dev sets beside the repo)."""
+    devsets = ROOT.parent / "shared" / "devsets"
+    if not devsets.exists():
+        pytest.skip("the dev sets are not beside this checkout")
+    out = tmp_path / "classifier.json"
+    shipped = json.loads((ROOT / "src/ingest/data/classifier.json").read_text())
+    cmd = [sys.executable, str(ROOT / "scripts/train_classifier.py"), "--devsets", str(devsets), "-o", str(out)]
+    cmd += ["--claim-threshold", str(shipped["claim_threshold"])]
+    subprocess.run(cmd, check=True, capture_output=True)
+    assert json.loads(out.read_text()) == shipped

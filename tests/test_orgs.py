@@ -1,0 +1,39 @@
+"""Organisations named in running text, listed in the alias table or not (shapes of dev-set sentences)."""
+
+from ingest.orgs import canonical_name, mentions
+
+
+def names(text: str) -> set[str]:
+    return {m.canonical for m in mentions(text)}
+
+
+def test_unlisted_companies_are_found_next_to_listed_ones():
+    got = names("Meta partnered with Blue Owl Capital in a $27 billion joint venture.")
+    assert {"Meta", "Blue Owl Capital"} <= got
+
+
+def test_corporate_suffix_possessive_and_owner_give_one_name():
+    assert canonical_name("Core Scientific, Inc.") == "Core Scientific"
+    assert canonical_name("Sanmina Corporation") == "Sanmina"
+    assert canonical_name("Wiz’s") == "Wiz"
+    assert canonical_name("Alphabet's Google") == "Google"
+    assert canonical_name("AWS") == "Amazon"
+
+
+def test_headline_words_and_sentence_starts_are_no_names():
+    text = "Meta Lands $27 Billion for Massive Louisiana AI Data Center\n\nSomewhere a data center lands funding."
+    got = names(text)
+    assert "Meta" in got
+    assert not {"Lands", "Massive", "Somewhere", "Billion"} & got
+
+
+def test_figures_and_german_nouns_are_no_names():
+    got = names("Huawei pledged RMB50bn. Die Finanzierungsrunde von Aleph Alpha brachte 500 Millionen Dollar.")
+    assert "Aleph Alpha" in got and "Huawei" in got
+    assert not {"RMB50bn", "Finanzierungsrunde", "Millionen", "Dollar"} & got
+
+
+def test_a_one_word_name_counts_where_it_stands_inside_a_sentence():
+    text = "Wiz rejected the offer. Google later agreed to buy Wiz for $32 billion."
+    assert "Wiz" in names(text)
+    assert "Later" not in names("Later, Google agreed to buy it.")
