@@ -22,8 +22,8 @@ def add_doc(db, doc_id: str, published: str | None = "2025-01-01", duplicate_of:
     db["documents"].insert(
         {
             "id": doc_id,
-            "source": f"https://news.example/{doc_id}",
-            "url": f"https://news.example/{doc_id}",
+            "source": f"https://{doc_id}.example/{doc_id}",
+            "url": f"https://{doc_id}.example/{doc_id}",
             "title": f"Article {doc_id}",
             "published": published,
             "content_type": "text",
@@ -812,3 +812,47 @@ def test_a_stake_raised_by_an_announced_change_is_not_a_conflict(db):
     add_claim(db, a, value=8, as_of="2025-08", quote="which gave it an 8% ownership stake", **kw)
     add_claim(db, b, value=14, quote="boosts its pro forma ownership stake in TeraWulf to 14%", **kw)
     assert conflicts.recompute(db).groups == 0
+
+
+# ---------------------------------------------------------------- independence of sources (issue 12)
+
+
+def _doc_at(db, doc_id: str, url: str | None, site: str | None = None) -> str:
+    add_doc(db, doc_id)
+    db["documents"].update(doc_id, {"url": url, "source": url or doc_id, "site": site})
+    return doc_id
+
+
+def test_two_pages_of_one_site_are_one_source(db):
+    a = _doc_at(db, "a", "https://www.example.com/news/1")
+    b = _doc_at(db, "b", "https://markets.example.com/deals/2")
+    c = _doc_at(db, "c", "https://other.example.org/x")
+    add_claim(db, a, value=13e9)
+    add_claim(db, b, value=13e9)
+    add_claim(db, c, value=10e9)
+    conflicts.recompute(db)
+    g = only_group(db)
+    assert [s["support"] for s in g["sides"]] == [1, 1] and g["majority_value"] is None
+
+
+def test_a_country_domain_keeps_its_publisher_and_the_site_metadata_counts_without_a_url(db):
+    a = _doc_at(db, "a", "https://www.bbc.co.uk/news/1")
+    b = _doc_at(db, "b", "https://news.itv.co.uk/2")
+    c = _doc_at(db, "c", None, site="Reuters")
+    d = _doc_at(db, "d", None, site="reuters")
+    for doc in (a, b, c, d):
+        add_claim(db, doc, value=13e9)
+    conflicts.recompute(db)
+    (fact,) = db.query("SELECT support FROM facts")
+    assert fact["support"] == 3
+
+
+def test_a_near_duplicate_on_another_site_counts_as_its_original(db):
+    a = _doc_at(db, "a", "https://one.example/x")
+    add_doc(db, "b", duplicate_of="a")
+    db["documents"].update("b", {"url": "https://two.example/y"})
+    add_claim(db, a, value=13e9)
+    add_claim(db, "b", value=13e9)
+    conflicts.recompute(db)
+    (fact,) = db.query("SELECT support FROM facts")
+    assert fact["support"] == 1

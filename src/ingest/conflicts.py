@@ -28,8 +28,9 @@ from .migrations import writing
 _CLAIM_SQL = (
     "SELECT c.id, c.kind, c.subject, c.counterparty, c.value, c.unit, c.value_low, c.value_high, c.qualifier, "
     "c.deal_status, c.as_of, c.quote, c.doc_id, COALESCE(d.duplicate_of, d.id) AS source_id, d.published, "
-    "c.review_status, c.grounded, c.fact_key, c.conflict_group, c.fact_scope FROM claims c {index} "
-    "LEFT JOIN documents d ON d.id = c.doc_id"
+    "c.review_status, c.grounded, c.fact_key, c.conflict_group, c.fact_scope, o.url AS source_url, "
+    "o.site AS source_site FROM claims c {index} LEFT JOIN documents d ON d.id = c.doc_id "
+    "LEFT JOIN documents o ON o.id = COALESCE(d.duplicate_of, d.id)"
 )
 _IN = "(SELECT value FROM json_each(?))"
 LEDGER_INPUTS = (

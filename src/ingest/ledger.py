@@ -20,6 +20,7 @@ from decimal import Decimal
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -53,6 +54,7 @@ class Config:
     magnitude: dict
     party_remarks: re.Pattern
     party_suffixes: frozenset
+    second_level: frozenset  # second-level labels of country domains (co.uk): a publisher keeps three labels
     unnamed_parties: frozenset
     min_digits: int  # exact figures of this many significant digits disagree beyond their last digit
     max_digits: int  # ... up to this many (longer values are conversions or means, not stated figures)
@@ -91,6 +93,7 @@ def load_config(path: str | None = None) -> Config:
         currencies=raw["currencies"],
         magnitude=raw["magnitude"],
         party_remarks=re.compile("|".join(raw["party_remarks"]), re.IGNORECASE),
+        second_level=frozenset(raw["publishers"]["second_level"]),
         party_suffixes=frozenset(w.casefold() for w in raw["party_suffixes"]),
         unnamed_parties=frozenset(" ".join(w.casefold().split()) for w in raw["unnamed_parties"]),
         min_digits=int(raw["precision"]["min_digits"]),
@@ -223,6 +226,27 @@ def _facet(row: dict, cfg: Config) -> str:
     return ""
 
 
+def _source(r: dict) -> str:
+    """The independent source of a claim: the publisher of its document (of the original, for a near-duplicate
+    copy), read from the domain of its URL, else from its site; else the document itself."""
+    url, site = r.get("source_url"), r.get("source_site")
+    publisher = (url and _domain(url)) or (site and " ".join(site.casefold().split()))
+    return publisher or r.get("source_id") or r["doc_id"]
+
+
+@cache
+def _domain(url: str) -> str:
+    """The registrable domain of a URL: news.example.com and www.example.com are example.com; a country's
+    second level (bbc.co.uk, abc.net.au) keeps three labels."""
+    host = (urlsplit(url).hostname or "") if "//" in url else ""
+    labels = [part for part in host.casefold().split(".") if part]
+    if len(labels) < 2:
+        return host.casefold()
+    second = load_config().second_level
+    keep = 3 if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in second else 2
+    return ".".join(labels[-keep:])
+
+
 def _period(quote: str | None, cfg: Config) -> str:
     lower = (quote or "").lower()
     if not any(map(lower.__contains__, cfg.period_words)):
@@ -312,7 +336,7 @@ def _read(rows: Iterable[dict], cfg: Config) -> dict[tuple, list[_Claim]]:
             rate = currency.rate(unit, base_currency, r.get("as_of") or r.get("published")) or 1.0
         claim = _Claim(
             r["id"], r.get("subject"), r.get("counterparty"), r.get("unit"), value, lo, hi, bound, tol,
-            r.get("qualifier") or "exact", state, r.get("source_id") or r["doc_id"], r["doc_id"],
+            r.get("qualifier") or "exact", state, _source(r), r["doc_id"],
             r.get("published"), r.get("as_of"), start, end, rate, _period(r.get("quote"), cfg),
         )  # fmt: skip
         groups[base].append(claim)
