@@ -247,7 +247,8 @@ def test_investments_years_apart_are_different_facts_neither_superseded(db):
     add_claim(db, a, value=1e9, as_of="2019")
     add_claim(db, b, value=10e9, as_of="2023-01")
     assert conflicts.recompute(db).groups == 0
-    assert {f["status"] for f in conflicts.facts(db)} == {"single_source"}
+    (fact,) = conflicts.facts(db)
+    assert fact["status"] != "conflicting" and fact["conflict_group"] is None and "dismissed" in fact["note"]
 
 
 def test_undated_claim_joins_the_window_it_matches(db):
@@ -856,3 +857,46 @@ def test_a_near_duplicate_on_another_site_counts_as_its_original(db):
     conflicts.recompute(db)
     (fact,) = db.query("SELECT support FROM facts")
     assert fact["support"] == 1
+
+
+# ---------------------------------------------------------------- not a conflict
+
+
+def test_dismissed_group_stays_out_after_recompute_until_undone_or_a_new_claim_joins(db, tmp_path):
+    path = tmp_path / "t.db"
+    db = store.open_db(path)
+    a, b, c = docs(db, 3)
+    add_claim(db, a, value=13e9)
+    add_claim(db, b, value=10e9)
+    conflicts.recompute(db)
+    group_id = only_group(db)["id"]
+    runner = CliRunner()
+    refused = runner.invoke(cli, ["dismiss", str(group_id), "--db", str(path)])
+    assert refused.exit_code == 2 and "--note" in refused.output
+    args = ["dismiss", str(group_id), "--db", str(path), "--note", "two rounds", "--reviewer", "ann"]
+    done = runner.invoke(cli, args)
+    assert done.exit_code == 0, done.output
+    assert f"conflict {group_id} marked not a conflict" in done.output
+    db = store.open_db(path)
+    assert conflicts.conflicts(db) == []
+    conflicts.recompute(db)
+    assert conflicts.conflicts(db) == []
+    (fact,) = conflicts.facts(db)
+    assert fact["status"] != "conflicting" and fact["conflict_group"] is None and "dismissed" in fact["note"]
+    log = list(db.query("SELECT action, note FROM reviews"))
+    assert log == [{"action": "dismiss", "note": "two rounds"}] * 2
+    undone = runner.invoke(cli, ["undo", "--db", str(path), "--reviewer", "ann"])
+    assert undone.exit_code == 0, undone.output
+    db = store.open_db(path)
+    assert only_group(db)["id"] == group_id
+    review.dismiss(db, group_id, "two rounds", "ann")
+    add_claim(db, c, value=10e9)  # a claim the reviewer never saw: the group comes back
+    conflicts.recompute(db)
+    assert only_group(db)["id"] == group_id
+
+
+def test_dismissing_an_unknown_group_is_one_line(db, tmp_path):
+    path = tmp_path / "t.db"
+    store.open_db(path)
+    out = CliRunner().invoke(cli, ["dismiss", "99", "--db", str(path), "--note", "x"])
+    assert out.exit_code == 1 and out.output.strip().count("\n") == 0 and "no conflict group with id 99" in out.output
