@@ -50,7 +50,7 @@ def build(path: Path, n_claims: int, per_doc: int = 50, seed: int = 7) -> None:
         text = f"{text}\n\nCopy {i}."
         digest = hashlib.sha256(text.encode()).hexdigest()
         doc_id = digest[:16]
-        docs.append((doc_id, f"{source}#{i}", f"https://example.test/{i}", text.splitlines()[0][:80], "text", text,
+        docs.append((doc_id, f"{source}#{i}", f"https://site{i}.example/{i}", text.splitlines()[0][:80], "text", text,
                      text, digest, run_id, time.time()))  # fmt: skip
         for j in range(min(per_doc, n_claims - len(claims))):
             g = gold[j % len(gold)]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -106,8 +107,9 @@ def populate(db: sqlite_utils.Database) -> dict[str, str]:
     docs = {}
     for entry in json.loads(GOLD.read_text())["documents"]:
         path = ROOT / entry["file"]
+        host = re.sub(r"[^a-z0-9]+", "-", path.stem.lower())  # each document its own publisher
         doc_id = add_document(
-            db, path.read_text(), entry["file"], url=f"https://example.test/{path.name}", run_id=run_id
+            db, path.read_text(), entry["file"], url=f"https://{host}.example/{path.name}", run_id=run_id
         )
         docs[path.name] = doc_id
         for claim in entry["claims"]:

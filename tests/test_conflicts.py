@@ -22,8 +22,8 @@ def add_doc(db, doc_id: str, published: str | None = "2025-01-01", duplicate_of:
     db["documents"].insert(
         {
             "id": doc_id,
-            "source": f"https://news.example/{doc_id}",
-            "url": f"https://news.example/{doc_id}",
+            "source": f"https://{doc_id}.example/{doc_id}",
+            "url": f"https://{doc_id}.example/{doc_id}",
             "title": f"Article {doc_id}",
             "published": published,
             "content_type": "text",
@@ -693,3 +693,209 @@ def test_magnitude_filter_and_cli_reason(db, db_file):
     assert "magnitude: x10" in out.output and "Anthropic" not in out.output
     everything = runner.invoke(cli, ["conflicts", "--db", str(db_file)]).output
     assert "investment by Microsoft in Anthropic" in everything and "|" not in everything.split("\n")[0]
+
+
+# ---------------------------------------------------------------- issue 11: dates, periods, precision, change
+
+
+def test_the_same_figure_dated_a_year_apart_is_a_date_conflict(db):
+    # a foundry contract "from 24 July 2025" in one source, "2024-07-24" in another: one year is a slip
+    a, b = docs(db, 2)
+    kw = {"kind": "compute_commitment", "subject": "Tesla", "counterparty": "Samsung Electronics"}
+    add_claim(db, a, value=16.5e9, as_of="2025-07", **kw)
+    add_claim(db, b, value=16.5e9, as_of="2024-07", **kw)
+    conflicts.recompute(db)
+    g = only_group(db)
+    assert g["disagreement"] == "date"
+    assert g["reason"] == "date: $16.5B dated July 2024 (1 source) vs July 2025 (1 source), 1 year apart"
+
+
+def test_a_valuation_dated_a_year_apart_flags_even_when_the_older_was_superseded(db):
+    a, b = docs(db, 2)
+    kw = {"kind": "valuation", "subject": "Groq", "counterparty": None}
+    add_claim(db, a, value=6.9e9, as_of="2025-09", qualifier="approx", **kw)
+    add_claim(db, b, value=6.9e9, as_of="2024-09", **kw)
+    conflicts.recompute(db)
+    assert only_group(db)["disagreement"] == "date"
+
+
+def test_the_same_figure_in_different_months_of_different_years_is_not_a_date_slip(db):
+    a, b = docs(db, 2)
+    add_claim(db, a, value=1e9, as_of="2025-07")
+    add_claim(db, b, value=1e9, as_of="2024-02")
+    assert conflicts.recompute(db).groups == 0
+
+
+def test_a_yearly_figure_vs_the_same_figure_with_no_period(db):
+    # "worth about $60 million annually" / "about $60 million per year" vs "signed a $60 million deal"
+    a, b, c = docs(db, 3)
+    kw = {"kind": "ip_rights", "subject": "Google", "counterparty": "Reddit"}
+    quote = "this licensing deal is worth about $60 million annually"
+    add_claim(db, a, value=60e6, qualifier="approx", quote=quote, **kw)
+    add_claim(db, b, value=60e6, qualifier="approx", quote="estimated to be worth about $60 million per year", **kw)
+    add_claim(db, c, value=60e6, quote="Google and Reddit have signed a $60 million deal", **kw)
+    conflicts.recompute(db)
+    g = only_group(db)
+    assert g["disagreement"] == "period"
+    assert g["reason"].startswith("period: about $60.0M per year (2 sources) vs $60.0M (1 source)")
+
+
+def test_a_year_as_a_time_is_not_a_period(db):
+    a, b = docs(db, 2)
+    add_claim(db, a, value=60e6, quote="the $60 million deal signed a year ago")
+    add_claim(db, b, value=60e6, quote="a $60 million deal")
+    assert conflicts.recompute(db).groups == 0
+
+
+def test_precise_figures_apart_beyond_their_last_digit_disagree(db):
+    # "835 megawatts" vs "an 837MW, 20-year deal": within 2%, but two different ratings
+    a, b = docs(db, 2)
+    kw = {"kind": "compute_commitment", "subject": "Microsoft", "counterparty": "Constellation Energy", "unit": "GW"}
+    add_claim(db, a, value=0.835, as_of="2024-09", **kw)
+    add_claim(db, b, value=0.837, as_of="2024-09", **kw)
+    conflicts.recompute(db)
+    assert only_group(db)["disagreement"] == "value"
+
+
+@pytest.mark.parametrize("pair", [(10.0, 9.9), (13e9, 13.1e9), (1.92e9, 1.9e9), (13.75e9, 13.8e9)])
+def test_rounded_figures_still_agree(db, pair):
+    a, b = docs(db, 2)
+    add_claim(db, a, value=pair[0], unit="percent" if pair[0] < 100 else "USD", kind="equity_stake")
+    add_claim(db, b, value=pair[1], unit="percent" if pair[0] < 100 else "USD", kind="equity_stake")
+    assert conflicts.recompute(db).groups == 0
+
+
+def test_unnamed_investors_and_a_company_suffix_are_the_same_parties(db):
+    # "après avoir levé 350 millions de dollars" (no investor, "Adept AI") vs "raising over $400 million from
+    # venture capital investors" ("Adept"): one cumulative total, and the two cannot both be right
+    a, b = docs(db, 2)
+    add_claim(db, a, value=350e6, subject=None, counterparty="Adept AI")
+    add_claim(db, b, value=400e6, subject="venture capital investors", counterparty="Adept", qualifier="more_than")
+    conflicts.recompute(db)
+    assert only_group(db)["disagreement"] == "qualifier"
+
+
+def test_new_user_tranche_then_totals_over_a_year_are_not_a_conflict(db):
+    # the issue's case: a first $1.25B, the $4B total a few months later, an $8B total a year on
+    a, b, c = docs(db, 3)
+    kw = {"subject": "Amazon", "counterparty": "Anthropic"}
+    add_claim(db, a, value=1.25e9, as_of="2023-09", quote="Amazon will invest $1.25 billion in Anthropic", **kw)
+    add_claim(db, b, value=4e9, as_of="2024-03", quote="Amazon completes its $4 billion investment", **kw)
+    add_claim(db, c, value=8e9, as_of="2024-11", quote="Amazon invests $4 billion more, for $8 billion in all", **kw)
+    summary = conflicts.recompute(db)
+    assert summary.groups == 0, [g["reason"] for g in conflicts.conflicts(db)]
+    assert summary.facts == 3
+
+
+def test_values_that_change_over_time_stay_one_conflict_when_dates_overlap(db):
+    # sides not apart in time (a source in March for each value) are still a disagreement
+    a, b, c = docs(db, 3)
+    add_claim(db, a, value=1.25e9, as_of="2024-03")
+    add_claim(db, b, value=4e9, as_of="2024-03")
+    add_claim(db, c, value=4e9, as_of="2024-04")
+    assert conflicts.recompute(db).groups == 1
+
+
+def test_successive_valuations_months_apart_supersede(db):
+    # "from $3 billion in February 2025", "to $5 billion in June", "in late October, $8 billion"
+    a = docs(db, 1)[0]
+    for v, when in ((3e9, "2025-02"), (5e9, "2025-06"), (8e9, "2025-10")):
+        add_claim(db, a, kind="valuation", subject="Harvey", counterparty=None, value=v, as_of=when)
+    summary = conflicts.recompute(db)
+    assert summary.groups == 0 and summary.by_status["superseded"] == 2
+
+
+def test_a_stake_raised_by_an_announced_change_is_not_a_conflict(db):
+    # "an 8% ownership stake" (August) vs "boosts its pro forma ownership stake in TeraWulf to 14%"
+    a, b = docs(db, 2)
+    kw = {"kind": "equity_stake", "subject": "Google", "counterparty": "TeraWulf", "unit": "percent"}
+    add_claim(db, a, value=8, as_of="2025-08", quote="which gave it an 8% ownership stake", **kw)
+    add_claim(db, b, value=14, quote="boosts its pro forma ownership stake in TeraWulf to 14%", **kw)
+    assert conflicts.recompute(db).groups == 0
+
+
+# ---------------------------------------------------------------- independence of sources (issue 12)
+
+
+def _doc_at(db, doc_id: str, url: str | None, site: str | None = None) -> str:
+    add_doc(db, doc_id)
+    db["documents"].update(doc_id, {"url": url, "source": url or doc_id, "site": site})
+    return doc_id
+
+
+def test_two_pages_of_one_site_are_one_source(db):
+    a = _doc_at(db, "a", "https://www.example.com/news/1")
+    b = _doc_at(db, "b", "https://markets.example.com/deals/2")
+    c = _doc_at(db, "c", "https://other.example.org/x")
+    add_claim(db, a, value=13e9)
+    add_claim(db, b, value=13e9)
+    add_claim(db, c, value=10e9)
+    conflicts.recompute(db)
+    g = only_group(db)
+    assert [s["support"] for s in g["sides"]] == [1, 1] and g["majority_value"] is None
+
+
+def test_a_country_domain_keeps_its_publisher_and_the_site_metadata_counts_without_a_url(db):
+    a = _doc_at(db, "a", "https://www.bbc.co.uk/news/1")
+    b = _doc_at(db, "b", "https://news.itv.co.uk/2")
+    c = _doc_at(db, "c", None, site="Reuters")
+    d = _doc_at(db, "d", None, site="reuters")
+    for doc in (a, b, c, d):
+        add_claim(db, doc, value=13e9)
+    conflicts.recompute(db)
+    (fact,) = db.query("SELECT support FROM facts")
+    assert fact["support"] == 3
+
+
+def test_a_near_duplicate_on_another_site_counts_as_its_original(db):
+    a = _doc_at(db, "a", "https://one.example/x")
+    add_doc(db, "b", duplicate_of="a")
+    db["documents"].update("b", {"url": "https://two.example/y"})
+    add_claim(db, a, value=13e9)
+    add_claim(db, "b", value=13e9)
+    conflicts.recompute(db)
+    (fact,) = db.query("SELECT support FROM facts")
+    assert fact["support"] == 1
+
+
+# ---------------------------------------------------------------- not a conflict
+
+
+def test_dismissed_group_stays_out_after_recompute_until_undone_or_a_new_claim_joins(db, tmp_path):
+    path = tmp_path / "t.db"
+    db = store.open_db(path)
+    a, b, c = docs(db, 3)
+    add_claim(db, a, value=13e9)
+    add_claim(db, b, value=10e9)
+    conflicts.recompute(db)
+    group_id = only_group(db)["id"]
+    runner = CliRunner()
+    refused = runner.invoke(cli, ["dismiss", str(group_id), "--db", str(path)])
+    assert refused.exit_code == 2 and "--note" in refused.output
+    args = ["dismiss", str(group_id), "--db", str(path), "--note", "two rounds", "--reviewer", "ann"]
+    done = runner.invoke(cli, args)
+    assert done.exit_code == 0, done.output
+    assert f"conflict {group_id} marked not a conflict" in done.output
+    db = store.open_db(path)
+    assert conflicts.conflicts(db) == []
+    conflicts.recompute(db)
+    assert conflicts.conflicts(db) == []
+    (fact,) = conflicts.facts(db)
+    assert fact["status"] != "conflicting" and fact["conflict_group"] is None and "dismissed" in fact["note"]
+    log = list(db.query("SELECT action, note FROM reviews"))
+    assert log == [{"action": "dismiss", "note": "two rounds"}] * 2
+    undone = runner.invoke(cli, ["undo", "--db", str(path), "--reviewer", "ann"])
+    assert undone.exit_code == 0, undone.output
+    db = store.open_db(path)
+    assert only_group(db)["id"] == group_id
+    review.dismiss(db, group_id, "two rounds", "ann")
+    add_claim(db, c, value=10e9)  # a claim the reviewer never saw: the group comes back
+    conflicts.recompute(db)
+    assert only_group(db)["id"] == group_id
+
+
+def test_dismissing_an_unknown_group_is_one_line(db, tmp_path):
+    path = tmp_path / "t.db"
+    store.open_db(path)
+    out = CliRunner().invoke(cli, ["dismiss", "99", "--db", str(path), "--note", "x"])
+    assert out.exit_code == 1 and out.output.strip().count("\n") == 0 and "no conflict group with id 99" in out.output

@@ -12,7 +12,7 @@ import pytest
 from markupsafe import escape
 from starlette.testclient import TestClient
 
-from ingest import review, store, web
+from ingest import conflicts, review, store, web
 from reviewdata import add_claim, add_document, populate
 
 HOSTILE = (
@@ -257,3 +257,19 @@ def test_review_off_loopback_prints_a_url_with_a_random_token_and_asks_for_it(tm
         server.terminate()
         server.wait(10)
     assert "reachable from other machines" in server.stderr.read()
+
+
+def test_conflict_view_puts_the_reason_in_words_first_and_marks_not_a_conflict(app):
+    client, db, token, _ = app
+    group_id = db.execute("SELECT MIN(id) FROM conflict_groups").fetchone()[0]
+    group = review.conflict(db, group_id)
+    page = client.get(f"/conflicts/{group_id}").text
+    h1 = re.search(r"<h1>(.*?)</h1>", page, re.S).group(1)
+    assert "|" not in h1 and str(escape(conflicts.topic(group))) in h1
+    assert page.index(str(escape(group["reason"]))) < page.index("Accept this side")
+    refused = client.post(f"/conflicts/{group_id}/dismiss", data={"csrf": token, "note": " "})
+    assert refused.status_code == 400 and "give a note" in refused.text
+    client.post(f"/conflicts/{group_id}/dismiss", data={"csrf": token, "note": "tranche vs total"})
+    assert db.execute("SELECT 1 FROM conflict_groups WHERE id = ?", [group_id]).fetchone() is None
+    (row,) = db.query("SELECT note, reviewer FROM reviews WHERE action = 'dismiss' LIMIT 1")
+    assert row == {"note": "tranche vs total", "reviewer": "ann"}

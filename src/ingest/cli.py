@@ -495,6 +495,21 @@ def settle(group: int, side: int, db_path: str | None, note: str | None, reviewe
 
 
 @cli.command()
+@click.argument("group", type=ID)
+@db_option
+@click.option("--note", required=True, help="Why it is not a conflict (kept in the audit log).")
+@reviewer_option
+def dismiss(group: int, db_path: str | None, note: str, reviewer: str | None) -> None:
+    """Mark conflict GROUP "not a conflict" (two facts that look alike, a change over time): it leaves the
+    conflict list and does not come back when the ledger is recomputed, unless a new claim joins it. Logged as
+    one decision; `ingest undo` brings the group back."""
+    from . import review as rv
+
+    decision = _decide(rv.dismiss, open_db(db_path), group, note, reviewer)
+    click.echo(f"decision {decision}: conflict {group} marked not a conflict")
+
+
+@cli.command()
 @db_option
 @reviewer_option
 def undo(db_path: str | None, reviewer: str | None) -> None:

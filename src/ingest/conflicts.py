@@ -28,8 +28,9 @@ from .migrations import writing
 _CLAIM_SQL = (
     "SELECT c.id, c.kind, c.subject, c.counterparty, c.value, c.unit, c.value_low, c.value_high, c.qualifier, "
     "c.deal_status, c.as_of, c.quote, c.doc_id, COALESCE(d.duplicate_of, d.id) AS source_id, d.published, "
-    "c.review_status, c.grounded, c.fact_key, c.conflict_group, c.fact_scope FROM claims c {index} "
-    "LEFT JOIN documents d ON d.id = c.doc_id"
+    "c.review_status, c.grounded, c.fact_key, c.conflict_group, c.fact_scope, o.url AS source_url, "
+    "o.site AS source_site FROM claims c {index} LEFT JOIN documents d ON d.id = c.doc_id "
+    "LEFT JOIN documents o ON o.id = COALESCE(d.duplicate_of, d.id)"
 )
 _IN = "(SELECT value FROM json_each(?))"
 LEDGER_INPUTS = (
@@ -83,12 +84,36 @@ def recompute(
         if part is None:
             rows = list(db.query(_CLAIM_SQL.format(index="") + " ORDER BY c.id"))
             ledger = detect((r for r in rows if not _left_out(r)), cfg)
+        _leave_out_dismissed(db, ledger)
         _store(db, ledger, rows, part, cfg)
     by_status = dict.fromkeys(STATUSES, 0)
     for f in ledger.facts:
         by_status[f["status"]] += 1
     claims, seconds = sum(not _left_out(r) for r in rows), time.perf_counter() - t0
     return Summary(claims, len(ledger.facts), by_status, len(ledger.groups), seconds, part and len(part.bases))
+
+
+def _leave_out_dismissed(db: sqlite_utils.Database, ledger: Ledger) -> None:
+    """Drop the groups a reviewer marked not a conflict: a group of a dismissed fact key whose claims the
+    dismissal covered (a group with a claim the reviewer never saw comes back). Their facts lose the conflict."""
+    dismissed: dict[str, list[set]] = defaultdict(list)
+    for key, ids in db.execute("SELECT fact_key, claim_ids FROM dismissals WHERE active = 1"):
+        dismissed[key].append(set(json.loads(ids)))
+    if not dismissed:
+        return
+    drop = set()
+    for g in ledger.groups:
+        ids = {i for side in g["sides"] for i in side["claim_ids"]}
+        if any(ids <= seen for seen in dismissed.get(g["fact_key"], ())):
+            drop.add(g["id"])
+    if not drop:
+        return
+    ledger.groups[:] = [g for g in ledger.groups if g["id"] not in drop]
+    for f in ledger.facts:
+        if f["conflict_group"] in drop:
+            f["conflict_group"] = None
+            f["status"] = "agreed" if f["support"] >= 2 else "single_source"
+            f["note"] = "not a conflict (a reviewer dismissed it)"
 
 
 def changes_ledger(before: dict, after: dict) -> bool:

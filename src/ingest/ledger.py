@@ -16,9 +16,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -51,6 +53,15 @@ class Config:
     currencies: dict
     magnitude: dict
     party_remarks: re.Pattern
+    party_suffixes: frozenset
+    second_level: frozenset  # second-level labels of country domains (co.uk): a publisher keeps three labels
+    unnamed_parties: frozenset
+    min_digits: int  # exact figures of this many significant digits disagree beyond their last digit
+    max_digits: int  # ... up to this many (longer values are conversions or means, not stated figures)
+    change_months: int  # dated sides this many months apart are successive states
+    slip_years: int  # the same figure dated to one month of years at most this far apart: a date conflict
+    periods: tuple  # (period name, cue pattern)
+    period_words: tuple  # every period cue, lower case: a cheap substring test
 
 
 def _cue_pattern(cues: Iterable[str]) -> re.Pattern:
@@ -82,7 +93,23 @@ def load_config(path: str | None = None) -> Config:
         currencies=raw["currencies"],
         magnitude=raw["magnitude"],
         party_remarks=re.compile("|".join(raw["party_remarks"]), re.IGNORECASE),
+        second_level=frozenset(raw["publishers"]["second_level"]),
+        party_suffixes=frozenset(w.casefold() for w in raw["party_suffixes"]),
+        unnamed_parties=frozenset(" ".join(w.casefold().split()) for w in raw["unnamed_parties"]),
+        min_digits=int(raw["precision"]["min_digits"]),
+        max_digits=int(raw["precision"]["max_digits"]),
+        change_months=int(raw["change_over_time"]["min_months"]),
+        slip_years=int(raw["date_slip"]["max_years"]),
+        periods=tuple(
+            (name, _period_pattern(cues, raw["periods"]["not_before"])) for name, cues in raw["periods"]["cues"].items()
+        ),
+        period_words=tuple({c.lower() for cues in raw["periods"]["cues"].values() for c in cues}),
     )
+
+
+def _period_pattern(cues: list[str], not_before: list[str]) -> re.Pattern:
+    after = "|".join(map(re.escape, not_before))
+    return re.compile(_cue_pattern(cues).pattern + rf"(?!\s+(?:{after})\b)", re.IGNORECASE)
 
 
 @dataclass(slots=True)
@@ -107,6 +134,7 @@ class _Claim:
     start: int | None  # as_of as months since year 0: first and last month it covers
     end: int | None
     rate: float = 1.0  # value of one unit in the base currency (money in another currency), else 1
+    period: str = ""  # the period its quote names ("per year"), if any
 
 
 @dataclass(slots=True)
@@ -198,6 +226,34 @@ def _facet(row: dict, cfg: Config) -> str:
     return ""
 
 
+def _source(r: dict) -> str:
+    """The independent source of a claim: the publisher of its document (of the original, for a near-duplicate
+    copy), read from the domain of its URL, else from its site; else the document itself."""
+    url, site = r.get("source_url"), r.get("source_site")
+    publisher = (url and _domain(url)) or (site and " ".join(site.casefold().split()))
+    return publisher or r.get("source_id") or r["doc_id"]
+
+
+@cache
+def _domain(url: str) -> str:
+    """The registrable domain of a URL: news.example.com and www.example.com are example.com; a country's
+    second level (bbc.co.uk, abc.net.au) keeps three labels."""
+    host = (urlsplit(url).hostname or "") if "//" in url else ""
+    labels = [part for part in host.casefold().split(".") if part]
+    if len(labels) < 2:
+        return host.casefold()
+    second = load_config().second_level
+    keep = 3 if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in second else 2
+    return ".".join(labels[-keep:])
+
+
+def _period(quote: str | None, cfg: Config) -> str:
+    lower = (quote or "").lower()
+    if not any(map(lower.__contains__, cfg.period_words)):
+        return ""
+    return next((name for name, cues in cfg.periods if cues.search(quote)), "")
+
+
 def _family(unit: str | None, cfg: Config) -> str:
     if unit in cfg.unit_families:
         return cfg.unit_families[unit]
@@ -228,8 +284,17 @@ def _party(name: str | None) -> str:
     "Amazon (lead) with Ken Griffin": Amazon), case and spacing folded."""
     if not name:
         return ""
-    bare = load_config().party_remarks.sub("", name).strip() or name
-    return " ".join((canonical(bare) or canonical(name) or bare).split()).casefold()
+    cfg = load_config()
+    bare = cfg.party_remarks.sub("", name).strip() or name
+    if " ".join(bare.casefold().split()) in cfg.unnamed_parties:
+        return ""
+    known = canonical(bare) or canonical(name)
+    if not known:
+        words = bare.split()
+        while len(words) > 1 and words[-1].casefold().rstrip(",") in cfg.party_suffixes:
+            words.pop()
+        known = " ".join(words).rstrip(",")
+    return " ".join(known.split()).casefold()
 
 
 def fact_base(r: dict, cfg: Config) -> tuple[str, str, str, str, str]:
@@ -271,8 +336,8 @@ def _read(rows: Iterable[dict], cfg: Config) -> dict[tuple, list[_Claim]]:
             rate = currency.rate(unit, base_currency, r.get("as_of") or r.get("published")) or 1.0
         claim = _Claim(
             r["id"], r.get("subject"), r.get("counterparty"), r.get("unit"), value, lo, hi, bound, tol,
-            r.get("qualifier") or "exact", state, r.get("source_id") or r["doc_id"], r["doc_id"],
-            r.get("published"), r.get("as_of"), start, end, rate,
+            r.get("qualifier") or "exact", state, _source(r), r["doc_id"],
+            r.get("published"), r.get("as_of"), start, end, rate, _period(r.get("quote"), cfg),
         )  # fmt: skip
         groups[base].append(claim)
     return groups
@@ -286,13 +351,32 @@ def _close(a: float, b: float, tol: float, absolute: bool) -> bool:
     return gap <= tol if absolute else gap <= tol * max(abs(a), abs(b))
 
 
-def _value_sides(claims: list[_Claim], absolute: bool) -> list[_Side]:
+@cache
+def _precision(value: float) -> tuple[int, float]:
+    """Significant digits of a stated value and the unit of its last one: 835 -> (3, 1), 1.25e9 -> (3, 1e7)."""
+    sign, digits, exponent = Decimal(repr(value)).normalize().as_tuple()
+    return len(digits), 10.0**exponent
+
+
+def _distinct(a: float, b: float, digits: tuple[int, int]) -> bool:
+    """Whether two exact figures stated precisely (between ``digits`` significant digits) are more than one
+    unit of the coarser one's last digit apart: 835 vs 837 MW are two figures, not a rounding."""
+    if not digits[0] or a == b:
+        return False
+    (na, ua), (nb, ub) = _precision(a), _precision(b)
+    fewest, most = min(na, nb), max(na, nb)
+    return digits[0] <= fewest and most <= digits[1] and abs(a - b) > max(ua, ub) * (1 + 1e-9)
+
+
+def _value_sides(claims: list[_Claim], absolute: bool, digits: tuple[int, int] = (0, 0)) -> list[_Side]:
     """Cluster exact values in one pass over their sorted order, then place each approximate or bounded claim
     on the side it is compatible with (the best supported), or on a side of its own when it fits none; so an
-    approximate figure cannot bridge two exact figures that disagree."""
+    approximate figure cannot bridge two exact figures that disagree. Two exact figures stated to ``digits``
+    significant digits are apart when they differ beyond their last digit, however close."""
     sides: list[_Side] = []
     for c in sorted((c for c in claims if c.bound == "point"), key=lambda c: c.value):
-        if not (sides and _close(sides[-1].top, c.value, max(sides[-1].tol, c.tol), absolute)):
+        near = sides and _close(sides[-1].top, c.value, max(sides[-1].tol, c.tol), absolute)
+        if not (near and (absolute or not _distinct(sides[-1].top, c.value, digits))):
             sides.append(_Side([], c.lo, c.hi, c.value, c.tol))
         sides[-1].add(c, intersect=False)
     for c in sorted((c for c in claims if c.bound in _BOUNDS), key=lambda c: (c.lo, c.hi)):
@@ -363,6 +447,8 @@ def _facts(groups: dict[tuple, list[_Claim]], cfg: Config) -> list[_Fact]:
         absolute = family in cfg.absolute_tolerance
         window = None if kind in cfg.event_kinds else cfg.time_windows.get(kind)
         windows = _windows(claims, window, absolute, cfg.states["default"])
+        if window is not None:
+            windows = [part for w in windows for part in _successive(w, absolute, cfg)]
         for n, w in enumerate(windows):
             anchor = min((c for c in w if c.start is not None), key=lambda c: c.start, default=None)
             label = anchor.as_of if anchor else (w[0].state or "")  # undated states: "in force", "ended"
@@ -371,12 +457,30 @@ def _facts(groups: dict[tuple, list[_Claim]], cfg: Config) -> list[_Fact]:
                 fact.sides, fact.slip = _currency_sides(w, cfg)
                 fact.unit = cfg.currencies["base"]
             else:
-                fact.sides = _value_sides(w, absolute)
+                fact.sides = _value_sides(w, absolute, (cfg.min_digits, cfg.max_digits))
             fact.start, fact.end = (anchor.start, anchor.end) if anchor else (None, None)
             fact.sources, fact.tol = {c.source for c in w}, cfg.tolerance
             fact.status = "superseded" if kind in cfg.supersede_kinds and n < len(windows) - 1 else ""
             facts.append(fact)
     return facts
+
+
+def _successive(claims: list[_Claim], absolute: bool, cfg: Config) -> list[list[_Claim]]:
+    """A window's claims, split into successive states when its sides follow each other in time: every claim
+    dated to the month, every claim of one side at least ``change_months`` before every claim of the next (a
+    first tranche in September, the total in March). Else the window as it is."""
+    if len(claims) < 2 or any(c.start is None or c.start != c.end or c.value is None for c in claims):
+        return [claims]
+    if len({c.unit for c in claims}) > 1:
+        return [claims]
+    sides = _value_sides(claims, absolute, (cfg.min_digits, cfg.max_digits))
+    if len(sides) < 2:
+        return [claims]
+    sides.sort(key=lambda s: min(c.start for c in s.claims))
+    for before, after in zip(sides, sides[1:], strict=False):
+        if max(c.end for c in before.claims) + cfg.change_months > min(c.start for c in after.claims):
+            return [claims]
+    return [s.claims for s in sides]
 
 
 def _currency_sides(claims: list[_Claim], cfg: Config) -> tuple[list[_Side], str]:
@@ -388,7 +492,11 @@ def _currency_sides(claims: list[_Claim], cfg: Config) -> tuple[list[_Side], str
     by_unit: dict[str, list[_Claim]] = defaultdict(list)
     for c in claims:
         by_unit[c.unit].append(c)
-    parts = [(unit, side) for unit, cs in sorted(by_unit.items()) for side in _value_sides(cs, False)]
+    parts = [
+        (unit, side)
+        for unit, cs in sorted(by_unit.items())
+        for side in _value_sides(cs, False, (cfg.min_digits, cfg.max_digits))
+    ]
     parts.sort(key=lambda p: (-len(p[1].sources), -p[1].points, p[0], p[1].value or 0.0))
     merged: list[list[tuple[str, _Side]]] = []
     slip = ""
@@ -456,13 +564,25 @@ def _magnitude_split(side: _Side, cfg: Config) -> list[_Side] | None:
         return None
     cut = math.sqrt(values[0] * values[-1])
     halves = ([c for c in side.claims if c.value < cut], [c for c in side.claims if c.value >= cut])
-    sides = []
-    for claims in halves:
-        s = _Side([], min(c.lo for c in claims), max(c.hi for c in claims), 0.0, side.tol)
-        for c in claims:
-            s.add(c, intersect=False)
-        sides.append(s)
-    return sides
+    return [_side_of(claims, side.tol) for claims in halves]
+
+
+def _side_of(claims: list[_Claim], tol: float) -> _Side:
+    """A side of the given claims (part of a side that agreed on its value)."""
+    side = _Side([], min(c.lo for c in claims), max(c.hi for c in claims), 0.0, tol)
+    for c in claims:
+        side.add(c, intersect=False)
+    return side
+
+
+def _period_sides(side: _Side) -> list[_Side] | None:
+    """Two sides from one whose claims agree on the figure, when some name a period (per year) and others,
+    from other sources, none."""
+    named = [c for c in side.claims if c.period]
+    bare = [c for c in side.claims if not c.period]
+    if not named or not bare or {c.source for c in named} == {c.source for c in bare}:
+        return None
+    return [_side_of(named, side.tol), _side_of(bare, side.tol)]
 
 
 def _disagreement(fact: _Fact, sides: list[_Side], cfg: Config) -> str:
@@ -518,7 +638,7 @@ def _group(
     majority = sides[0].value if supports[0] > supports[1] else None
     values = [s.value for s in sides if s.value is not None]
     hi, lo = (max(values), min(values)) if values else (0.0, 0.0)
-    what = "value" if disagreement == "state" else disagreement
+    what = {"state": "value", "dated": "date"}.get(disagreement, disagreement)
     reason = f"{what}: {lead}" + " vs ".join(f"{lab} ({_support(n)})" for lab, n in zip(labels, supports, strict=True))
     if disagreement == "date":
         spread, rank = hi - lo, (hi - lo) * cfg.ranking["date_year"]
@@ -531,6 +651,14 @@ def _group(
         few = [lab for lab, n in zip(labels, supports, strict=True) if n == min(supports)]
         slipped = few[0] if len(few) == 1 else None
         reason += f"; {slipped} is likely the slip" if slipped else "; one of them is likely a decimal or unit slip"
+    elif disagreement == "period":
+        spread, rank = 0.0, cfg.ranking["period"]
+        reason += "; a figure for a period vs the same figure with none"
+    elif disagreement == "dated":
+        years = [min(c.start for c in s.claims) // 12 for s in sides]
+        spread = float(max(years) - min(years))
+        rank = spread * cfg.ranking["date_year"]
+        reason += f", {spread:g} years apart" if spread != 1 else ", 1 year apart"
     elif disagreement == "currency":
         spread, rank = (hi - lo) / max(abs(hi), abs(lo)) if hi else 0.0, cfg.ranking["currency"]
         reason += "; the same figure in two currencies"
@@ -563,7 +691,11 @@ def _fact_groups(facts: list[_Fact], cfg: Config) -> list[dict]:
         never = f.base[3] in cfg.magnitude["never"]
         if len(f.sides) == 1 and not never and (split := _magnitude_split(f.sides[0], cfg)):
             f.sides = split
-        if len(f.sides) >= 2:
+        if len(f.sides) == 1 and (periods := _period_sides(f.sides[0])):
+            labels = [f"{_label(s, unit, cfg)} {s.claims[0].period}".strip() for s in periods]
+            f.sides = periods
+            groups.append(_group(f.key, scope, "period", f.sides, labels, cfg))
+        elif len(f.sides) >= 2:
             labels = [_label(s, unit, cfg) for s in f.sides]
             groups.append(_group(f.key, scope, _disagreement(f, f.sides, cfg), f.sides, labels, cfg))
         elif len(f.states) >= 2:
@@ -574,6 +706,60 @@ def _fact_groups(facts: list[_Fact], cfg: Config) -> list[dict]:
         f.group, f.status = len(groups) - 1, "conflicting"
         f.value = groups[-1]["majority_value"]
     return groups
+
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")  # fmt: skip
+
+
+def _date_slip_groups(facts: list[_Fact], groups: list[dict], cfg: Config) -> None:
+    """Flag the same figure of one base dated to the same calendar month of different years by different
+    sources (a contract from July 2025 vs from July 2024): one of the years is a slip, whatever the windows."""
+    by_base: dict[tuple, list[_Claim]] = defaultdict(list)
+    for f in facts:
+        if f.status in ("", "superseded") and f.base[3] not in cfg.absolute_tolerance:
+            by_base[f.base].extend(c for c in f.claims if c.value is not None and c.bound in ("point", "soft"))
+    for base, claims in by_base.items():
+        by_month: dict[int, list[tuple[int, _Claim]]] = defaultdict(list)
+        for c in claims:
+            start, end = _months(c.as_of)
+            if start is not None and start == end:
+                by_month[start % 12].append((start, c))
+        for dated in by_month.values():
+            if len({start for start, _ in dated}) < 2:
+                continue
+            dated.sort(key=lambda p: (p[1].value, p[0]))
+            cluster: list[tuple[int, _Claim]] = []
+            for item in [*dated, None]:
+                if item and cluster and _close(cluster[-1][1].value, item[1].value, cfg.tolerance, False):
+                    cluster.append(item)
+                    continue
+                _date_slip(base, cluster, facts, groups, cfg)
+                cluster = [item] if item else []
+
+
+def _date_slip(base: tuple, cluster: list[tuple[int, _Claim]], facts: list[_Fact], groups: list, cfg) -> None:
+    by_year: dict[int, list[_Claim]] = defaultdict(list)
+    for start, c in cluster:
+        by_year[start // 12].append(replace(c, start=start, end=start))
+    years = sorted(by_year)
+    sources = [{c.source for c in by_year[y]} for y in years]
+    if len(years) < 2 or years[-1] - years[0] > cfg.slip_years or len(set().union(*sources)) < 2:
+        return
+    ids = {c.id for _, c in cluster}
+    involved = [f for f in facts if any(c.id in ids for c in f.claims)]
+    if any(f.status == "conflicting" for f in involved):
+        return
+    sides = [_side_of(by_year[y], cfg.tolerance) for y in years]
+    month = _MONTHS[cluster[0][0] % 12]
+    labels = [f"{month} {y}" for y in years]
+    value, unit = cluster[0][1].value, involved[0].unit
+    key = "|".join((*base, "dated " + str(years[0])))
+    lead = f"{format_value(value, unit)} dated "
+    groups.append(_group(key, fact_scope(base, cfg), "dated", sides, labels, cfg, lead))
+    for f in involved:
+        f.group, f.status = len(groups) - 1, "conflicting"
+        f.value = f.value if f.value is not None else value
 
 
 def _attribution_groups(facts: list[_Fact], groups: list[dict], cfg: Config) -> None:
@@ -652,6 +838,7 @@ def detect(rows: Iterable[dict], config: Config | None = None) -> Ledger:
     with _no_gc():
         facts = _facts(_read(rows, cfg), cfg)
         groups = _fact_groups(facts, cfg)
+        _date_slip_groups(facts, groups, cfg)
         _attribution_groups(facts, groups, cfg)
     order = sorted(range(len(groups)), key=lambda i: (-groups[i]["rank"], -groups[i]["support"], groups[i]["fact_key"]))
     ids = {old: new for new, old in enumerate(order, start=1)}

@@ -341,3 +341,16 @@ def m006_run_pid(db: sqlite_utils.Database) -> None:
 def m007_claim_origin(db: sqlite_utils.Database) -> None:
     """Import: where an imported claim came from (``file:line``), beside its extractor ``import``."""
     db["claims"].add_column("origin", str)
+
+
+@migration
+def m008_conflict_dismissals(db: sqlite_utils.Database) -> None:
+    """Review: conflict groups a reviewer marked "not a conflict" (with a note), which recomputes leave out while
+    the dismissal is active; the audit rows of a dismissal name it, so that `ingest undo` can lift it."""
+    db["dismissals"].create(
+        {"id": int, "fact_key": str, "claim_ids": str, "reason": str, "note": str, "reviewer": str, "at": float,
+         "active": int},
+        pk="id",
+    )  # fmt: skip
+    db["dismissals"].create_index(["fact_key"])
+    db["reviews"].add_column("dismissal", int)

@@ -366,7 +366,12 @@ def undo(db: sqlite_utils.Database, reviewer: str | None = None) -> list[int]:
             db["claims"].update(r["claim_id"], json.loads(r["before"]))
             after = _log(db, new_decision, r["claim_id"], "undo", current, reviewer=reviewer, at=now, undoes=decision)
             changes.append((r["claim_id"], current, after))
-        recompute_conflicts(db, changes)
+        lifted = sorted({r["dismissal"] for r in rows if r.get("dismissal")})
+        if lifted:  # a dismissal: the group comes back
+            db.execute(f"UPDATE dismissals SET active = 0 WHERE id IN ({', '.join('?' * len(lifted))})", lifted)
+            conflicts.recompute(db, claim_ids=[r["claim_id"] for r in rows])
+        else:
+            recompute_conflicts(db, changes)
     return [r["claim_id"] for r in rows]
 
 
@@ -431,6 +436,28 @@ def accept_side(
             elif c["grounded"]:
                 updates[c["id"]] = {"review_status": "accepted"}
     return _decide(db, updates, reviewer, note)
+
+
+def dismiss(db: sqlite_utils.Database, group_id: int, note: str | None, reviewer: str | None = None) -> int:
+    """Mark a conflict group "not a conflict" with a note: logged as one decision (an audit row per claim),
+    undone with `undo`; recomputes leave the group out while its claims stay those the reviewer saw."""
+    group = conflict(db, group_id)
+    note = note and printable(note).strip()
+    if not note:
+        raise ReviewError(f"say why conflict {group_id} is not a conflict: give a note")
+    reviewer = reviewer_name(reviewer)
+    ids = sorted({c["id"] for side in group["sides"] for c in side["claims"]})
+    with writing(db):
+        decision = db.execute("SELECT COALESCE(MAX(decision), 0) + 1 FROM reviews").fetchone()[0]
+        now = time.time()
+        row = {"fact_key": group["fact_key"], "claim_ids": json.dumps(ids), "reason": group["reason"], "note": note,
+               "reviewer": reviewer, "at": now, "active": 1}  # fmt: skip
+        dismissal = db["dismissals"].insert(row).last_pk
+        for claim_id in ids:
+            before = _snapshot(db, claim_id)
+            _log(db, decision, claim_id, "dismiss", before, reviewer=reviewer, at=now, note=note, dismissal=dismissal)
+        conflicts.recompute(db, claim_ids=ids)
+    return decision
 
 
 def history(db: sqlite_utils.Database, claim_id: int) -> list[dict]:

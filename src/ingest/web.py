@@ -33,6 +33,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from . import review, store
+from .conflicts import topic
 from .ledger import format_value
 from .models import ClaimKind, DealStatus, Qualifier
 
@@ -248,7 +249,8 @@ def create_app(
         return render(request, "conflicts.html", rows=rows, open_only=open_only, next_qs=more)
 
     async def conflict_view(request: Request) -> Response:
-        return render(request, "conflict.html", group=review.conflict(db, request.path_params["group_id"]))
+        group = review.conflict(db, request.path_params["group_id"])
+        return render(request, "conflict.html", group=group, topic=topic(group))
 
     async def accept_side(request: Request) -> Response:
         group_id = request.path_params["group_id"]
@@ -259,6 +261,12 @@ def create_app(
         review.accept_side(db, group_id, side, reviewer, data.get("note"))
         settled = db.execute("SELECT 1 FROM conflict_groups WHERE id = ?", [group_id]).fetchone() is None
         return done(request, data, "/conflicts" if settled else f"/conflicts/{group_id}")
+
+    async def dismiss(request: Request) -> Response:
+        group_id = request.path_params["group_id"]
+        data = await form(request)
+        review.dismiss(db, group_id, data.get("note"), reviewer)
+        return done(request, data, "/conflicts")
 
     def error(request: Request, status: int, message: str) -> Response:
         if wants_json(request):
@@ -293,6 +301,7 @@ def create_app(
         Route("/conflicts", conflicts),
         Route("/conflicts/{group_id:int}", conflict_view),
         Route("/conflicts/{group_id:int}/accept", accept_side, methods=["POST"]),
+        Route("/conflicts/{group_id:int}/dismiss", dismiss, methods=["POST"]),
         Mount("/static", StaticFiles(packages=[("ingest", "static")]), name="static"),
     ]
     hosts = allowed_hosts or ["127.0.0.1", "localhost", "::1"]
