@@ -61,8 +61,8 @@ def _feed(source: str, data: bytes, base_url: str | None) -> Feed:
             FeedEntry(
                 url=urljoin(base_url, link.strip()) if base_url else link.strip(),
                 title=(e.get("title") or "").strip() or None,
-                published=_from_struct(e.get("published_parsed")),
-                updated=_from_struct(e.get("updated_parsed")),
+                published=_from_struct(dict.get(e, "published_parsed")),  # dict.get: no fallback from one
+                updated=_from_struct(dict.get(e, "updated_parsed")),  # to the other (feedparser issue 310)
             )
         )
     kind = "atom" if parsed.version.startswith("atom") else "rss"
@@ -139,6 +139,7 @@ def select(
     """The entries to fetch: dated on or after ``since`` (undated ones kept), not stored yet or updated after
     they were stored (``stored(url)``: when it was stored, epoch seconds), and not already queued (``seen``)."""
     seen = set() if seen is None else seen
+    seen.add(feed.source)  # a sitemap index that names itself is read once
     keep, old, known = [], 0, 0
     floor = since.isoformat() if since else None
     for entry in feed.entries:

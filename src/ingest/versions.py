@@ -78,7 +78,7 @@ def report(db: sqlite_utils.Database, ref: str) -> str:
     out = [f"{len(chain)} version{'s' if len(chain) > 1 else ''} of {chain[-1]['source']}"]
     for v in chain:
         state = "current" if not v["superseded_by"] else f"superseded by {v['superseded_by'][:12]}"
-        out.append(f"  version {v['version'] or 1}  {v['id']}  fetched {_when(v['created_at'])}  ({state})")
+        out.append(f"  version {v['version'] or 1}  {v['id']}  stored {_when(v['created_at'])}  ({state})")
     for old, new in zip(chain, chain[1:], strict=False):
         out += ["", *text_diff(old, new)]
         appeared, disappeared = changed_claims(claims_of(db, old["id"]), claims_of(db, new["id"]))
