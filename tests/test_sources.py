@@ -8,9 +8,10 @@ from datetime import date
 
 import pytest
 from click.testing import CliRunner
+from starlette.testclient import TestClient
 
 from httpserver import LocalServer, reply
-from ingest import conflicts, feeds, pipeline, review, store
+from ingest import conflicts, feeds, pipeline, review, store, web
 from ingest.cli import cli
 from ingest.models import Feed
 
@@ -243,6 +244,17 @@ def test_a_page_that_changes_becomes_a_new_version_and_its_old_claims_are_supers
     plain = CliRunner().invoke(cli, ["show", s.url("/a"), "--db", str(db_file)])
     assert "version: 2 (current; see --versions)" in plain.output and "$13 billion" in plain.output
 
+    client = TestClient(web.create_app(db_file, reviewer="ann"), base_url="http://127.0.0.1")
+    page = client.get(f"/documents/{new[0]}/versions")
+    assert page.status_code == 200
+    assert "<del>-Microsoft invested $10 billion in OpenAI, the companies said.</del>" in page.text
+    assert "<ins>+Microsoft invested $13 billion in OpenAI, the companies said.</ins>" in page.text
+    gone = page.text[page.text.index('<ul class="disappeared">') :]
+    assert f'href="/claims/{next(c["id"] for c in old_claims if c["value"] == 10e9)}"' in gone
+    old_page = client.get(f"/claims/{old_claims[0]['id']}")
+    assert 'id="superseded"' in old_page.text and f'href="/documents/{old_id}/versions"' in old_page.text
+    assert client.get("/documents/nothing/versions").status_code == 404
+
 
 def test_a_local_file_that_changes_is_versioned_too(db_file, tmp_path):
     path = tmp_path / "note.txt"
@@ -261,3 +273,31 @@ def test_versions_of_an_unknown_source_is_one_line(db_file):
     store.open_db(db_file)
     result = CliRunner().invoke(cli, ["show", "--versions", "nowhere", "--db", str(db_file)])
     assert result.exit_code == 1 and result.output == "Error: no document 'nowhere': list ids with `ingest docs`\n"
+
+
+def test_crawl_delay_spaces_requests_to_a_host():
+    routes = {
+        "/robots.txt": lambda h: reply(h, 200, b"User-agent: ingest\nCrawl-delay: 1\n", "text/plain"),
+        "/a": lambda h: reply(h, 200, ARTICLES["/news/old"]),
+        "/b": lambda h: reply(h, 200, ARTICLES["/news/msft-openai"]),
+    }
+    from ingest.load import load
+
+    with LocalServer(routes) as s:
+        items = list(load([s.url("/a"), s.url("/b")]))  # two slots per host: without the delay, both at once
+    assert [type(i).__name__ for i in items] == ["RawDocument", "RawDocument"]
+    first, second = sorted(s.times["/a"] + s.times["/b"])
+    assert second - first >= 0.95
+
+
+def test_the_pages_own_date_wins_over_the_feeds(db_file):
+    rss = (
+        '<rss version="2.0"><channel><title>t</title><item><title>x</title><link>{}</link>'
+        "<pubDate>Mon, 25 Sep 2023 12:00:00 GMT</pubDate></item></channel></rss>"
+    )
+    page = article("Amazon backs Anthropic", "Amazon will invest up to $4 billion.", meta_date="2023-09-24")
+    with LocalServer({"/p": lambda h: reply(h, 200, page)}) as s:
+        s.routes["/f"] = lambda h: reply(h, 200, rss.format(s.url("/p")).encode(), "application/rss+xml")
+        run([s.url("/f")], db_file)
+    db = store.open_db(db_file)
+    assert [r[0] for r in db.execute("SELECT published FROM documents")] == ["2023-09-24"]

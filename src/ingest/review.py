@@ -162,7 +162,8 @@ def get(db: sqlite_utils.Database, claim_id: int) -> dict:
     """One claim with its document's metadata and text; NotFound if there is none."""
     _in_range(claim_id)
     sql = (
-        "SELECT c.*, d.title, d.source, d.url, d.published, d.duplicate_of, d.text AS doc_text "
+        "SELECT c.*, d.title, d.source, d.url, d.published, d.duplicate_of, d.text AS doc_text, "
+        "d.version AS doc_version, d.superseded_by AS doc_superseded_by "
         "FROM claims c JOIN documents d ON d.id = c.doc_id WHERE c.id = ?"
     )
     rows = list(db.query(sql, [claim_id]))

@@ -71,22 +71,31 @@ def text_diff(old: dict, new: dict, context: int = 1) -> list[str]:
     return list(lines)
 
 
+def changes(db: sqlite_utils.Database, chain: list[dict]) -> list[dict]:
+    """For each change between consecutive versions: both versions, the diff, and the claims that appeared and
+    disappeared."""
+    out = []
+    for old, new in zip(chain, chain[1:], strict=False):
+        appeared, disappeared = changed_claims(claims_of(db, old["id"]), claims_of(db, new["id"]))
+        out.append({"old": old, "new": new, "diff": text_diff(old, new), "appeared": appeared, "gone": disappeared})
+    return out
+
+
 def report(db: sqlite_utils.Database, ref: str) -> str:
-    """The versions of an article with their fetch times, and for each change: the diff and the claims that
-    appeared or disappeared."""
+    """The versions of an article with the times they were stored, and for each change: the diff and the claims
+    that appeared or disappeared."""
     chain = history(db, ref)
     out = [f"{len(chain)} version{'s' if len(chain) > 1 else ''} of {chain[-1]['source']}"]
     for v in chain:
         state = "current" if not v["superseded_by"] else f"superseded by {v['superseded_by'][:12]}"
-        out.append(f"  version {v['version'] or 1}  {v['id']}  stored {_when(v['created_at'])}  ({state})")
-    for old, new in zip(chain, chain[1:], strict=False):
-        out += ["", *text_diff(old, new)]
-        appeared, disappeared = changed_claims(claims_of(db, old["id"]), claims_of(db, new["id"]))
-        out.append("")
-        out.append(f"claims that appeared in version {new['version'] or 1}: {len(appeared)}")
-        out += [_claim_line("+", c) for c in appeared]
-        out.append(f"claims that disappeared from version {old['version'] or 1}: {len(disappeared)}")
-        out += [_claim_line("-", c) for c in disappeared]
+        out.append(f"  version {v['version'] or 1}  {v['id']}  stored {when(v['created_at'])}  ({state})")
+    for change in changes(db, chain):
+        old, new = change["old"], change["new"]
+        out += ["", *change["diff"], ""]
+        out.append(f"claims that appeared in version {new['version'] or 1}: {len(change['appeared'])}")
+        out += [_claim_line("+", c) for c in change["appeared"]]
+        out.append(f"claims that disappeared from version {old['version'] or 1}: {len(change['gone'])}")
+        out += [_claim_line("-", c) for c in change["gone"]]
     return "\n".join(out)
 
 
@@ -96,7 +105,7 @@ def _claim_line(sign: str, c: dict) -> str:
     return f'{sign} {head}\n    "{c["quote"]}"'
 
 
-def _when(ts: float | None) -> str:
+def when(ts: float | None) -> str:
     if ts is None:
         return "?"
     return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
