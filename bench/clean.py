@@ -1,10 +1,11 @@
 """Clean-stage bench: ingest's load+clean+store against bare trafilatura.extract on the same real pages.
 
 Prints body F1 of each against the benchmark's ground truth (whitespace-token multiset F1, averaged over
-pages) and documents per second of each over the pages repeated to at least 2,000 documents; then the time and
-peak memory of `ingest run` (load, clean, store, extract with the rules) on one text file just under the 5 MB cap
-on local files, in a process of its own.
-Usage: python bench/clean.py [--docs N] [--big-only]
+pages) and documents per second of each over the pages repeated to at least 2,000 documents; then PDF pages per
+second (load with pypdf, clean, store) over PDFs written with reportlab from the benchmark's article bodies, with
+the body F1 of the text read back; then the time and peak memory of `ingest run` (load, clean, store, extract with
+the rules) on one text file just under the 5 MB cap on local files, in a process of its own.
+Usage: python bench/clean.py [--docs N] [--pdfs N] [--pdf-only] [--big-only]
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 from collections import Counter
 from pathlib import Path
@@ -58,6 +60,54 @@ def big_text(tmp: Path, size: int = 4_900_000) -> tuple[float, float]:
     return seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
+def write_pdf(text: str, path: Path, lines_per_page: int = 55) -> int:
+    """A PDF of ``text`` as a word processor lays it out (wrapped lines, A4 pages); returns its page count."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    lines = []
+    for paragraph in text.split("\n"):
+        lines += textwrap.wrap(paragraph, 95) + [""]
+    c = canvas.Canvas(str(path), pagesize=A4, invariant=1)
+    pages = 0
+    for start in range(0, len(lines), lines_per_page):
+        t = c.beginText(40, 800)
+        t.setFont("Helvetica", 9)
+        for line in lines[start : start + lines_per_page]:
+            t.textLine(line)
+        c.drawText(t)
+        c.showPage()
+        pages += 1
+    c.save()
+    return pages
+
+
+def report_pdf(bench_dir: Path, tmp: Path, n_pdfs: int, html_docs_per_s: float | None) -> None:
+    """PDF pages per second through load, clean and store, and the body F1 of the text read back."""
+    truth = json.loads((bench_dir / "ground-truth.json").read_text())
+    bodies = [(k, v["articleBody"]) for k, v in sorted(truth.items()) if v.get("articleBody", "").strip()]
+    folder = tmp / "pdfs"
+    folder.mkdir()
+    pages = 0
+    for i in range(n_pdfs):
+        key, body = bodies[i % len(bodies)]
+        pages += write_pdf(f"copy {i}\n{body}", folder / f"{i:05d}_{key}.pdf")
+    db = store.open_db(tmp / "pdf.db")
+    t0 = time.perf_counter()
+    summary = pipeline.run([str(folder)], db, progress=False)
+    seconds = time.perf_counter() - t0
+    texts = {Path(r["source"]).stem.split("_", 1)[1]: r["text"] for r in db.query("SELECT source, text FROM documents")}
+    f1 = sum(token_f1(t.split("\n", 1)[1] if "\n" in t else t, truth[k]["articleBody"]) for k, t in texts.items())
+    f1 /= max(len(texts), 1)
+    print(f"PDFs: {n_pdfs} files, {pages} pages ({summary.counts}); stage seconds {summary.timings}")
+    html = f"; HTML {html_docs_per_s:.1f} documents/s" if html_docs_per_s else ""
+    ok = pages / seconds >= 20 and f1 >= 0.95
+    print(
+        f"bench clean pdf: {pages / seconds:.1f} pages/s{html}, body F1 of the text read back {f1:.3f} "
+        f"(target >= 20 pages/s, F1 >= 0.95) {'ok' if ok else 'short'}"
+    )
+
+
 def report_big(tmp: Path) -> None:
     seconds, peak_mb = big_text(tmp)
     ok = seconds < 10 and peak_mb < 300
@@ -71,10 +121,15 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=2000, help="documents for the throughput runs")
     parser.add_argument("--bench-dir", type=Path, default=BENCH)
     parser.add_argument("--big-only", action="store_true", help="only the 5 MB text file")
+    parser.add_argument("--pdfs", type=int, default=200, help="PDF files for the PDF throughput run")
+    parser.add_argument("--pdf-only", action="store_true", help="only the PDF pages per second")
     args = parser.parse_args()
-    if args.big_only:
+    if args.big_only or args.pdf_only:
         with tempfile.TemporaryDirectory() as tmp:
-            report_big(Path(tmp))
+            if args.big_only:
+                report_big(Path(tmp))
+            else:
+                report_pdf(args.bench_dir, Path(tmp), args.pdfs, None)
         return
     truth = json.loads((args.bench_dir / "ground-truth.json").read_text())
     files = sorted((args.bench_dir / "html").glob("*.html.gz"))
@@ -118,6 +173,8 @@ def main() -> None:
         f"bench clean: {ratio:.2f}x bare trafilatura time, F1 {f1_ours:.3f} vs {f1_bare:.3f} "
         f"(target <= 1.3x and F1 >= bare) {'ok' if ok else 'short'}"
     )
+    with tempfile.TemporaryDirectory() as tmp:
+        report_pdf(args.bench_dir, Path(tmp), args.pdfs, n / t_ours)
     with tempfile.TemporaryDirectory() as tmp:
         report_big(Path(tmp))
 

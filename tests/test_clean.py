@@ -1,7 +1,7 @@
 import pytest
 
 from conftest import SEEDS
-from ingest.clean import clean, normalize, parse_date
+from ingest.clean import clean, dateline_date, normalize, parse_date
 from ingest.models import RawDocument
 
 
@@ -101,9 +101,21 @@ def test_parse_date():
     assert parse_date("April 23, 2026 was a day") is None
 
 
-def test_datelines_at_the_head_of_plain_text():
-    assert parse_date("date 2025-12-25 輝達（Nvidia）同意") == "2025-12-25"
-    assert parse_date("March 11, 2026.") == "2026-03-11"
-    assert parse_date("Apr 23, 2026 — Meta said") == "2026-04-23"
-    assert parse_date("Published: 4 March 2025") == "2025-03-04"
-    assert parse_date("In 2024, Google approached Wiz.") is None
+@pytest.mark.parametrize(
+    "head, expected",
+    [
+        ("SAN FRANCISCO, March 3, 2025 /PRNewswire/ -- Microsoft today announced", "2025-03-03"),
+        ("Deal news\nREDMOND, Wash. — Jan. 23, 2023 — Microsoft and OpenAI", "2023-01-23"),
+        ("LONDON, 12 May 2024 (Reuters) - Arm said", "2024-05-12"),
+        ("A title\nPublished: 2025-03-04\n\nBody text.", "2025-03-04"),
+        ("Sept. 3, 2025 — Apple said", "2025-09-03"),
+        ("date 2025-12-25 輝達（Nvidia）同意以現金200億美元", "2025-12-25"),
+        ("The Wire Transfer\nMarch 11, 2026.\nSomewhere, $32 billion moved.", "2026-03-11"),
+        ("Microsoft said it would invest by March 3, 2025 in the venture.", None),  # a date in a sentence
+        ("NEW YORK (Reuters) - no date here", None),
+    ],
+)
+def test_dateline_dates(head, expected):
+    assert dateline_date(head) == expected
+    doc = clean(RawDocument(source="x.txt", content_type="text", text=head + "\n\nMore text follows here."))
+    assert doc.published == expected

@@ -250,10 +250,10 @@ def test_gzip_bomb_fails_fast_in_little_memory(server):
 
 def test_unsupported_encodings_and_types(server):
     assert error(server.url("/brotli")) == "unsupported content encoding br (only gzip is accepted)"
-    assert error(server.url("/report.pdf")) == (
-        "unsupported content type application/pdf (only HTML and text are ingested)"
+    assert error(server.url("/report.pdf")).startswith("not a readable PDF (")  # a PDF header and nothing else
+    assert error(server.url("/image")) == (
+        "unsupported content type image/png (only HTML, text, PDF, feeds and sitemaps are ingested)"
     )
-    assert error(server.url("/image")).startswith("unsupported content type image/png")
 
 
 def test_header_charset(server):
@@ -382,12 +382,13 @@ def test_folder_is_read_recursively_in_path_order(tmp_path):
 
 def test_empty_folder(tmp_path):
     write(tmp_path / "notes.docx", b"PK")
-    assert error(str(tmp_path)) == "no .html, .htm, .html.gz, .txt, .md files in folder"
+    assert error(str(tmp_path)) == "no .html, .htm, .html.gz, .txt, .md, .pdf files in folder"
 
 
 def test_local_failures(tmp_path):
     assert error(str(tmp_path / "absent.txt")) == "file not found"
-    assert error(write(tmp_path / "a.pdf", b"%PDF")).startswith("unsupported file type (only .html")
+    assert error(write(tmp_path / "a.docx", b"PK")).startswith("unsupported file type (only .html")
+    assert error(write(tmp_path / "a.pdf", b"%PDF")).startswith("not a readable PDF (")
     assert error(write(tmp_path / "bin.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")) == "not text: binary content"
     assert error(write(tmp_path / "blank.md", " \n\n\t")) == "empty file"
     assert error(write(tmp_path / "big.txt", b"a" * (CAP + 1))) == "file exceeds 0.2 MB limit"

@@ -36,7 +36,9 @@ def test_run_seeds_then_rerun_is_a_no_op(db_file):
     first = pipeline.run([str(SEEDS)], db, progress=False)
     assert first.counts["new"] == 5 and first.counts["failed"] == 0
     second = pipeline.run([str(SEEDS)], db, progress=False)
-    assert second.counts == {"new": 0, "unchanged": 5, "near_duplicate": 0, "failed": 0}
+    assert second.counts == {
+        "new": 0, "new_version": 0, "unchanged": 5, "not_modified": 0, "near_duplicate": 0, "skipped": 0, "failed": 0
+    }  # fmt: skip
     assert db["documents"].count == 5
     assert db["runs"].count == 2
 

@@ -16,6 +16,7 @@ import yaml
 from bs4 import BeautifulSoup
 
 from .models import Document, RawDocument
+from .pdf import PAGE_BREAK, reflow
 
 # Capture artifacts seen in saved pages, fixed in this order; each runs only on text containing its cue.
 ARTIFACTS: list[tuple[str | None, re.Pattern, str]] = [
@@ -32,6 +33,15 @@ ARTIFACTS: list[tuple[str | None, re.Pattern, str]] = [
 ]
 DATE_SEARCH = {"extensive_search": False, "original_date": True}  # dates from markup, not a text scan
 DATE_FORMATS = ["%b %d, %Y", "%B %d, %Y", "%d %B %Y", "%d %b %Y", "%Y-%m-%d"]
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
+# A dateline: "SAN FRANCISCO, March 3, 2025 /PRNewswire/ --", "REDMOND, Wash. — Jan. 23, 2023 —",
+# "LONDON, 12 May 2024 (Reuters) -", "Published: 2025-03-04", "date 2025-12-25", or a date opening the first lines.
+DATELINE = re.compile(
+    r"^(?:[A-Z][A-Z.'’ -]{1,40}(?:,\s*[A-Z][A-Za-z.]{1,14})?\s*[,:—–-]+\s*"
+    r"|(?i:published|posted|updated|dated|date)(?: on)?\s*[,:—–-]*\s*)?"
+    rf"(?P<date>{_MONTH} \d{{1,2}},? \d{{4}}|\d{{1,2}} {_MONTH} \d{{4}}|\d{{4}}-\d{{2}}-\d{{2}})\b",
+    re.M,
+)
 
 
 @lru_cache(maxsize=1)
@@ -48,15 +58,23 @@ def vocabulary() -> dict:
 
 
 def clean(raw: RawDocument) -> Document:
-    """Turn a loaded article into a Document: text, metadata, and a content hash."""
+    """Turn a loaded article into a Document: text, metadata, and a content hash.
+
+    The published date comes from the page's metadata, else from outside the text (the feed entry, the PDF's
+    creation date), else from a dateline near the top of the text."""
     meta: dict = {}
+    pages = None
     if raw.content_type == "html":
         body, meta = html_to_text(raw.text, raw.url)
+        text = normalize(body)
+    elif raw.content_type == "pdf":
+        text, pages = pdf_text(raw.text)
     else:
-        body = raw.text
-    text = normalize(body)
+        text = normalize(raw.text)
     if raw.content_type != "html":
         meta = text_metadata(text)
+    meta["title"] = meta.get("title") or raw.title
+    meta["published"] = meta.get("published") or (raw.published or "")[:10] or dateline_date(text)
     digest = content_hash(text)
     return Document(
         id=digest[:16],
@@ -66,8 +84,26 @@ def clean(raw: RawDocument) -> Document:
         raw=raw.text,
         text=text,
         content_hash=digest,
+        pages=pages,
         **{k: meta.get(k) for k in ("title", "author", "published", "site", "language")},
     )
+
+
+def pdf_text(pages_text: str) -> tuple[str, list[int]]:
+    """A PDF's pages (joined by form feeds) cleaned one by one and joined by blank lines, with the offset
+    where each page starts in the joined text."""
+    pages = [normalize(reflow(page)) for page in pages_text.split(PAGE_BREAK)]
+    starts, text, empty = [], "", 0  # an empty page starts where the next page with text does
+    for page in pages:
+        if not page:
+            empty += 1
+            continue
+        if text:
+            text += "\n\n"
+        starts += [len(text)] * (empty + 1)
+        text += page
+        empty = 0
+    return text, starts + [len(text)] * empty
 
 
 def content_hash(text: str) -> str:
@@ -176,25 +212,38 @@ def text_metadata(text: str) -> dict:
     return meta
 
 
+def dateline_date(text: str) -> str | None:
+    """The ISO date of a dateline among the first lines of an article ("NEW YORK, March 3, 2025 -- ..."), if any."""
+    head = "\n".join(text.split("\n", 8)[:8])[:1500]
+    for m in DATELINE.finditer(head):
+        found = _date_words(m.group("date"))
+        if found:
+            return found
+    return None
+
+
+def _date_words(words: str) -> str | None:
+    """ISO date of "Jan. 23, 2023", "Sept 3 2025", "12 May 2024" or "2024-05-12"."""
+    words = re.sub(r"\b(Sept)\b", "Sep", words.replace(".", "").replace(",", ""))
+    for fmt in ("%b %d %Y", "%B %d %Y", "%d %b %Y", "%d %B %Y", "%Y-%m-%d"):
+        try:
+            found = datetime.strptime(words, fmt).date()
+        except ValueError:
+            continue
+        return found.isoformat() if 1990 <= found.year <= 2100 else None
+    return None
+
+
 def looks_like_title(line: str) -> bool:
     """A short line that is not a sentence."""
     return 12 <= len(line) <= 120 and (not line.endswith(".") or len(line) <= 60)
 
 
-_DATE = r"(\d{4}-\d{2}-\d{2}|[A-Z][a-z]{2,8}\.? \d{1,2}, \d{4}|\d{1,2} [A-Z][a-z]{2,8} \d{4})"
-# A date alone on its line or before punctuation ("March 11, 2026.", "Apr 23, 2026 —"), or after a label.
-DATELINE = re.compile(
-    rf"^\W*(?:{_DATE}\s*(?:$|[.,;:—–|-])|(?:date|dated|published|updated|posted)\s*:?\s*{_DATE})", re.I
-)
-
-
 def parse_date(line: str) -> str | None:
-    """ISO date of a line that starts with a date ("Apr 23, 2026", "date 2025-12-25 ...",
-    "March 11, 2026."), else None."""
-    m = DATELINE.match(line.strip())
-    for fmt in DATE_FORMATS if m else ():
+    """ISO date of a line that is only a date ("Apr 23, 2026"), else None."""
+    for fmt in DATE_FORMATS:
         try:
-            return datetime.strptime((m.group(1) or m.group(2)).replace(".", ""), fmt).date().isoformat()
+            return datetime.strptime(line.strip(), fmt).date().isoformat()
         except ValueError:
             continue
     return None

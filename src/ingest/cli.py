@@ -71,6 +71,11 @@ def open_db(db_path: str | None, create: bool = False):
 )
 @click.option("--base-url", envvar="OPENAI_BASE_URL", help="OpenAI-compatible endpoint (default: the embedded model).")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Parallel model requests.")
+@click.option(
+    "--since",
+    metavar="DATE",
+    help="Feeds and sitemaps: only entries dated this day or later (YYYY-MM-DD, today, yesterday, or Nd).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
 def run(
     sources: tuple[str, ...],
@@ -80,13 +85,22 @@ def run(
     model: str | None,
     base_url: str | None,
     workers: int,
+    since: str | None,
     as_json: bool,
 ) -> None:
-    """Run the pipeline on files, folders and URLs: load, clean, store, extract claims, flag conflicts.
+    """Run the pipeline on files, folders, URLs, PDFs, feeds and sitemaps: load, clean, store, extract claims,
+    flag conflicts.
 
+    A feed or sitemap (RSS, Atom, sitemap.xml; a URL or a .xml/.rss/.atom file) stands for its entries; those
+    already stored are not fetched again. A source whose text changed is stored as a new version of its article.
     Exits with status 1 if any source failed, 0 otherwise.
     """
-    from . import embedded, load, pipeline
+    from . import embedded, feeds, load, pipeline
+
+    try:
+        since_day = feeds.parse_since(since) if since is not None else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--since") from None
 
     all_sources = list(sources)
     if from_file:
@@ -104,7 +118,8 @@ def run(
     if extractor != "none":
         options = pipeline.ExtractOptions(extractor=extractor, model=model, base_url=base_url, workers=workers)
     try:
-        summary = pipeline.run(all_sources, db, extract=options, echo=None if as_json else click.echo)
+        echo = None if as_json else click.echo
+        summary = pipeline.run(all_sources, db, extract=options, echo=echo, since=since_day)
     except embedded.ModelMissingError as exc:
         raise click.ClickException(str(exc)) from None
     except KeyboardInterrupt:
@@ -120,10 +135,17 @@ def format_summary(summary) -> str:
     rows = [
         ("sources seen", summary.sources),
         ("new", c["new"]),
+        ("new versions", c["new_version"]),
         ("unchanged", c["unchanged"]),
+        ("not modified (304)", c["not_modified"]),
         ("near-duplicates", c["near_duplicate"]),
+        ("skipped (robots.txt)", c["skipped"]),
         ("failed", c["failed"]),
     ]
+    f = summary.feeds
+    if f["feeds"]:
+        rows.append(("feeds and sitemaps", f"{f['feeds']}: {f['entries']} entries queued, {f['stored']} stored before"))
+        rows.append(("  older than --since", f["older"]))
     if summary.extractor:
         cl = summary.claims
         rows += [
@@ -144,6 +166,7 @@ def format_summary(summary) -> str:
         rows.append(("facts", ", ".join(f"{k} {v}" for k, v in summary.facts.items())))
     rows += [(f"time {stage} (s)", f"{seconds:.2f}") for stage, seconds in summary.timings.items()]
     lines = [f"run {summary.run_id}: {summary.status}", *(f"  {k:<22} {v}" for k, v in rows)]
+    lines += [f"  skipped: {e.source}: {e.message}" for e in summary.skipped]
     lines += [f"  failed: {e.source}: {e.message}" for e in summary.failed]
     lines.append(f"database: {summary.db}")
     return "\n".join(lines)
@@ -185,10 +208,22 @@ def parties(db_path: str | None, unlisted: bool, as_json: bool) -> None:
 @cli.command()
 @click.argument("doc_id")
 @db_option
-@click.option("--raw", is_flag=True, help="Print the raw input instead of the cleaned text.")
-def show(doc_id: str, db_path: str | None, raw: bool) -> None:
-    """Print one document (metadata and cleaned text) by id or id prefix."""
-    rows = store.show(open_db(db_path), doc_id)
+@click.option("--raw", is_flag=True, help="Print the raw input instead of the cleaned text (a PDF: its pages' text).")
+@click.option(
+    "--versions", is_flag=True, help="Print the versions of the article, what changed, and the claims that changed."
+)
+def show(doc_id: str, db_path: str | None, raw: bool, versions: bool) -> None:
+    """Print one document (metadata and cleaned text) by id, id prefix, or source."""
+    db = open_db(db_path)
+    if versions:
+        from . import versions as history
+
+        try:
+            click.echo(history.report(db, doc_id))
+        except history.VersionsError as e:
+            raise click.ClickException(str(e)) from None
+        return
+    rows = store.show(db, doc_id)
     if not rows:
         raise click.ClickException(f"no document {doc_id!r}: list ids with `ingest docs`.")
     if len(rows) > 1:
@@ -198,6 +233,12 @@ def show(doc_id: str, db_path: str | None, raw: bool) -> None:
     for key in ("id", "source", "url", "title", "author", "published", "site", "language", "duplicate_of"):
         if row[key]:
             click.echo(f"{key}: {row[key]}")
+    if row["pages"]:
+        starts = json.loads(row["pages"])
+        click.echo(f"pages: {len(starts)} (starting at characters {', '.join(map(str, starts))})")
+    if (row["version"] or 1) > 1 or row["superseded_by"]:
+        state = f"superseded by {row['superseded_by']}" if row["superseded_by"] else "current"
+        click.echo(f"version: {row['version'] or 1} ({state}; see --versions)")
     click.echo("")
     click.echo(row["raw"] if raw else row["text"])
 
@@ -424,6 +465,9 @@ def review(db_path: str | None, host: str, port: int, token: str | None, reviewe
 @click.option("--conflict/--no-conflict", default=None, help="Only claims in (or not in) a conflict group.")
 @click.option("--ungrounded/--grounded", default=None, help="Only claims whose quote is (not) grounded.")
 @click.option("--search", help="Words that the quote contains (full-text search).")
+@click.option(
+    "--superseded", is_flag=True, help="Only the claims of earlier versions of changed articles (not in the queue)."
+)
 @click.option("--after", type=click.IntRange(0, store.MAX_INT), help="Start after this claim id (the next page).")
 @click.option("--limit", type=COUNT, default=50, show_default=True, help="Show at most this many.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")

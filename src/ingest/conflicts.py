@@ -28,8 +28,8 @@ from .migrations import writing
 _CLAIM_SQL = (
     "SELECT c.id, c.kind, c.subject, c.counterparty, c.value, c.unit, c.value_low, c.value_high, c.qualifier, "
     "c.deal_status, c.as_of, c.quote, c.doc_id, COALESCE(d.duplicate_of, d.id) AS source_id, d.published, "
-    "c.review_status, c.grounded, c.fact_key, c.conflict_group, c.fact_scope, o.url AS source_url, "
-    "o.site AS source_site FROM claims c {index} LEFT JOIN documents d ON d.id = c.doc_id "
+    "c.review_status, c.grounded, c.fact_key, c.conflict_group, c.fact_scope, c.superseded_by, "
+    "o.url AS source_url, o.site AS source_site FROM claims c {index} LEFT JOIN documents d ON d.id = c.doc_id "
     "LEFT JOIN documents o ON o.id = COALESCE(d.duplicate_of, d.id)"
 )
 _IN = "(SELECT value FROM json_each(?))"
@@ -122,8 +122,9 @@ def changes_ledger(before: dict, after: dict) -> bool:
 
 
 def _left_out(row: dict) -> bool:
-    """Whether a claim stays out of the ledger: rejected, or not grounded in its source text."""
-    return (row.get("review_status") or "") == "rejected" or not row.get("grounded")
+    """Whether a claim stays out of the ledger: rejected, not grounded in its source text, or superseded (its
+    article has a newer version)."""
+    return (row.get("review_status") or "") == "rejected" or not row.get("grounded") or bool(row.get("superseded_by"))
 
 
 @dataclass
@@ -158,6 +159,7 @@ def _refresh_rows(db: sqlite_utils.Database, ids: list[int], cfg: Config) -> tup
     # the index by name: statistics gathered before the ledger was built would have the planner scan the table
     sql = _CLAIM_SQL.format(index="INDEXED BY idx_claims_fact_key")
     sql += f" WHERE c.fact_key IN {_IN} AND COALESCE(c.review_status, '') != 'rejected' AND c.grounded = 1"
+    sql += " AND c.superseded_by IS NULL"
     sql += f" AND c.id NOT IN {_IN}"
     rows = [*changed, *db.query(sql, [json.dumps(facts), json.dumps(ids)])]
     return sorted(rows, key=itemgetter("id")), part

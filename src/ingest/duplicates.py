@@ -50,7 +50,8 @@ class NearDuplicates:
             self.lsh.insert(doc_id, sig)
             self.order[doc_id] = created_at
 
-    def first_copy(self, sig: LeanMinHash) -> str | None:
-        """The earliest indexed document whose text is a near-copy of this signature's, if any."""
-        hits = self.lsh.query(sig)
+    def first_copy(self, sig: LeanMinHash, exclude: set[str] | frozenset[str] = frozenset()) -> str | None:
+        """The earliest indexed document whose text is a near-copy of this signature's, if any (not one of
+        ``exclude``: the earlier versions of the same article)."""
+        hits = [d for d in self.lsh.query(sig) if d not in exclude]
         return min(hits, key=lambda d: (self.order[d], d)) if hits else None

@@ -49,6 +49,7 @@ class ExportRow(BaseModel):
     quote: str = Field(description="The exact words of the source that state the fact.")
     char_start: int | None = Field(description="Start offset of the quote in the cleaned document text.")
     char_end: int | None = Field(description="End offset (exclusive) of the quote.")
+    page: int | None = Field(None, description="For a PDF: the page (from 1) the quote starts on.")
     doc_id: str
     source: str = Field(description="The path or URL as given to `ingest run`.")
     url: str | None
@@ -64,6 +65,9 @@ class ExportRow(BaseModel):
     prompt_version: str | None
     run_id: int | None
     conflict_group: int | None
+    superseded_by: str | None = Field(
+        None, description="The newer version of the article that replaced this claim's document, if its text changed."
+    )
 
 
 class FactRow(BaseModel):

@@ -1,8 +1,9 @@
 """Load stage: read local files and fetch URLs into RawDocuments; a bad source becomes a LoadError, never a crash.
 
-Sources are files (.txt, .md, .html, .htm, .html.gz), folders (searched recursively for those files, hidden
-names skipped, in sorted path order) and http(s) URLs. URLs are fetched on a thread pool, bounded overall and per
-host, but results are always yielded in the order of the sources, so a run is reproducible.
+Sources are files (.txt, .md, .html, .htm, .html.gz, .pdf), folders (searched recursively for those files, hidden
+names skipped, in sorted path order), feeds and sitemaps (URLs, or .xml/.rss/.atom files named directly), and
+http(s) URLs. URLs are fetched on a thread pool, bounded overall and per host, after robots.txt allows them, but
+results are always yielded in the order of the sources, a feed's entries in its place, so a run is reproducible.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import date
 from email.utils import parsedate_to_datetime
 from importlib import resources
 from importlib.metadata import version
@@ -30,7 +32,10 @@ import tenacity
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from .models import LoadError, RawDocument
+from . import feeds
+from .models import Feed, FeedEntry, LoadError, NotModified, RawDocument
+from .pdf import PdfError, read_pdf
+from .robots import Robots
 
 _DEFAULTS = yaml.safe_load(resources.files("ingest").joinpath("data/fetch.yaml").read_text("utf-8"))
 _CHUNK = 1 << 16
@@ -46,7 +51,11 @@ _BOMS = (
 _AS_CP1252 = {"iso8859-1", "ascii"}
 _GZIP_ENCODINGS = {"gzip", "x-gzip", "deflate"}
 
-Kind = Literal["html", "text"]
+_SNIFFED = {"application/octet-stream", "binary/octet-stream"}  # servers that do not say: look at the bytes
+
+Kind = Literal["html", "text", "pdf", "feed"]
+Loaded = RawDocument | LoadError | Feed | NotModified
+Validators = Callable[[str], "tuple[str | None, str | None] | None"]
 
 
 class FetchSettings(BaseModel):
@@ -65,12 +74,17 @@ class FetchSettings(BaseModel):
     honour_retry_after: bool = _DEFAULTS["honour_retry_after"]
     retry_after_max_s: float = Field(_DEFAULTS["retry_after_max_s"], ge=0)
     max_body_bytes: int = Field(_DEFAULTS["max_body_bytes"], gt=0, description="Cap on decoded size.")
+    max_pdf_bytes: int = Field(_DEFAULTS["max_pdf_bytes"], gt=0, description="Cap on a PDF's size.")
+    respect_robots: bool = _DEFAULTS["respect_robots"]
+    robots_agent: str = Field(_DEFAULTS["robots_agent"], description="The token robots.txt rules are read for.")
+    crawl_delay_max_s: float = Field(_DEFAULTS["crawl_delay_max_s"], ge=0, description="Cap on Crawl-delay.")
     concurrency: int = Field(_DEFAULTS["concurrency"], ge=1)
     per_host_concurrency: int = Field(_DEFAULTS["per_host_concurrency"], ge=1)
     preferred_charset: str = Field(_DEFAULTS["preferred_charset"], description="Breaks ties in detection.")
     user_agent: str = _DEFAULTS["user_agent"].format(version=version("ingest"))
     content_types: dict[str, Kind] = Field(default_factory=lambda: dict(_DEFAULTS["content_types"]))
     file_types: dict[str, Kind] = Field(default_factory=lambda: dict(_DEFAULTS["file_types"]))
+    feed_files: list[str] = Field(default_factory=lambda: list(_DEFAULTS["feed_files"]))
 
 
 class _Failure(Exception):
@@ -82,23 +96,54 @@ class _Failure(Exception):
         self.retry_after = retry_after
 
 
-def load(sources: Iterable[str], settings: FetchSettings | None = None) -> Iterator[RawDocument | LoadError]:
-    """Yield one RawDocument or LoadError per article, in source order (a folder yields one per file).
+def load(
+    sources: Iterable[str],
+    settings: FetchSettings | None = None,
+    *,
+    since: date | None = None,
+    stored: Callable[[str], float | None] | None = None,
+    validators: Validators | None = None,
+) -> Iterator[Loaded]:
+    """Yield one item per article, in source order (a folder yields one per file): a RawDocument, a LoadError,
+    or a NotModified (a URL answering 304 to a conditional request, sent with ``validators(url)``: its stored
+    ETag and Last-Modified). A feed or sitemap yields a Feed, then its entries' items, selected by
+    ``feeds.select`` (``since``, ``stored``); an entry met twice in one run is fetched once.
 
     URLs are fetched concurrently up to ``2 * concurrency`` sources ahead of the one being yielded.
     """
     settings = settings or FetchSettings()
     fetcher = _Fetcher(settings)
-    pending: deque[Future | str] = deque()
+    window = 2 * settings.concurrency
+    todo = iter(sources)
+    pending: deque[Future | _Todo] = deque()
+    seen: set[str] = set()
     try:
-        for source in sources:
-            pending.append(fetcher.submit(source) if "://" in source else source)
-            if len(pending) >= 2 * settings.concurrency:
-                yield from _resolve(pending.popleft(), settings)
-        while pending:
-            yield from _resolve(pending.popleft(), settings)
+        while True:
+            while len(pending) < window and (source := next(todo, None)) is not None:
+                pending.append(_Todo(source))
+            if not pending:
+                break
+            for i in range(min(window, len(pending))):  # fetch ahead, within the window
+                item = pending[i]
+                if isinstance(item, _Todo) and "://" in item.source:
+                    known = validators(item.source) if validators else None  # read here: one thread uses the db
+                    pending[i] = fetcher.submit(item.source, item.entry, known)
+            for result in _resolve(pending.popleft(), settings):
+                if isinstance(result, Feed):
+                    result = feeds.select(result, since, stored, seen)
+                    pending.extendleft(reversed([_Todo(e.url, e) for e in result.entries]))
+                yield result
     finally:
         fetcher.close()
+
+
+class _Todo:
+    """A source not loaded yet; ``entry`` is the feed entry that named it."""
+
+    __slots__ = ("source", "entry")
+
+    def __init__(self, source: str, entry: FeedEntry | None = None):
+        self.source, self.entry = source, entry
 
 
 def read_url_list(path: str) -> list[str]:
@@ -111,17 +156,17 @@ def read_url_list(path: str) -> list[str]:
     return [line for line in lines if line and not line.startswith("#")]
 
 
-def _resolve(item: Future | str, settings: FetchSettings) -> Iterator[RawDocument | LoadError]:
-    if isinstance(item, Future):
+def _resolve(item: Future | _Todo, settings: FetchSettings) -> Iterator[Loaded]:
+    if isinstance(item, Future):  # every URL at the head of the queue has been submitted
         yield item.result()
     else:
-        yield from _load_path(item, settings)
+        yield from _load_path(item.source, settings)
 
 
 # --- local files ---------------------------------------------------------------------------------------------
 
 
-def _load_path(source: str, settings: FetchSettings) -> Iterator[RawDocument | LoadError]:
+def _load_path(source: str, settings: FetchSettings) -> Iterator[Loaded]:
     path = Path(source)
     if path.is_dir():
         files = _folder_files(path, settings)
@@ -135,7 +180,7 @@ def _load_path(source: str, settings: FetchSettings) -> Iterator[RawDocument | L
         yield LoadError(source=source, message="file not found")
 
 
-def _isolated(source: str, load_one: Callable[..., RawDocument | LoadError], *args) -> RawDocument | LoadError:
+def _isolated(source: str, load_one: Callable[..., Loaded], *args) -> Loaded:
     """Load one source; an error nobody foresaw becomes that source's LoadError, so the batch goes on."""
     try:
         return load_one(*args)
@@ -156,24 +201,50 @@ def _file_kind(name: str, settings: FetchSettings) -> Kind | None:
     return next((kind for suffix, kind in settings.file_types.items() if name.endswith(suffix)), None)
 
 
-def _load_file(source: str, path: Path, settings: FetchSettings) -> RawDocument | LoadError:
-    kind = _file_kind(path.name, settings)
+def _load_file(source: str, path: Path, settings: FetchSettings) -> Loaded:
+    kind = _file_kind(path.name, settings) or _feed_file(path.name, settings)
     if kind is None:
-        wanted = ", ".join(settings.file_types)
+        wanted = ", ".join([*settings.file_types, *settings.feed_files])
         return LoadError(source=source, message=f"unsupported file type (only {wanted} files are read)")
+    cap = settings.max_pdf_bytes if kind == "pdf" else settings.max_body_bytes
     try:
         with path.open("rb") as f:
             chunks: Iterator[bytes] = iter(lambda: f.read(_CHUNK), b"")
             if path.name.lower().endswith(".gz"):
                 chunks = _inflate(chunks)
-            data = _collect(chunks, settings.max_body_bytes, "file")
+            data = _collect(chunks, cap, "file")
+        if kind == "pdf":
+            return _pdf_document(data, source=source, path=str(path))
         text, encoding = _decode(data, ["utf-8", _meta_charset(data, kind)], settings.preferred_charset)
         _check_not_empty(text, "empty file")
+        if kind == "feed":
+            return _parse_feed(source, text, None)
     except _Failure as exc:
         return LoadError(source=source, message=str(exc))
     except OSError as exc:
         return LoadError(source=source, message=f"cannot read file: {exc.strerror or exc}")
     return RawDocument(source=source, path=str(path), content_type=kind, text=text, encoding=encoding)
+
+
+def _feed_file(name: str, settings: FetchSettings) -> Kind | None:
+    """'feed' for a file named directly with a feed suffix (folders are not searched for them)."""
+    return "feed" if name.lower().endswith(tuple(settings.feed_files)) else None
+
+
+def _pdf_document(data: bytes, **fields) -> RawDocument:
+    """A PDF's text layer, page by page; a PDF without one is that source's failure."""
+    try:
+        text, meta = read_pdf(data)
+    except PdfError as exc:
+        raise _Failure(str(exc)) from exc
+    return RawDocument(content_type="pdf", text=text, **meta, **fields)
+
+
+def _parse_feed(source: str, text: str, base_url: str | None) -> Feed:
+    try:
+        return feeds.parse(source, text, base_url)
+    except feeds.FeedError as exc:
+        raise _Failure(str(exc)) from exc
 
 
 # --- shared by files and URLs -----------------------------------------------------------------------------------
@@ -273,9 +344,12 @@ class _Fetcher:
         self.hosts: dict[str, threading.BoundedSemaphore] = {}
         self.lock = threading.Lock()
         self.closing = threading.Event()  # wakes fetches sleeping between retries, so Ctrl-C is not held up
+        timeout = httpx.Timeout(settings.read_timeout_s, connect=settings.connect_timeout_s)
+        self.robots = Robots(self.client, settings.robots_agent, timeout, settings.crawl_delay_max_s)
 
-    def submit(self, url: str) -> Future:
-        return self.pool.submit(_isolated, url, self._fetch_politely, url)
+    def submit(self, url: str, entry: FeedEntry | None = None, known: tuple | None = None) -> Future:
+        """Fetch ``url`` (named by a feed ``entry``, if any; with ``known`` validators, conditionally)."""
+        return self.pool.submit(_isolated, url, self._fetch_politely, url, entry, known)
 
     def close(self) -> None:
         """Stop fetching: queued URLs are dropped and running ones end at their next retry or read."""
@@ -283,7 +357,7 @@ class _Fetcher:
         self.pool.shutdown(wait=False, cancel_futures=True)
         self.client.close()
 
-    def _fetch_politely(self, url: str) -> RawDocument | LoadError:
+    def _fetch_politely(self, url: str, entry: FeedEntry | None = None, known: tuple | None = None) -> Loaded:
         try:
             parts = urlsplit(url)
             parts.port  # noqa: B018  (a port that is not a number raises here)
@@ -296,12 +370,26 @@ class _Fetcher:
         with self.lock:
             slot = self.hosts.setdefault(parts.hostname, threading.BoundedSemaphore(self.settings.per_host_concurrency))
         with slot:  # held through retries and their waits: a host that said "slow down" gets no other request
-            return _fetch(self.client, url, self.settings, self.closing.wait)
+            if self.settings.respect_robots:
+                refusal = self.robots.refusal(url)
+                if refusal:
+                    return LoadError(source=url, stage="robots", message=refusal)
+                self.robots.wait_turn(url, self.closing.wait)
+            result = _fetch(self.client, url, self.settings, self.closing.wait, known)
+        if isinstance(result, RawDocument) and entry is not None:  # what the feed says, where the page says nothing
+            result = result.model_copy(
+                update={"title": result.title or entry.title, "published": result.published or entry.published}
+            )
+        return result
 
 
 def _fetch(
-    client: httpx.Client, url: str, settings: FetchSettings, sleep: Callable[[float], object] = time.sleep
-) -> RawDocument | LoadError:
+    client: httpx.Client,
+    url: str,
+    settings: FetchSettings,
+    sleep: Callable[[float], object] = time.sleep,
+    known: tuple[str | None, str | None] | None = None,
+) -> Loaded:
     """Fetch one URL with retries (tenacity) within ``deadline_s`` overall; ``sleep`` waits between tries.
 
     The deadline is checked as each body chunk arrives; before the body (connect, headers, each redirect hop)
@@ -320,7 +408,7 @@ def _fetch(
         sleep=sleep,
     )
     try:
-        return retrying(_attempt, client, url, settings, deadline)
+        return retrying(_attempt, client, url, settings, deadline, known)
     except _Failure as exc:
         return LoadError(source=url, message=str(exc))
 
@@ -352,29 +440,42 @@ def _gave_up(url: str, state: tenacity.RetryCallState, settings: FetchSettings) 
     return LoadError(source=url, message=f"gave up after {n} attempt{'s' if n > 1 else ''}: {exc}{note}")
 
 
-def _attempt(client: httpx.Client, url: str, settings: FetchSettings, deadline: float) -> RawDocument:
+def _attempt(
+    client: httpx.Client,
+    url: str,
+    settings: FetchSettings,
+    deadline: float,
+    known: tuple[str | None, str | None] | None = None,
+) -> RawDocument | Feed | NotModified:
     remaining = max(deadline - time.monotonic(), 0.001)
     timeout = httpx.Timeout(min(settings.read_timeout_s, remaining), connect=min(settings.connect_timeout_s, remaining))
+    etag, modified = known or (None, None)
+    headers = {k: v for k, v in (("If-None-Match", etag), ("If-Modified-Since", modified)) if v}
     try:
-        with client.stream("GET", url, timeout=timeout) as response:
+        with client.stream("GET", url, timeout=timeout, headers=headers) as response:
+            if response.status_code == 304 and headers:
+                return NotModified(source=url, url=str(response.url))
             _check_status(response)
             kind = _response_kind(response, settings)
-            body = _read_body(response, settings, deadline)
+            body = _read_body(response, settings, deadline, kind)
     except (httpx.HTTPError, httpx.InvalidURL) as exc:
         raise _transport_failure(exc, timeout, settings) from exc
+    validators = {"etag": response.headers.get("ETag"), "last_modified": response.headers.get("Last-Modified")}
+    fetched = {"source": url, "url": str(response.url), "http_status": response.status_code, **validators}
+    if kind is None and body.startswith(b"%PDF-"):
+        kind = "pdf"
+    if kind == "pdf":
+        return _pdf_document(body, **fetched)
+    if kind is None and feeds.looks_like_feed(body):
+        kind = "feed"
     text, encoding = _decode(
         body, [response.charset_encoding, _meta_charset(body, kind or "html"), "utf-8"], settings.preferred_charset
     )
     _check_not_empty(text, "empty page")
+    if kind == "feed":
+        return _parse_feed(url, text, str(response.url))
     kind = kind or ("html" if text.lstrip().startswith("<") else "text")
-    return RawDocument(
-        source=url,
-        url=str(response.url),
-        content_type=kind,
-        text=text,
-        encoding=encoding,
-        http_status=response.status_code,
-    )
+    return RawDocument(content_type=kind, text=text, encoding=encoding, **fetched)
 
 
 def _check_status(response: httpx.Response) -> None:
@@ -400,27 +501,28 @@ def _retry_after(value: str | None) -> float | None:
 
 
 def _response_kind(response: httpx.Response, settings: FetchSettings) -> Kind | None:
-    """'html' or 'text' from the Content-Type header; None when the server sent none."""
+    """'html', 'text', 'pdf' or 'feed' from the Content-Type header; None when the server sent none."""
     media = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
-    if not media:
+    if not media or media in _SNIFFED:
         return None
     if media not in settings.content_types:
-        raise _Failure(f"unsupported content type {media} (only HTML and text are ingested)")
+        raise _Failure(f"unsupported content type {media} (only HTML, text, PDF, feeds and sitemaps are ingested)")
     return settings.content_types[media]
 
 
-def _read_body(response: httpx.Response, settings: FetchSettings, deadline: float) -> bytes:
+def _read_body(response: httpx.Response, settings: FetchSettings, deadline: float, kind: Kind | None = None) -> bytes:
     """The decoded body, streamed so that the size cap and the deadline stop it early."""
     encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
     length = response.headers.get("Content-Length", "")
-    if encoding == "identity" and length.isdigit() and int(length) > settings.max_body_bytes:
-        raise _Failure(f"body exceeds {_mb(settings.max_body_bytes)} limit")
+    cap = settings.max_pdf_bytes if kind == "pdf" else settings.max_body_bytes
+    if encoding == "identity" and length.isdigit() and int(length) > cap:
+        raise _Failure(f"body exceeds {_mb(cap)} limit")
     chunks = _until(deadline, settings.deadline_s, response.iter_raw())
     if encoding in _GZIP_ENCODINGS:
         chunks = _inflate(chunks)
     elif encoding not in ("identity", ""):
         raise _Failure(f"unsupported content encoding {encoding} (only gzip is accepted)")
-    return _collect(chunks, settings.max_body_bytes, "body")
+    return _collect(chunks, cap, "body")
 
 
 def _until(deadline: float, seconds: float, chunks: Iterable[bytes]) -> Iterator[bytes]:

@@ -354,3 +354,29 @@ def m008_conflict_dismissals(db: sqlite_utils.Database) -> None:
     )  # fmt: skip
     db["dismissals"].create_index(["fact_key"])
     db["reviews"].add_column("dismissal", int)
+
+
+@migration
+def m009_sources(db: sqlite_utils.Database) -> None:
+    """Sources: PDF page starts, versions of an article whose text changed (claims of an old version are
+    superseded: out of the queue, the ledger and the verified view), each claim's page, and the validators
+    (ETag, Last-Modified) of every URL fetched, for conditional requests."""
+    db["documents"].add_column("pages", str)  # JSON list of page start offsets in text
+    db["documents"].add_column("previous_version", str)
+    db["documents"].add_column("superseded_by", str)
+    db["documents"].add_column("version", int)
+    db["documents"].create_index(["source"])
+    db["documents"].create_index(["url"])
+    db["claims"].add_column("page", int)
+    db["claims"].add_column("superseded_by", str)  # id of the document version that replaced the claim's
+    db["fetch_state"].create(
+        {"url": str, "etag": str, "last_modified": str, "doc_id": str, "checked_at": float}, pk="url"
+    )
+    db.executescript(
+        """
+        DROP VIEW verified_claims;
+        CREATE VIEW verified_claims AS
+          SELECT * FROM claim_rows
+          WHERE review_status IN ('accepted', 'corrected') AND grounded = 1 AND superseded_by IS NULL;
+        """
+    )

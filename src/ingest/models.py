@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from enum import Enum
 from typing import Annotated
 
@@ -29,10 +30,46 @@ class RawDocument(BaseModel):
     source: Printable = Field(description="The source as the user gave it (path or URL; bytes not UTF-8 as \\xNN).")
     url: Printable | None = Field(None, description="Final URL after redirects, for fetched sources.")
     path: Printable | None = Field(None, description="File path, for local sources.")
-    content_type: str = Field(description="'html' or 'text'.")
-    text: str = Field(description="Decoded content (HTML markup or plain text).")
+    content_type: str = Field(description="'html', 'text' or 'pdf'.")
+    text: str = Field(description="Decoded content (HTML markup, plain text, or a PDF's pages joined by form feeds).")
     encoding: str | None = None
     http_status: int | None = None
+    title: str | None = Field(None, description="Title from outside the text (a feed entry, PDF metadata).")
+    published: str | None = Field(None, description="Date from outside the text (a feed entry, PDF metadata).")
+    etag: str | None = Field(None, description="The server's ETag, sent back when the URL is fetched again.")
+    last_modified: str | None = Field(None, description="The server's Last-Modified, sent back likewise.")
+
+
+class FeedEntry(BaseModel):
+    """One item of a feed or sitemap: the article's URL and the dates the feed gives for it (ISO 8601)."""
+
+    url: str
+    title: str | None = None
+    published: str | None = None
+    updated: str | None = None
+
+    @property
+    def date(self) -> str | None:
+        """The later of the published and updated dates: what ``--since`` compares."""
+        return max(filter(None, (self.published, self.updated)), default=None)
+
+
+class Feed(BaseModel):
+    """An RSS/Atom feed or a sitemap, loaded: its entries are sources in their own right."""
+
+    source: Printable
+    url: Printable | None = None
+    kind: str = Field(description="'rss', 'atom', 'sitemap' or 'sitemapindex'.")
+    entries: list[FeedEntry] = Field(default_factory=list)
+    skipped_old: int = Field(0, description="Entries older than --since.")
+    skipped_stored: int = Field(0, description="Entries already stored and not updated since.")
+
+
+class NotModified(BaseModel):
+    """A URL the server says has not changed since it was stored (HTTP 304 to a conditional request)."""
+
+    source: Printable
+    url: Printable | None = None
 
 
 class LoadError(BaseModel):
@@ -59,6 +96,20 @@ class Document(BaseModel):
     text: str
     content_hash: str
     duplicate_of: str | None = None
+    pages: list[int] | None = Field(None, description="For PDFs: where each page starts in ``text``.")
+    previous_version: str | None = Field(None, description="The earlier version of the same article, if any.")
+    version: int = Field(1, description="1 for the first text of a source, 2 after its first change, ...")
+
+    def page_of(self, offset: int | None) -> int | None:
+        """The page (from 1) holding a character offset of ``text``; None for a document without pages."""
+        return page_of(self.pages, offset)
+
+
+def page_of(pages: list[int] | None, offset: int | None) -> int | None:
+    """The page (from 1) whose start is the last one at or before ``offset``."""
+    if not pages or offset is None:
+        return None
+    return bisect_right(pages, offset) or 1
 
 
 MAX_AMOUNT = 1e15  # no deal states a figure this large in any unit (a quadrillion dollars); a typo or a misparse

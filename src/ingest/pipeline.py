@@ -6,6 +6,8 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterable
+from datetime import date
+from functools import partial
 
 import sqlite_utils
 from pydantic import BaseModel, Field
@@ -17,9 +19,9 @@ from . import extract as extraction
 from .llm import LLMClient, estimate_cost
 from .llm import config as llm_config
 from .load import FetchSettings, load
-from .models import LoadError, RawDocument
+from .models import Feed, LoadError, NotModified, RawDocument
 
-STATUSES = ("new", "unchanged", "near_duplicate", "failed")
+STATUSES = ("new", "new_version", "unchanged", "not_modified", "near_duplicate", "skipped", "failed")
 
 
 class ExtractOptions(BaseModel):
@@ -40,6 +42,11 @@ class RunSummary(BaseModel):
     sources: int = 0
     counts: dict[str, int] = Field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
     failed: list[LoadError] = Field(default_factory=list)
+    skipped: list[LoadError] = Field(default_factory=list, description="URLs robots.txt keeps us from.")
+    feeds: dict[str, int] = Field(
+        default_factory=lambda: {"feeds": 0, "entries": 0, "older": 0, "stored": 0},
+        description="Feeds and sitemaps read; their entries queued, older than --since, and already stored.",
+    )
     extractor: str | None = None
     claims: dict[str, int] = Field(default_factory=lambda: {"documents": 0, "new": 0, "grounded": 0, "ungrounded": 0})
     model: dict[str, float] = Field(default_factory=dict)
@@ -71,18 +78,25 @@ def run(
     extract: ExtractOptions | None = None,
     progress: bool | None = None,
     echo: Callable[[str], None] | None = None,
+    since: date | None = None,
 ) -> RunSummary:
-    """Load, clean, store, extract and consolidate; a bad source is recorded and the batch goes on."""
+    """Load, clean, store, extract and consolidate; a bad source is recorded and the batch goes on.
+
+    Feeds and sitemaps expand into their entries (``since``: only those dated that day or later); entries
+    already stored are not fetched again unless the feed says they were updated, and URLs stored before are
+    fetched with a conditional request (a 304 leaves them as they are)."""
     sources = list(sources)
     config = {"fetch": (settings or FetchSettings()).model_dump(), "extract": extract and extract.model_dump()}
-    run_id = store.start_run(db, {"sources": sources}, config)
+    args = {"sources": sources, **({"since": since.isoformat()} if since else {})}
+    run_id = store.start_run(db, args, config)
     summary = RunSummary(run_id=run_id, db=str(db.conn.execute("PRAGMA database_list").fetchone()[2]))
     show_bar = sys.stderr.isatty() if progress is None else progress
     bar = tqdm(desc="ingest", unit="doc", disable=not show_bar)
     t_start = time.perf_counter()
     try:
         index = duplicates.NearDuplicates(db)  # reads every stored signature: a damaged database fails the run here
-        items = iter(load(sources, settings))
+        stored = partial(store.stored_at, db)
+        items = iter(load(sources, settings, since=since, stored=stored, validators=partial(store.validators, db)))
         while True:
             with Stopwatch(summary, "load"):
                 item = next(items, None)
@@ -93,8 +107,9 @@ def run(
             if echo and not show_bar:
                 echo(f"{status:<15} {item.source}")
         bar.close()
-        if extract is not None:
-            extract_stage(db, run_id, extract, summary, show_bar, echo)
+        if extract is not None or summary.counts["new_version"]:  # superseded claims leave the ledger
+            if extract is not None:
+                extract_stage(db, run_id, extract, summary, show_bar, echo)
             with Stopwatch(summary, "conflicts"):
                 ledger = conflicts.recompute(db)
             summary.facts = {**ledger.by_status, "conflict_groups": ledger.groups}
@@ -113,7 +128,7 @@ def run(
 
 
 def ingest_one(
-    item: RawDocument | LoadError,
+    item: RawDocument | LoadError | Feed | NotModified,
     db: sqlite_utils.Database,
     run_id: int,
     index: duplicates.NearDuplicates,
@@ -121,6 +136,26 @@ def ingest_one(
 ) -> str:
     """Clean and store one loaded item (or record its error); returns its status."""
     summary.sources += 1
+    if isinstance(item, Feed):
+        with Stopwatch(summary, "store"):
+            store.record_source(db, run_id, item.source, "feed", None, 0.0)
+        f = summary.feeds
+        f["feeds"] += 1
+        f["entries"] += len(item.entries)
+        f["older"] += item.skipped_old
+        f["stored"] += item.skipped_stored
+        return f"feed ({len(item.entries)} new, {item.skipped_stored} stored, {item.skipped_old} older)"
+    if isinstance(item, NotModified):
+        with Stopwatch(summary, "store"):
+            store.record_not_modified(db, run_id, item.source)
+        summary.counts["not_modified"] += 1
+        return "not_modified"
+    if isinstance(item, LoadError) and item.stage == "robots":
+        with Stopwatch(summary, "store"):
+            store.save_error(db, run_id, item, status="skipped")
+        summary.skipped.append(item)
+        summary.counts["skipped"] += 1
+        return "skipped"
     if isinstance(item, RawDocument):
         t0 = time.perf_counter()
         try:
@@ -137,7 +172,9 @@ def ingest_one(
         summary.counts["failed"] += 1
         return "failed"
     with Stopwatch(summary, "store"):
-        status = store_document(db, doc, run_id, index, time.perf_counter() - t0)
+        fetched = item.url is not None
+        validators = (item.etag, item.last_modified) if fetched else None
+        status = store_document(db, doc, run_id, index, time.perf_counter() - t0, validators)
     summary.counts[status] += 1
     return status
 
@@ -183,6 +220,7 @@ def extract_stage(
                 model=client.model if client else None,
                 prompt_version=llm_config()["prompt_version"] if client else None,
                 copy_of=doc.duplicate_of,
+                pages=doc.pages,
             )
         stats += result.stats
         summary.claims["documents"] += 1
@@ -203,15 +241,36 @@ def model_client(options: ExtractOptions) -> LLMClient:
     return embedded.client(options.model, workers=options.workers)
 
 
-def store_document(db, doc, run_id: int, index: duplicates.NearDuplicates, seconds: float) -> str:
-    """Store a cleaned document unless its text is already stored; link near-copies to the first one."""
+def store_document(
+    db,
+    doc,
+    run_id: int,
+    index: duplicates.NearDuplicates,
+    seconds: float,
+    validators: tuple[str | None, str | None] | None = None,
+) -> str:
+    """Store a cleaned document unless its text is already stored; link near-copies to the first one.
+
+    A source (a path, or a URL fetched) whose stored text differs becomes a new version of that article, which
+    supersedes the previous one; ``validators`` are the fetched URL's ETag and Last-Modified, kept for next time.
+    """
     existing = store.find_by_hash(db, doc.content_hash)
     if existing:
-        store.record_source(db, run_id, doc.source, "unchanged", existing["id"], seconds)
+        with store.writing(db):
+            store.record_source(db, run_id, doc.source, "unchanged", existing["id"], seconds)
+            if validators is not None:
+                store.save_fetch_state(db, doc.source, validators, existing["id"])
         return "unchanged"
     sig = duplicates.signature(doc.text)
-    doc.duplicate_of = index.first_copy(sig)
-    status = "near_duplicate" if doc.duplicate_of else "new"
-    created = store.save_document(db, doc, run_id, status, seconds, minhash=duplicates.to_bytes(sig))
+    previous = store.latest_version(db, doc.source, doc.url if validators is not None else None)
+    if previous:
+        doc.previous_version, doc.version = previous["id"], (previous["version"] or 1) + 1
+        chain = {v["id"] for v in store.versions(db, previous["id"])}
+        doc.duplicate_of = index.first_copy(sig, exclude=chain)  # not a copy of its own earlier text
+        status = "new_version"
+    else:
+        doc.duplicate_of = index.first_copy(sig)
+        status = "near_duplicate" if doc.duplicate_of else "new"
+    created = store.save_document(db, doc, run_id, status, seconds, duplicates.to_bytes(sig), validators)
     index.add(doc.id, sig, created)
     return status

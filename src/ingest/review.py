@@ -43,7 +43,7 @@ LIST_COLUMNS = (
     "c.id, c.kind, c.subject, c.counterparty, c.value, c.unit, c.value_low, c.value_high, c.qualifier, "
     "c.deal_status, c.as_of, c.quote, c.char_start, c.char_end, c.alignment, c.grounded, c.confidence, "
     "c.extractor, c.review_status, c.reviewer, c.reviewed_at, c.fact_key, c.conflict_group, c.doc_id, "
-    "d.title, d.source, d.url, d.published"
+    "c.page, c.superseded_by, d.title, d.source, d.url, d.published"
 )
 
 
@@ -80,9 +80,11 @@ def _filters(
     conflict: bool | None = None,
     ungrounded: bool | None = None,
     search: str | None = None,
+    superseded: bool = False,
 ) -> tuple[list[str], list[Any]]:
-    """SQL conditions and parameters for the queue filters (all indexed or FTS-backed)."""
-    where: list[str] = []
+    """SQL conditions and parameters for the queue filters (all indexed or FTS-backed). The claims of earlier
+    versions of a changed article (superseded) are left out of the queue, or, with ``superseded``, listed alone."""
+    where: list[str] = ["c.superseded_by IS NOT NULL" if superseded else "c.superseded_by IS NULL"]
     params: list[Any] = []
     party, doc, search = (printable(x) if x else x for x in (party, doc, search))  # typed bytes that are not UTF-8
     if kind:
@@ -160,7 +162,8 @@ def get(db: sqlite_utils.Database, claim_id: int) -> dict:
     """One claim with its document's metadata and text; NotFound if there is none."""
     _in_range(claim_id)
     sql = (
-        "SELECT c.*, d.title, d.source, d.url, d.published, d.duplicate_of, d.text AS doc_text "
+        "SELECT c.*, d.title, d.source, d.url, d.published, d.duplicate_of, d.text AS doc_text, "
+        "d.version AS doc_version, d.superseded_by AS doc_superseded_by "
         "FROM claims c JOIN documents d ON d.id = c.doc_id WHERE c.id = ?"
     )
     rows = list(db.query(sql, [claim_id]))
@@ -521,8 +524,10 @@ def format_claims(rows: list[dict]) -> str:
         flags = [
             f"conflict {c['conflict_group']}" if c["conflict_group"] else "",
             "" if c["grounded"] else "UNGROUNDED",
+            f"superseded by {c['superseded_by'][:8]}" if c.get("superseded_by") else "",
         ]
         head = [f"#{c['id']}", c["review_status"], c["kind"], f"{c['subject'] or '-'} -> {c['counterparty'] or '-'}"]
-        head += [value, c["as_of"] or "", f"doc {c['doc_id'][:8]}", *flags]
+        page = f"p. {c['page']}" if c.get("page") else ""
+        head += [value, c["as_of"] or "", f"doc {c['doc_id'][:8]}", page, *flags]
         lines += ["  ".join(x for x in head if x), f'    "{c["quote"]}"']
     return "\n".join(lines)

@@ -12,7 +12,7 @@ from pathlib import Path
 import sqlite_utils
 
 from .migrations import migrate, writing
-from .models import Claim, Document, LoadError, PatternSignal, printable
+from .models import Claim, Document, LoadError, PatternSignal, page_of, printable
 
 DEFAULT_DB = "outputs/ingest.db"
 DatabaseError = sqlite3.DatabaseError  # what a damaged or unusable database raises, for modules that use no SQL
@@ -111,15 +111,99 @@ def find_by_hash(db: sqlite_utils.Database, content_hash: str) -> dict | None:
 
 
 def save_document(
-    db: sqlite_utils.Database, doc: Document, run_id: int, status: str, seconds: float, minhash: bytes | None
+    db: sqlite_utils.Database,
+    doc: Document,
+    run_id: int,
+    status: str,
+    seconds: float,
+    minhash: bytes | None,
+    validators: tuple[str | None, str | None] | None = None,
 ) -> float:
-    """Store a new document and its sighting in one transaction; returns its creation time."""
+    """Store a new document and its sighting in one transaction; returns its creation time.
+
+    A new version of an article (``doc.previous_version`` set) supersedes the previous one and its claims, which
+    are kept. ``validators`` (ETag, Last-Modified) are kept for the next conditional request to the source."""
     created = time.time()
     with writing(db):
         row = {**doc.model_dump(), "minhash": minhash, "run_id": run_id, "created_at": created}
+        row["pages"] = json.dumps(doc.pages) if doc.pages is not None else None
         db["documents"].insert(row, ignore=True)
+        if doc.previous_version:
+            db.execute("UPDATE documents SET superseded_by = ? WHERE id = ?", [doc.id, doc.previous_version])
+            sql = "UPDATE claims SET superseded_by = ? WHERE doc_id = ? AND superseded_by IS NULL"
+            db.execute(sql, [doc.id, doc.previous_version])
         record_source(db, run_id, doc.source, status, doc.id, seconds)
+        if validators is not None:
+            save_fetch_state(db, doc.source, validators, doc.id)
     return created
+
+
+def latest_version(db: sqlite_utils.Database, source: str, url: str | None) -> dict | None:
+    """The current version (not superseded) of the article stored from this source or URL, if any."""
+    sql = (
+        "SELECT id, version FROM documents WHERE superseded_by IS NULL AND (source = ? OR url = ? OR url = ?) "
+        "ORDER BY created_at DESC, id LIMIT 1"
+    )
+    rows = list(db.query(sql, [source, url or source, source]))
+    return rows[0] if rows else None
+
+
+def versions(db: sqlite_utils.Database, doc_id: str) -> list[dict]:
+    """Every version of the article that ``doc_id`` is a version of, oldest first, without raw input."""
+    cols = "id, source, url, title, published, version, previous_version, superseded_by, created_at, run_id, text"
+
+    def get(i: str) -> dict | None:
+        return next(iter(db.query(f"SELECT {cols} FROM documents WHERE id = ?", [i])), None)
+
+    row = get(doc_id)
+    seen = {doc_id}
+    while row and row["previous_version"] and row["previous_version"] not in seen:  # back to the first
+        prev = get(row["previous_version"])
+        if prev is None:
+            break
+        row, _ = prev, seen.add(prev["id"])
+    chain = [row] if row else []
+    while chain and chain[-1]["superseded_by"] and chain[-1]["superseded_by"] not in {c["id"] for c in chain}:
+        nxt = get(chain[-1]["superseded_by"])
+        if nxt is None:
+            break
+        chain.append(nxt)
+    return chain
+
+
+def stored_at(db: sqlite_utils.Database, url: str) -> float | None:
+    """When the article at ``url`` was last stored or found unchanged (epoch seconds), or None."""
+    sql = """SELECT max(t) FROM (SELECT created_at AS t FROM documents WHERE source = ? OR url = ?
+             UNION ALL SELECT checked_at FROM fetch_state WHERE url = ? AND doc_id IS NOT NULL)"""
+    return db.execute(sql, [url, url, url]).fetchone()[0]
+
+
+def validators(db: sqlite_utils.Database, url: str) -> tuple[str | None, str | None] | None:
+    """The ETag and Last-Modified the server sent for ``url`` when its stored text was fetched, if any."""
+    sql = """SELECT f.etag, f.last_modified FROM fetch_state f JOIN documents d ON d.id = f.doc_id
+             WHERE f.url = ? AND (f.etag IS NOT NULL OR f.last_modified IS NOT NULL)"""
+    row = db.execute(sql, [url]).fetchone()
+    return (row[0], row[1]) if row else None
+
+
+def save_fetch_state(
+    db: sqlite_utils.Database, url: str, validators: tuple[str | None, str | None], doc_id: str | None
+) -> None:
+    """Remember what the server said about ``url`` (ETag, Last-Modified) and which document its text is."""
+    etag, modified = validators
+    row = {"url": url, "etag": etag, "last_modified": modified, "doc_id": doc_id, "checked_at": time.time()}
+    with writing(db):
+        db["fetch_state"].upsert(row, pk="url")
+
+
+def record_not_modified(db: sqlite_utils.Database, run_id: int, url: str) -> str | None:
+    """A URL that answered 304: it is still its stored document; returns that document's id."""
+    with writing(db):
+        row = db.execute("SELECT doc_id FROM fetch_state WHERE url = ?", [url]).fetchone()
+        doc_id = row[0] if row else None
+        db.execute("UPDATE fetch_state SET checked_at = ? WHERE url = ?", [time.time(), url])
+        record_source(db, run_id, url, "not_modified", doc_id, 0.0)
+    return doc_id
 
 
 def record_source(
@@ -132,11 +216,11 @@ def record_source(
     )
 
 
-def save_error(db: sqlite_utils.Database, run_id: int, error: LoadError) -> None:
-    """Record a failed source in the run."""
+def save_error(db: sqlite_utils.Database, run_id: int, error: LoadError, status: str = "failed") -> None:
+    """Record a failed (or skipped) source in the run."""
     with writing(db):
         db["errors"].insert({"run_id": run_id, **error.model_dump(), "at": time.time()})
-        record_source(db, run_id, error.source, "failed", None, 0.0)
+        record_source(db, run_id, error.source, status, None, 0.0)
 
 
 def save_extract_error(db: sqlite_utils.Database, run_id: int, doc_id: str, extractor: str, error: LoadError) -> None:
@@ -149,7 +233,10 @@ def save_extract_error(db: sqlite_utils.Database, run_id: int, doc_id: str, extr
 
 def docs(db: sqlite_utils.Database, limit: int | None = None) -> list[dict]:
     """Stored documents, newest first, without their text."""
-    cols = "id, source, url, title, published, site, language, length(text) AS chars, duplicate_of, run_id"
+    cols = (
+        "id, source, url, title, published, site, language, length(text) AS chars, duplicate_of, run_id, "
+        "content_type, json_array_length(pages) AS pages, version, superseded_by"
+    )
     sql = f"SELECT {cols} FROM documents ORDER BY created_at DESC, id"
     if limit:
         sql += f" LIMIT {int(limit)}"
@@ -171,7 +258,11 @@ def show(db: sqlite_utils.Database, doc: str) -> list[dict]:
     """The documents a reference names: an id, an id prefix, or the source as given (one, or the candidates)."""
     sql = "SELECT * FROM documents WHERE substr(id, 1, ?) = ? OR source = ? ORDER BY id LIMIT 10"
     doc = printable(doc)  # a source is stored with bytes that are not UTF-8 escaped
-    return list(db.query(sql, [len(doc), doc, doc]))
+    rows = list(db.query(sql, [len(doc), doc, doc]))
+    current = [r for r in rows if not r["superseded_by"]]
+    if len(rows) > 1 and len(current) == 1 and all(r["source"] == doc for r in rows):
+        return current  # a source whose article changed names its current version
+    return rows
 
 
 def claim_key(doc_id: str, claim: Claim) -> str:
@@ -192,6 +283,7 @@ def save_extraction(
     model: str | None = None,
     prompt_version: str | None = None,
     copy_of: str | None = None,
+    pages: list[int] | None = None,
 ) -> int:
     """Store one document's claims, evidence spans and signals, and mark it extracted, in one transaction.
 
@@ -202,6 +294,8 @@ def save_extraction(
     now = time.time()
     new = 0
     with writing(db):
+        superseded_by = db.execute("SELECT superseded_by FROM documents WHERE id = ?", [doc_id]).fetchone()
+        superseded_by = superseded_by[0] if superseded_by else None
         ids = []
         for claim in claims:
             key = claim_key(doc_id, claim)
@@ -223,6 +317,8 @@ def save_extraction(
                 "prompt_version": prompt_version,
                 "review_status": "pending",
                 "created_at": now,
+                "page": page_of(pages, claim.char_start),
+                "superseded_by": superseded_by,
             }
             ids.append(db["claims"].insert(row).last_pk)
             new += 1
@@ -273,4 +369,7 @@ def pending_extraction(db: sqlite_utils.Database, run_id: int, extractor: str) -
 def get_document(db: sqlite_utils.Database, doc_id: str) -> Document:
     """A stored document as a Document."""
     row = db["documents"].get(doc_id)
-    return Document(**{k: row[k] for k in Document.model_fields})
+    fields = {k: row.get(k) for k in Document.model_fields}
+    fields["pages"] = json.loads(row["pages"]) if row.get("pages") else None
+    fields["version"] = row.get("version") or 1
+    return Document(**fields)

@@ -205,6 +205,15 @@ def create_app(
             },
         )
 
+    async def versions_view(request: Request) -> Response:
+        from . import versions
+
+        try:
+            chain = versions.history(db, request.path_params["doc_id"])
+        except versions.VersionsError as e:
+            raise HTTPException(404, str(e)) from None
+        return render(request, "versions.html", chain=chain, changes=versions.changes(db, chain), when=versions.when)
+
     async def decide(request: Request) -> Response:
         claim_id, action = request.path_params["claim_id"], request.path_params["action"]
         data = await form(request)
@@ -296,6 +305,7 @@ def create_app(
         Route("/claims/{claim_id:int}", claim_view),
         Route("/claims/{claim_id:int}/{action}", decide, methods=["POST"]),
         Route("/undo", undo, methods=["POST"]),
+        Route("/documents/{doc_id}/versions", versions_view),
         Route("/facts", facts),
         Route("/facts/accept", bulk_accept, methods=["POST"]),
         Route("/conflicts", conflicts),

@@ -1,0 +1,111 @@
+"""Versions of an article whose text changed: what changed between them (difflib) and which claims appeared
+or disappeared (claims compared by what they state, not by id or offset)."""
+
+from __future__ import annotations
+
+import difflib
+from datetime import datetime, timezone
+
+import sqlite_utils
+
+from . import store
+from .review import show_value
+
+STATED = ("kind", "subject", "counterparty", "value", "unit", "value_low", "value_high", "qualifier", "as_of")
+
+
+class VersionsError(ValueError):
+    """A reference that names no document, or several."""
+
+
+def history(db: sqlite_utils.Database, ref: str) -> list[dict]:
+    """The versions (oldest first) of the article a reference names: a document id or prefix, or a source."""
+    rows = store.show(db, ref)
+    if not rows:
+        raise VersionsError(f"no document {ref!r}: list ids with `ingest docs`")
+    chains = {tuple(v["id"] for v in store.versions(db, r["id"])) for r in rows}
+    if len(chains) > 1:
+        ids = ", ".join(r["id"][:12] for r in rows)
+        raise VersionsError(f"{ref!r} names several documents ({ids}); give more of the id")
+    return store.versions(db, rows[0]["id"])
+
+
+def claims_of(db: sqlite_utils.Database, doc_id: str) -> list[dict]:
+    """A version's claims, by id."""
+    sql = f"SELECT id, quote, page, review_status, {', '.join(STATED)} FROM claims WHERE doc_id = ? ORDER BY id"
+    return [dict(r) for r in db.query(sql, [doc_id])]
+
+
+def changed_claims(old: list[dict], new: list[dict]) -> tuple[list[dict], list[dict]]:
+    """The claims of ``new`` that ``old`` does not state (appeared), and those of ``old`` that ``new`` does not
+    (disappeared); a claim stated twice counts twice."""
+    old_left = [tuple(c[k] for k in STATED) for c in old]
+    appeared = []
+    for c in new:
+        key = tuple(c[k] for k in STATED)
+        if key in old_left:
+            old_left.remove(key)
+        else:
+            appeared.append(c)
+    new_keys = [tuple(c[k] for k in STATED) for c in new]
+    disappeared = []
+    for c in old:
+        key = tuple(c[k] for k in STATED)
+        if key in new_keys:
+            new_keys.remove(key)
+        else:
+            disappeared.append(c)
+    return appeared, disappeared
+
+
+def text_diff(old: dict, new: dict, context: int = 1) -> list[str]:
+    """A unified diff of two versions' cleaned text, line by line."""
+    lines = difflib.unified_diff(
+        old["text"].splitlines(),
+        new["text"].splitlines(),
+        f"version {old['version'] or 1} ({old['id'][:12]})",
+        f"version {new['version'] or 1} ({new['id'][:12]})",
+        n=context,
+        lineterm="",
+    )
+    return list(lines)
+
+
+def changes(db: sqlite_utils.Database, chain: list[dict]) -> list[dict]:
+    """For each change between consecutive versions: both versions, the diff, and the claims that appeared and
+    disappeared."""
+    out = []
+    for old, new in zip(chain, chain[1:], strict=False):
+        appeared, disappeared = changed_claims(claims_of(db, old["id"]), claims_of(db, new["id"]))
+        out.append({"old": old, "new": new, "diff": text_diff(old, new), "appeared": appeared, "gone": disappeared})
+    return out
+
+
+def report(db: sqlite_utils.Database, ref: str) -> str:
+    """The versions of an article with the times they were stored, and for each change: the diff and the claims
+    that appeared or disappeared."""
+    chain = history(db, ref)
+    out = [f"{len(chain)} version{'s' if len(chain) > 1 else ''} of {chain[-1]['source']}"]
+    for v in chain:
+        state = "current" if not v["superseded_by"] else f"superseded by {v['superseded_by'][:12]}"
+        out.append(f"  version {v['version'] or 1}  {v['id']}  stored {when(v['created_at'])}  ({state})")
+    for change in changes(db, chain):
+        old, new = change["old"], change["new"]
+        out += ["", *change["diff"], ""]
+        out.append(f"claims that appeared in version {new['version'] or 1}: {len(change['appeared'])}")
+        out += [_claim_line("+", c) for c in change["appeared"]]
+        out.append(f"claims that disappeared from version {old['version'] or 1}: {len(change['gone'])}")
+        out += [_claim_line("-", c) for c in change["gone"]]
+    return "\n".join(out)
+
+
+def _claim_line(sign: str, c: dict) -> str:
+    parties = f"{c['subject'] or '-'} -> {c['counterparty'] or '-'}"
+    head = "  ".join(x for x in (f"#{c['id']}", c["kind"], parties, show_value(c), c["as_of"] or "") if x)
+    return f'{sign} {head}\n    "{c["quote"]}"'
+
+
+def when(ts: float | None) -> str:
+    if ts is None:
+        return "?"
+    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
