@@ -12,6 +12,7 @@ a name that the alias table knows is its canonical name ("Alphabet's Google" nam
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from functools import cache
 from importlib import resources
 
@@ -48,10 +49,16 @@ def mentions(text: str) -> list[PartyMention]:
     lower = {w.casefold() for w in re.findall(rf"(?<![{WORD}])[a-z][\w\-]*", text)}
     found = list(known)
     for start, end in _name_spans(text, lower):
-        if not any(p.start < end and start < p.end for p in known):
+        if not overlapping(known, start, end):
             surface = text[start:end]
             found.append(PartyMention(start, end, surface, canonical_name(surface)))
     return sorted(found, key=lambda p: p.start)
+
+
+def overlapping(mentions: list[PartyMention], start: int, end: int) -> bool:
+    """True when a mention of ``mentions`` (sorted, non-overlapping) overlaps text[start:end]."""
+    i = bisect_left([p.start for p in mentions], end)  # the mentions that start before ``end``
+    return i > 0 and mentions[i - 1].end > start
 
 
 def _name_spans(text: str, lower: set[str]) -> list[tuple[int, int]]:
@@ -77,22 +84,32 @@ def _name_spans(text: str, lower: set[str]) -> list[tuple[int, int]]:
         if m.group("suffix") and run[-1] is words[-1]:
             end = m.end()
         spans.append((m.start() + run[0].start(), end))
-    spans = [(a, b) for a, b in spans if " " in text[a:b] or _one_word_name(text, text[a:b])]
+    inside = _words_inside_sentences(text)
+    spans = [(a, b) for a, b in spans if " " in text[a:b] or _one_word_name(text[a:b], inside)]
     spans += [m.span() for m in v["katakana"].finditer(text)]
     return [(a, b) for a, b in spans if len(re.sub(r"['’]s$", "", text[a:b])) >= 2]
 
 
-def _one_word_name(text: str, word: str) -> bool:
+def _one_word_name(word: str, inside: set[str]) -> bool:
     """A one-word name is no figure ("RMB50bn"), no German compound noun ("Finanzierungsrunde"), and stands
-    somewhere other than at the start of a sentence or line."""
+    somewhere other than at the start of a sentence or line (``inside``)."""
     if parse_figures(word) or _vocab()["noun"].search(word):
         return False
-    bare = re.escape(re.sub(r"['’]s$", "", word))
-    for m in re.finditer(rf"(?<![{WORD}]){bare}(?![{WORD}])", text):
+    return _bare(word) in inside
+
+
+def _bare(word: str) -> str:
+    return re.sub(r"['’]s$", "", word.rstrip(".,;:"))
+
+
+def _words_inside_sentences(text: str) -> set[str]:
+    """The words of ``text`` that stand at least once after another word of their sentence (one pass)."""
+    inside = set()
+    for m in re.finditer(rf"(?<![{WORD}])[{WORD}][{WORD}&.'’\-]*", text):
         before = text[max(0, m.start() - 3) : m.start()].rstrip(" \t\"“‘'(")
         if before and before[-1] not in ".!?:\n•*-–—":
-            return True
-    return False
+            inside.add(_bare(m.group()))
+    return inside
 
 
 def _title_line(text: str, pos: int) -> bool:

@@ -12,6 +12,7 @@ a slot nor a type names needs a counterparty in its own sentence.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 
 from . import orgs
@@ -59,20 +60,23 @@ def stand_ins(text: str, named: list[PartyMention]) -> list[PartyMention]:
     none earlier in its sentence, the last one named before its sentence."""
     v = vocabulary()
     out = []
+    starts = [p.start for p in named]
     for kind, rx in v["stand_ins"].items():
         for m in rx.finditer(text):
             sentence = max(text.rfind(end, 0, m.start()) for end in (". ", "\n", "。"))
             lead = text[max(0, m.start() - 25) : m.start()]
             obj = v["slots"]["target"].search(lead) or v["slots"]["source"].search(lead)
-            fit = [p for p in named if p.end <= m.start() and (kind == "any" or party_type(p.canonical) == kind)]
-            own = [p for p in fit if p.start > sentence and not obj]
-            earlier = [p for p in fit if p.start <= sentence] or fit
+            before = named[: bisect_left(starts, m.start())]
+            fit = [p for p in before if p.end <= m.start() and (kind == "any" or party_type(p.canonical) == kind)]
+            cut = bisect_left([p.start for p in fit], sentence + 1)
+            own = fit[cut : cut + 1] if not obj else []
             if fit:
-                out.append(PartyMention(m.start(), m.end(), m.group(), (own[:1] or earlier[-1:])[0].canonical))
+                chosen = own[0] if own else fit[cut - 1] if cut else fit[-1]
+                out.append(PartyMention(m.start(), m.end(), m.group(), chosen.canonical))
     me = publisher(text, named)
     if me:
         out += [PartyMention(m.start(), m.end(), m.group(), me) for m in v["first_person"].finditer(text)]
-    return [p for p in out if not any(q.start < p.end and p.start < q.end for q in named)]
+    return [p for p in out if not orgs.overlapping(named, p.start, p.end)]
 
 
 def publisher(text: str, named: list[PartyMention]) -> str | None:

@@ -15,6 +15,7 @@ with the figure, widened to the parties it names, exactly as in the text. The vo
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import replace
 
 from . import classify
@@ -139,9 +140,12 @@ def learned_claims(text: str, sents: list[Sentence], cued: list[Claim]) -> list[
 
 def cued_by_figure(sents: list[Sentence], cued: list[Claim]) -> dict[int, Claim]:
     """The cued claim that states each figure, by the figure's start offset."""
+    by_value: dict[float, list[Claim]] = {}
+    for c in cued:
+        by_value.setdefault(c.value, []).append(c)
     out = {}
     for f in (f for s in sents for f in s.figures):
-        claim = next((c for c in cued if covered(f, [c])), None)
+        claim = next((c for c in by_value.get(f.value, []) if covered(f, [c])), None)
         if claim:
             out[f.start] = claim
     return out
@@ -164,9 +168,10 @@ def analyse(text: str) -> list[Sentence]:
     out = []
     prev_end = 0
     named = mentions(text)
+    starts = [p.start for p in named]
     for start, end in sentences(text):
         figs = [_shift(f, start) for f in parse_figures(text[start:end])]
-        parties = [p for p in named if start <= p.start and p.end <= end]
+        parties = [p for p in named[bisect_left(starts, start) : bisect_left(starts, end)] if p.end <= end]
         local = [_shift(f, -start) for f in figs]
         gap = text[prev_end:start]
         new_block = "\n\n" in gap or ("\n" in gap and bool(vocabulary()["list_item"].match(text, start)))
