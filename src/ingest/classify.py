@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -29,6 +30,7 @@ TOKEN = re.compile(r"[^\W\d_]+|\d+|[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]", r
 CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 WINDOW = 8
 CONTEXT_SENTENCES = 2
+DOCUMENT_PARTIES = 3  # the organisations a document names most are candidates for every figure
 
 
 @dataclass
@@ -97,13 +99,15 @@ def figure_features(text: str, s: Sentence, f: Figure, rules_kind: str | None, c
 
 
 def party_features(
-    text: str, s: Sentence, f: Figure, p: PartyMention, rank: int, ctx: bool, cued: Claim | None
+    text: str, s: Sentence, f: Figure, p: PartyMention, rank: int, where: str, cued: Claim | None, freq: int
 ) -> list[str]:
     """Sparse features of one organisation as a party of one figure (kind-independent; the model crosses
-    them with the kind); ``cued`` is the rules' claim of the figure, if any."""
+    them with the kind): ``where`` it is named (its sentence, the two before, or only elsewhere in the
+    document), how often the document names it, ``cued``: the rules' claim of the figure, if any."""
     before = tokens(text[max(0, p.start - 30) : p.start])[-2:]
     after = tokens(text[p.end : p.end + 30])[:2]
-    feats = [f"ctx={ctx}", f"rank={_bucket(rank)}", f"known={canonical(p.surface) is not None}"]
+    feats = [f"where={where}", f"rank={_bucket(rank)}", f"known={canonical(p.surface) is not None}"]
+    feats.append(f"freq={_bucket(freq)}")
     feats += [f"pb{i}={t}" for i, t in enumerate(reversed(before))]
     feats += [f"pa{i}={t}" for i, t in enumerate(after)]
     if re.match(r"['’]s\b|的", text[p.end : p.end + 2]):
@@ -114,7 +118,7 @@ def party_features(
             f"cued_subject={p.canonical == cued.subject}",
             f"cued_counterparty={p.canonical == cued.counterparty}",
         ]
-    if ctx:
+    if where != "sentence":
         return feats
     side = "before" if p.end <= f.start else "after"
     between = text[p.end : f.start] if side == "before" else text[f.end : p.start]
@@ -173,6 +177,12 @@ def candidates(text: str, sents: list[Sentence], rules_kinds: dict[int, str | No
     """Every figure of every sentence with its features and its possible parties; ``rules_kinds`` and
     ``cued`` are the rules' cue kind and claim of each figure (by its start offset)."""
     out = []
+    freq = Counter(p.canonical for s in sents for p in s.parties)
+    first = {}
+    for p in (p for s in sents for p in s.parties):
+        first.setdefault(p.canonical, p)
+    leading = [first[name] for name, _ in freq.most_common(DOCUMENT_PARTIES)]
+    topic = document_kind(text)
     for i, s in enumerate(sents):
         if not s.figures:
             continue
@@ -183,15 +193,27 @@ def candidates(text: str, sents: list[Sentence], rules_kinds: dict[int, str | No
                 break
         for f in s.figures:
             rc = cued.get(f.start)
-            feats = figure_features(text, s, f, rules_kinds.get(f.start), rc)
+            feats = [*figure_features(text, s, f, rules_kinds.get(f.start), rc), f"topic={topic}"]
             own = sorted(s.parties, key=lambda p: abs(p.start - f.start))
             seen = {p.canonical for p in own}
-            lent = [p for p in context if p.canonical not in seen]
-            parties = own + lent
-            pf = [party_features(text, s, f, p, r, False, rc) for r, p in enumerate(own)]
-            pf += [party_features(text, s, f, p, r, True, rc) for r, p in enumerate(lent)]
+            lent = [p for p in context if p.canonical not in seen and not seen.add(p.canonical)]
+            named = [p for p in leading if p.canonical not in seen]
+            groups = (("sentence", own), ("context", lent), ("document", named))
+            parties = own + lent + named
+            pf = [
+                party_features(text, s, f, p, r, where, rc, freq[p.canonical])
+                for where, group in groups
+                for r, p in enumerate(group)
+            ]
             out.append(Candidate(i, f, feats, parties, pf))
     return out
+
+
+def document_kind(text: str) -> str | None:
+    """The kind whose cue words the document uses most (what the article is about), if any."""
+    counts = {kind: len(cue.findall(text)) for kind, cue in vocabulary()["kind_cues"].items()}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else None
 
 
 def decide(c: Candidate) -> tuple[str, float, PartyMention | None, PartyMention | None]:
