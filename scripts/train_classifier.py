@@ -219,7 +219,7 @@ def main() -> None:
     ap.add_argument("--devsets", type=Path, default=ROOT.parent / "shared" / "devsets")
     ap.add_argument("--cv", type=int, default=0, help="score K-fold cross-validation on the tune split first")
     ap.add_argument("--claim-threshold", type=float, default=0.4)
-    ap.add_argument("--party-threshold", type=float, default=0.1)
+    ap.add_argument("--party-threshold", type=float, default=0.02)
     ap.add_argument("-o", "--output", type=Path, default=ROOT / "src/ingest/data/classifier.json")
     args = ap.parse_args()
     docs = team_docs() + devset_docs(args.devsets)
