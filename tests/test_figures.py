@@ -245,3 +245,9 @@ def test_parse_is_fast_on_two_megabytes() -> None:
 )
 def test_mentions_value(quote: str, value: float, unit: str | None, expected: bool) -> None:
     assert mentions_value(quote, value, unit) is expected
+
+
+def test_a_capital_scale_letter_one_space_after_the_digits_and_chips_after_a_brand_hyphen():
+    assert [(f.value, f.unit) for f in parse_figures("Manus’ $80 M 2025 pipeline")][0] == (80e6, "USD")
+    assert [(f.value, f.unit) for f in parse_figures("10.000 Nvidia-Chips")] == [(10000, "chips")]
+    assert parse_figures("5 M&A deals") == []

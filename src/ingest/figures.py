@@ -104,7 +104,8 @@ def _vocab() -> _Vocab:
     other_units = [s for u, t in data["units"].items() if u != "chips" for s in t]
     quals = {_key(w): q for q, ws in data["qualifiers"].items() for w in ws}
     sfx_quals = {_key(w): q for w, q in data["suffix_qualifiers"].items()}
-    scale = rf"(?:\s*{_alt(words)}|{_alt(letters)})"
+    # a capital M, B or T one space after the digits is a scale too ("$80 M"), never before a word ("5 M&A")
+    scale = rf"(?:\s*{_alt(words)}|{_alt(letters)}|(?<=\d)\s(?-i:[MBT])(?![{LATIN}&]))"
     num = r"(?:\d{1,3}(?:[ \u00a0\u202f\u2009]\d{3}(?!\d))+|\d+)(?:[.,]\d+)*"
     # "and" joins the ends of a range only after "between" ("between $2 billion and $3 billion").
     between = rf"(?(between)\s+{_alt(data['between']['joiners'])}\s+|(?!))"
@@ -128,7 +129,7 @@ def _vocab() -> _Vocab:
             (?:(?P<scale1>{scale})(?={sep}(?:{prefix})?\s?{num}{scale}))?
             (?:(?P<sep>{sep})(?P<cur2>{prefix})?\s?(?P<num2>{num}))?
             (?P<scale>{scale})?
-            (?:\s*(?P<suffix>{_alt(suffixes)})|(?:\s*|-)(?P<unit>{_alt(other_units)})|\s*{models}(?P<chips>{_alt(chip_words)}))?
+            (?:\s*(?P<suffix>{_alt(suffixes)})|(?:\s*|-)(?P<unit>{_alt(other_units)})|\s*{models}(?:(?-i:[A-Z])[\w.]*-)?(?P<chips>{_alt(chip_words)}))?
         )
         (?:\s*(?P<squal>{_alt(sfx_quals)}))?
     """
