@@ -104,12 +104,13 @@ def context_parties(sents: list[Sentence], i: int, text: str) -> list[PartyMenti
 
 
 def party_type(name: str) -> str:
-    """lab, provider or backer."""
-    return vocabulary()["types"].get(name, "backer")
+    """lab, provider or backer for a company of the alias table; ``unknown`` for any other name."""
+    return vocabulary()["types"].get(name, "backer" if canonical(name) else "unknown")
 
 
 def fits(p: PartyMention | None, types: list[str]) -> bool:
-    return p is not None and party_type(p.canonical) in types
+    """True when the party may take a role of these types; a name the alias table lacks may take any."""
+    return p is not None and party_type(p.canonical) in (*types, "unknown")
 
 
 def slot_of(text: str, s: Sentence, f_pos: tuple[int, int], p: PartyMention) -> str | None:
