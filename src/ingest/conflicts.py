@@ -87,7 +87,10 @@ def recompute(
             ledger = detect((r for r in rows if not _left_out(r)), cfg)
         _leave_out_dismissed(db, ledger)
         _store(db, ledger, rows, part, cfg)
-        partnerships.refresh(db, None if part is None else claim_ids)
+        if part is None:
+            partnerships.refresh(db)
+        else:  # a review decision: its pairs are rebuilt when partnerships are next read
+            partnerships.touch(db, claim_ids)
     by_status = dict.fromkeys(STATUSES, 0)
     for f in ledger.facts:
         by_status[f["status"]] += 1

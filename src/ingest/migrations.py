@@ -386,7 +386,8 @@ def m009_sources(db: sqlite_utils.Database) -> None:
 def m010_partnerships(db: sqlite_utils.Database) -> None:
     """Partnerships: one row per pair of organisations (status, first and latest dated facts, totals, rights,
     sources, conflicts, patterns; the whole dossier as JSON in ``detail``) and one row per deal on the map
-    (pair, kind, direction), rebuilt with the fact ledger; and the view ``partnership_overview`` for Datasette."""
+    (pair, kind, direction), rebuilt with the fact ledger; the pairs a review decision touched, rebuilt when next
+    read; and the view ``partnership_overview`` for Datasette."""
     db["partnerships"].create(
         {
             "key": str,  # 'A|B', names in case-insensitive order
@@ -432,6 +433,8 @@ def m010_partnerships(db: sqlite_utils.Database) -> None:
         },
         pk="id",
     )
+    # pairs a review decision touched, rebuilt when partnerships are next read (decisions stay fast)
+    db["partnership_stale"].create({"key": str, "a": str, "b": str}, pk="key")
     db["partnership_edges"].create_index(["key"])
     db["partnership_edges"].create_index(["kind", "latest_date"])
     db.execute(

@@ -196,6 +196,7 @@ class Partnership(BaseModel):
     timeline: list[Event] = Field(default_factory=list)
     directions: dict[str, int] = Field(default_factory=dict, description="'A -> B': claims stated that way.")
     renegotiated: bool = Field(False, description="A claim or a restructure passage says the terms changed.")
+    claim_ids: list[int] = Field(default_factory=list, description="Every claim of the pair in the ledger.")
 
     def total(self, kind: str) -> list[Figure]:
         return [f for f in self.totals if f.kind == kind]
@@ -361,10 +362,12 @@ def build(
     signals: Iterable[SignalIn] = (),
     groups: Iterable[GroupIn] = (),
     pairs: set[tuple[str, str]] | None = None,
+    single_docs: set[str] | None = None,
 ) -> list[Partnership]:
     """One Partnership per pair of parties of the claims (both named; a party paired with itself is no
     partnership), sorted by key; ``pairs`` limits it to those pairs (as ``pair_key`` gives them). Signals are
-    those of the claims' documents; groups, the conflict groups of the ledger."""
+    those of the claims' documents; groups, the conflict groups of the ledger; ``single_docs``, the documents
+    whose claims are about one pair alone (default: found among ``claims``)."""
     by_pair: dict[tuple[str, str], list[ClaimIn]] = defaultdict(list)
     doc_pairs: dict[str, set[tuple[str, str]]] = defaultdict(set)
     for c in claims:
@@ -390,7 +393,7 @@ def build(
         events.sort(key=lambda e: (e.as_of is None, _date_key(e.as_of), e.kind, e.fact_key))
         dated = [e for e in events if e.as_of]
         docs = {c.doc_id for c in cs}
-        single = {d for d in docs if doc_pairs[d] == {(a, b)}}
+        single = {d for d in docs if doc_pairs[d] == {(a, b)}} if single_docs is None else docs & single_docs
         doc_signals = [s for d in sorted(docs) for s in signals_by_doc.get(d, [])]
         patterns = _patterns(doc_signals, a, b, single)
         restructure = any(s.phase == "restructure" and a in s.names and b in s.names for s in doc_signals)
@@ -417,6 +420,7 @@ def build(
                 timeline=events,
                 directions=dict(sorted(directions.items())),
                 renegotiated=renegotiated,
+                claim_ids=[c.id for c in cs],
             )
         )
     return out
@@ -500,12 +504,7 @@ def compute(db, names: list[str] | None = None, pairs: set[tuple[str, str]] | No
     """Partnerships from the stored ledger: all, or those of ``pairs`` (read through the claims of ``names``)."""
     from . import store
 
-    rows = store.ledger_pair_claims(db, names)
-    if names is not None:  # the other claims of their documents: which pairs a document is about
-        seen = {r["id"] for r in rows}
-        others = store.ledger_pair_claims(db, None, sorted({r["doc_id"] for r in rows}))
-        rows += [r for r in others if r["id"] not in seen]
-    claims = [ClaimIn.model_validate(r) for r in rows]
+    claims = [ClaimIn.model_validate(r) for r in store.ledger_pair_claims(db, names)]
     if pairs is not None:
         claims_of = {pair_key(c.subject, c.counterparty) for c in claims}
         pairs = pairs & claims_of
@@ -522,7 +521,8 @@ def compute(db, names: list[str] | None = None, pairs: set[tuple[str, str]] | No
         for s in store.document_signals(db, docs if names is not None else None)
         if s["doc_id"] in parties
     ]
-    return build(claims, facts, signals, groups, pairs)
+    single = store.single_pair_docs(db, docs if names is not None else None)
+    return build(claims, facts, signals, groups, pairs, single)
 
 
 def to_row(p: Partnership) -> dict:
@@ -550,37 +550,68 @@ def to_row(p: Partnership) -> dict:
         "conflicts": len(p.conflicts),
         "patterns": json.dumps([u.id for u in p.patterns if u.kind == "pattern"]),
         "kill_list": json.dumps([u.id for u in p.patterns if u.kind != "pattern"]),
-        "claim_ids": json.dumps(sorted(i for e in p.timeline for i in e.claim_ids)),
+        "claim_ids": json.dumps(p.claim_ids),
         "detail": p.model_dump_json(),
     }
 
 
-def refresh(db, claim_ids: Iterable[int] | None = None) -> int:
-    """Rebuild the stored partnerships and map edges: all, or those of the pairs ``claim_ids`` belong to now
-    or belonged to (after a review decision). Returns the number rebuilt."""
+def _pairs_of(db, claim_ids: Iterable[int]) -> set[tuple[str, str]]:
     from . import store
 
-    if claim_ids is None:
-        found = compute(db)
-        keys = None
-    else:
-        pairs = {pair_key(x, y) for x, y in store.claim_parties(db, list(claim_ids)) if x.casefold() != y.casefold()}
-        if not pairs:
+    return {pair_key(x, y) for x, y in store.claim_parties(db, list(claim_ids)) if x.casefold() != y.casefold()}
+
+
+def refresh(db, claim_ids: Iterable[int] | None = None) -> int:
+    """Rebuild the stored partnerships and map edges: all, or those of the pairs ``claim_ids`` belong to now
+    or belonged to. Returns the number rebuilt."""
+    return _rebuild(db, None if claim_ids is None else _pairs_of(db, claim_ids))
+
+
+def touch(db, claim_ids: Iterable[int]) -> None:
+    """After a review decision: mark the pairs these claims belong to now or belonged to, to be rebuilt when
+    partnerships are next read (`refresh_stale`), so that a decision does not wait for a large pair."""
+    from . import store
+
+    pairs = _pairs_of(db, claim_ids)
+    if pairs:
+        store.mark_stale(db, pairs)
+
+
+def refresh_stale(db) -> int:
+    """Rebuild the partnerships review decisions touched since they were last built (all of them when a
+    database from before partnerships has a ledger but none stored); returns the number rebuilt."""
+    from . import store
+
+    if not store.partnership_count(db) and store.fact_count(db):
+        return refresh(db)
+    pairs = store.stale_pairs(db)
+    return _rebuild(db, pairs) if pairs else 0
+
+
+def _rebuild(db, pairs: set[tuple[str, str]] | None) -> int:
+    from . import store
+    from .migrations import writing
+
+    with writing(db):
+        if pairs is None:
+            found, keys = compute(db), None
+        elif not pairs:
             return 0
-        found = compute(db, sorted({n for pair in pairs for n in pair}), pairs)
-        keys = sorted(f"{a}|{b}" for a, b in pairs)
-    store.save_partnerships(db, [to_row(p) for p in found], [e.model_dump() for p in found for e in edges(p)], keys)
+        else:
+            found = compute(db, sorted({n for pair in pairs for n in pair}), pairs)
+            keys = sorted(f"{a}|{b}" for a, b in pairs)
+        rows, edge_rows = [to_row(p) for p in found], [e.model_dump() for p in found for e in edges(p)]
+        store.save_partnerships(db, rows, edge_rows, keys)
     return len(found)
 
 
 def partnerships(db, company: str | None = None) -> list[Partnership]:
-    """The stored partnerships (those of ``company``, an alias such as Azure naming Microsoft), by key; built
-    first when the ledger has facts but none is stored yet (a database from before partnerships)."""
+    """The stored partnerships (those of ``company``, an alias such as Azure naming Microsoft), by key; those
+    that review decisions touched are rebuilt first."""
     from . import store
     from .aliases import canonical
 
-    if not store.partnership_count(db) and store.fact_count(db):
-        refresh(db)
+    refresh_stale(db)
     name = (canonical(company) or company.strip()) if company else None
     return [Partnership.model_validate_json(d) for d in store.partnership_details(db, name)]
 

@@ -390,16 +390,29 @@ def ledger_pair_claims(
     db: sqlite_utils.Database, names: list[str] | None = None, doc_ids: list[str] | None = None
 ) -> list[dict]:
     """The claims in the ledger (grounded, not rejected, not superseded) that name both parties, with their
-    document's first copy; with ``names``, only those with a party among them; with ``doc_ids``, only those of
-    these documents."""
+    document's first copy; with ``names``, only those whose two parties are among them; with ``doc_ids``, only
+    those of these documents."""
     sql, params = _PAIR_CLAIMS, []
-    if names is not None:
-        sql += f" AND (c.subject IN {_JSON_IN} OR c.counterparty IN {_JSON_IN})"
+    if names is not None:  # both parties among the names
+        sql += f" AND c.subject IN {_JSON_IN} AND c.counterparty IN {_JSON_IN}"
         params = [json.dumps(sorted(set(names)))] * 2
     if doc_ids is not None:
         sql += f" AND c.doc_id IN {_JSON_IN}"
         params.append(json.dumps(sorted(set(doc_ids))))
     return [dict(r) for r in db.query(sql + " ORDER BY c.id", params)]
+
+
+def single_pair_docs(db: sqlite_utils.Database, doc_ids: list[str] | None = None) -> set[str]:
+    """The documents (of ``doc_ids``, or all) whose claims in the ledger are about one pair of parties alone (in
+    either direction; a party paired with itself does not count)."""
+    pair = "min(c.subject, c.counterparty) || char(0) || max(c.subject, c.counterparty)"
+    sql = (
+        f"SELECT c.doc_id FROM ({_PAIR_CLAIMS} AND lower(c.subject) != lower(c.counterparty)"
+        f"{f' AND c.doc_id IN {_JSON_IN}' if doc_ids is not None else ''}) c "
+        f"GROUP BY c.doc_id HAVING COUNT(DISTINCT {pair}) = 1"
+    )
+    params = [json.dumps(sorted(set(doc_ids)))] if doc_ids is not None else []
+    return {r[0] for r in db.execute(sql, params)}
 
 
 def ledger_facts(db: sqlite_utils.Database, keys: list[str] | None = None) -> list[dict]:
@@ -453,10 +466,30 @@ def save_partnerships(
         else:
             db.execute(f"DELETE FROM partnerships WHERE key IN {_JSON_IN}", [json.dumps(sorted(set(keys)))])
             db.execute(f"DELETE FROM partnership_edges WHERE key IN {_JSON_IN}", [json.dumps(sorted(set(keys)))])
+        clear_stale(db, keys)
         if rows:
             db["partnerships"].insert_all(rows)
         if edge_rows:
             db["partnership_edges"].insert_all(edge_rows)
+
+
+def mark_stale(db: sqlite_utils.Database, pairs: set[tuple[str, str]]) -> None:
+    """Note pairs whose partnership must be rebuilt before it is next read."""
+    with writing(db):
+        rows = [{"key": f"{a}|{b}", "a": a, "b": b} for a, b in sorted(pairs)]
+        db["partnership_stale"].upsert_all(rows, pk="key")
+
+
+def stale_pairs(db: sqlite_utils.Database) -> set[tuple[str, str]]:
+    return {(a, b) for a, b in db.execute("SELECT a, b FROM partnership_stale")}
+
+
+def clear_stale(db: sqlite_utils.Database, keys: list[str] | None = None) -> None:
+    """Forget stale pairs (those of ``keys``, or all): they were rebuilt."""
+    if keys is None:
+        db.execute("DELETE FROM partnership_stale")
+    else:
+        db.execute(f"DELETE FROM partnership_stale WHERE key IN {_JSON_IN}", [json.dumps(sorted(set(keys)))])
 
 
 def partnership_count(db: sqlite_utils.Database) -> int:

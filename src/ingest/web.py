@@ -296,8 +296,7 @@ def create_app(
     async def partnerships(request: Request) -> Response:
         company = (request.query_params.get("company") or "").strip()
         name = (aliases.canonical(company) or company) if company else None
-        if not store.partnership_count(db) and store.fact_count(db):
-            pt.refresh(db)
+        pt.refresh_stale(db)
         rows = store.partnership_list(db, name, MAP_LIMIT + 1)
         for r in rows:
             r["qs"] = pair_qs(r["a"], r["b"])
@@ -333,8 +332,7 @@ def create_app(
         if kind and kind not in kinds:
             raise review.ReviewError(f"unknown kind {kind!r}; use one of {', '.join(kinds)}")
         since, until = (_period(p.get(k), k) for k in ("since", "until"))
-        if not store.partnership_count(db) and store.fact_count(db):
-            pt.refresh(db)
+        pt.refresh_stale(db)
         rows = store.deal_edges(db, [kind] if kind else None, since, until)
         return render(
             request,
