@@ -205,6 +205,24 @@ def parties(db_path: str | None, unlisted: bool, as_json: bool) -> None:
         click.echo(f"{r['claims']:>6} claims {r['documents']:>5} docs  {'' if r['listed'] else '*'}{r['name']}")
 
 
+@cli.command("partnerships")
+@db_option
+@click.option("--company", help="Only partnerships of this company (an alias such as Azure names Microsoft).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (every partnership with its timeline and patterns).")
+def partnerships_(db_path: str | None, company: str | None, as_json: bool) -> None:
+    """List partnerships, one per pair of organisations: status (active, restructured, ended), first and latest
+    dated facts, totals, rights, independent sources, conflicts and the patterns its documents signal."""
+    from . import partnerships as pt
+
+    rows = pt.partnerships(open_db(db_path), company)
+    if company and not rows:
+        raise click.ClickException(f"no partnership of {company!r}: list the parties with `ingest parties`.")
+    if as_json:
+        click.echo(json.dumps([p.model_dump(mode="json") for p in rows], indent=2, ensure_ascii=False))
+        return
+    click.echo(pt.format_table(rows))
+
+
 @cli.command()
 @click.argument("doc_id")
 @db_option

@@ -22,6 +22,7 @@ from operator import itemgetter
 import sqlite_utils
 from tabulate import tabulate
 
+from . import partnerships
 from .ledger import STATUSES, Config, Ledger, detect, fact_base, fact_scope, format_value, load_config
 from .migrations import writing
 
@@ -86,6 +87,10 @@ def recompute(
             ledger = detect((r for r in rows if not _left_out(r)), cfg)
         _leave_out_dismissed(db, ledger)
         _store(db, ledger, rows, part, cfg)
+        if part is None:
+            partnerships.refresh(db)
+        else:  # a review decision: its pairs are rebuilt when partnerships are next read
+            partnerships.touch(db, claim_ids)
     by_status = dict.fromkeys(STATUSES, 0)
     for f in ledger.facts:
         by_status[f["status"]] += 1

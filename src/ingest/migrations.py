@@ -380,3 +380,65 @@ def m009_sources(db: sqlite_utils.Database) -> None:
           WHERE review_status IN ('accepted', 'corrected') AND grounded = 1 AND superseded_by IS NULL;
         """
     )
+
+
+@migration
+def m010_partnerships(db: sqlite_utils.Database) -> None:
+    """Partnerships: one row per pair of organisations (status, first and latest dated facts, totals, rights,
+    sources, conflicts, patterns; the whole dossier as JSON in ``detail``) and one row per deal on the map
+    (pair, kind, direction), rebuilt with the fact ledger; the pairs a review decision touched, rebuilt when next
+    read; and the view ``partnership_overview`` for Datasette."""
+    db["partnerships"].create(
+        {
+            "key": str,  # 'A|B', names in case-insensitive order
+            "a": str,
+            "b": str,
+            "status": str,  # active, restructured, ended
+            "first_date": str,
+            "latest_date": str,
+            "invested": str,  # the largest investment figure, as read: "more than $13.0B"
+            "invested_usd": float,
+            "committed_compute": str,
+            "stake": str,
+            "valuation": str,
+            "rights": str,  # "ROFR (Microsoft) ended; IP rights (Microsoft) to 2032 granted"
+            "sources": int,
+            "claims": int,
+            "conflicts": int,
+            "patterns": str,  # JSON list of pattern ids
+            "kill_list": str,  # JSON list of kill-list move ids
+            "claim_ids": str,  # JSON list
+            "detail": str,  # JSON: the Partnership model
+        },
+        pk="key",
+    )
+    db["partnerships"].create_index(["a"])
+    db["partnerships"].create_index(["b"])
+    db["partnership_edges"].create(
+        {
+            "id": int,
+            "key": str,
+            "a": str,
+            "b": str,
+            "kind": str,
+            "subject": str,
+            "counterparty": str,
+            "value": float,
+            "unit": str,
+            "qualifier": str,
+            "first_date": str,
+            "latest_date": str,
+            "facts": int,
+            "support": int,
+        },
+        pk="id",
+    )
+    # pairs a review decision touched, rebuilt when partnerships are next read (decisions stay fast)
+    db["partnership_stale"].create({"key": str, "a": str, "b": str}, pk="key")
+    db["partnership_edges"].create_index(["key"])
+    db["partnership_edges"].create_index(["kind", "latest_date"])
+    db.execute(
+        "CREATE VIEW partnership_overview AS SELECT key, a, b, status, first_date, latest_date, invested, "
+        "committed_compute, stake, valuation, rights, sources, claims, conflicts, patterns, kill_list "
+        "FROM partnerships"
+    )

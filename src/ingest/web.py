@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import re
 import secrets
 import socket
 import sys
@@ -32,12 +33,14 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from . import review, store
+from . import aliases, dealmap, review, store
+from . import partnerships as pt
 from .conflicts import topic
 from .ledger import format_value
 from .models import ClaimKind, DealStatus, Qualifier
 
 PAGE = 50
+MAP_LIMIT = 500  # partnerships listed on one page
 HEADERS = {
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
     "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
@@ -81,6 +84,16 @@ def _tri(value: str | None, name: str) -> bool | None:
     if value in ("yes", "no"):
         return value == "yes"
     raise review.ReviewError(f"{name} must be yes, no or any, not {value!r}")
+
+
+def _period(value: str | None, name: str) -> str | None:
+    """A period bound from the map's filter: YYYY, YYYY-MM or YYYY-MM-DD."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    if not re.fullmatch(r"\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?", value):
+        raise review.ReviewError(f"{name} must be a year or date (YYYY, YYYY-MM or YYYY-MM-DD), not {value!r}")
+    return value
 
 
 def _next_url(value: str | None, default: str) -> str:
@@ -277,6 +290,61 @@ def create_app(
         review.dismiss(db, group_id, data.get("note"), reviewer)
         return done(request, data, "/conflicts")
 
+    def pair_qs(a: str, b: str) -> str:
+        return urlencode({"a": a, "b": b})
+
+    async def partnerships(request: Request) -> Response:
+        company = (request.query_params.get("company") or "").strip()
+        name = (aliases.canonical(company) or company) if company else None
+        pt.refresh_stale(db)
+        rows = store.partnership_list(db, name, MAP_LIMIT + 1)
+        for r in rows:
+            r["qs"] = pair_qs(r["a"], r["b"])
+        return render(request, "partnerships.html", rows=rows[:MAP_LIMIT], more=len(rows) > MAP_LIMIT, company=company)
+
+    async def dossier(request: Request) -> Response:
+        p = request.query_params
+        a, b = (p.get("a") or "").strip(), (p.get("b") or "").strip()
+        if not a or not b:
+            raise review.ReviewError("give both parties: /partnerships/dossier?a=NAME&b=NAME")
+        try:
+            found = pt.dossier(db, a, b)
+        except pt.PartnershipError as e:
+            raise review.NotFound(str(e)) from None
+        ids = [i for e in found.timeline for i in e.claim_ids]
+        docs = store.documents_by_id(db, [s.doc_id for u in found.patterns for s in u.passages])
+        return render(
+            request,
+            "dossier.html",
+            p=found,
+            claims=store.claims_by_id(db, ids),
+            docs=docs,
+            groups=store.open_groups(db, found.conflicts),
+            labels={k: v[0] for k, v in pt.TOTALS.items()},
+            right_names=pt.RIGHT_NAMES,
+            figure=lambda e: review.show_value({"value_low": None, "value_high": None, **e.model_dump()}),
+        )
+
+    async def deal_map(request: Request) -> Response:
+        p = request.query_params
+        kind = p.get("kind") or ""
+        kinds = [k.value for k in ClaimKind]
+        if kind and kind not in kinds:
+            raise review.ReviewError(f"unknown kind {kind!r}; use one of {', '.join(kinds)}")
+        since, until = (_period(p.get(k), k) for k in ("since", "until"))
+        pt.refresh_stale(db)
+        rows = store.deal_edges(db, [kind] if kind else None, since, until)
+        return render(
+            request,
+            "map.html",
+            m=dealmap.layout(rows),
+            kinds=kinds,
+            kind=kind,
+            since=since or "",
+            until=until or "",
+            qs=lambda e: pair_qs(e.a, e.b),
+        )
+
     def error(request: Request, status: int, message: str) -> Response:
         if wants_json(request):
             return JSONResponse({"ok": False, "error": message}, status_code=status, headers=HEADERS)
@@ -308,6 +376,9 @@ def create_app(
         Route("/documents/{doc_id}/versions", versions_view),
         Route("/facts", facts),
         Route("/facts/accept", bulk_accept, methods=["POST"]),
+        Route("/partnerships", partnerships),
+        Route("/partnerships/dossier", dossier),
+        Route("/map", deal_map),
         Route("/conflicts", conflicts),
         Route("/conflicts/{group_id:int}", conflict_view),
         Route("/conflicts/{group_id:int}/accept", accept_side, methods=["POST"]),
