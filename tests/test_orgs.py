@@ -37,3 +37,9 @@ def test_a_one_word_name_counts_where_it_stands_inside_a_sentence():
     text = "Wiz rejected the offer. Google later agreed to buy Wiz for $32 billion."
     assert "Wiz" in names(text)
     assert "Later" not in names("Later, Google agreed to buy it.")
+
+
+def test_a_compound_with_a_lower_case_tail_ends_a_name_at_its_hyphen():
+    assert names("OpenAI-backed legal start-up Harvey raised funds.") >= {"OpenAI", "Harvey"}
+    assert "Pied Piper" in names("Hooli-backed Pied Piper raised $50 million; Hooli led the round.")
+    assert "Hooli" in names("Hooli-backed Pied Piper raised $50 million; Hooli led the round.")

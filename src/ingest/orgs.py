@@ -64,26 +64,27 @@ def overlapping(mentions: list[PartyMention], start: int, end: int) -> bool:
 def _name_spans(text: str, lower: set[str]) -> list[tuple[int, int]]:
     """Spans of capitalised-word names (trimmed of words that are not names) and katakana runs. A word
     that the text also writes in lower case is no name where it may be capitalised for another reason: first
-    in its run (a sentence start) or in a headline."""
+    in its run (a sentence start) or in a headline. A compound with a lower-case tail ends a name at its
+    hyphen ("Hooli-backed Pied Piper" names Hooli and Pied Piper)."""
     v = _vocab()
     spans = []
     for m in v["name"].finditer(text):
         words = list(re.finditer(r"\S+", m.group("name")))
         title = _title_line(text, m.start())
-        keep = [w for i, w in enumerate(words) if not _common(w.group(), lower if i == 0 or title else set())]
-        if not keep:
-            continue
-        # names split where a common word stands inside the run ("Meta Lands Billion")
-        run = [keep[0]]
-        for w in keep[1:]:
-            if any(x not in keep for x in words[words.index(run[-1]) + 1 : words.index(w)]):
-                spans.append((m.start() + run[0].start(), m.start() + run[-1].end()))
-                run = []
-            run.append(w)
-        end = m.start() + run[-1].end()
-        if m.group("suffix") and run[-1] is words[-1]:
-            end = m.end()
-        spans.append((m.start() + run[0].start(), end))
+        runs: list[list[tuple[int, int]]] = [[]]
+        for i, w in enumerate(words):
+            if _common(w.group(), lower if i == 0 or title else set()):
+                runs.append([])  # a common word inside the run ends a name ("Meta Lands Billion")
+                continue
+            compound = re.search(r"-[a-z]{2,}$", w.group())  # "Hooli-backed", "Bay Area-based"
+            runs[-1].append((w.start(), w.start() + compound.start() if compound else w.end()))
+            if compound:
+                runs.append([])
+        for run in filter(None, runs):
+            end = m.start() + run[-1][1]
+            if m.group("suffix") and run[-1][1] == words[-1].end():
+                end = m.end()
+            spans.append((m.start() + run[0][0], end))
     inside = _words_inside_sentences(text)
     spans = [(a, b) for a, b in spans if " " in text[a:b] or _one_word_name(text[a:b], inside)]
     spans += [m.span() for m in v["katakana"].finditer(text)]
