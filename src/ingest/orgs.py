@@ -93,7 +93,7 @@ def _name_spans(text: str, lower: set[str]) -> list[tuple[int, int]]:
 
 def _one_word_name(word: str, inside: set[str]) -> bool:
     """A one-word name is no figure ("RMB50bn"), no German compound noun ("Finanzierungsrunde"), and stands
-    somewhere other than at the start of a sentence or line (``inside``)."""
+    somewhere other than at the start of a sentence or line, or takes a possessive (``inside``)."""
     if parse_figures(word) or _vocab()["noun"].search(word):
         return False
     return _bare(word) in inside
@@ -104,11 +104,12 @@ def _bare(word: str) -> str:
 
 
 def _words_inside_sentences(text: str) -> set[str]:
-    """The words of ``text`` that stand at least once after another word of their sentence (one pass)."""
+    """The words of ``text`` that stand at least once after another word of their sentence, or take a
+    possessive ("Initech's"), in one pass."""
     inside = set()
     for m in re.finditer(rf"(?<![{WORD}])[{WORD}][{WORD}&.'’\-]*", text):
         before = text[max(0, m.start() - 3) : m.start()].rstrip(" \t\"“‘'(")
-        if before and before[-1] not in ".!?:\n•*-–—":
+        if (before and before[-1] not in ".!?:\n•*-–—") or re.search(r"['’]s$", m.group()):
             inside.add(_bare(m.group()))
     return inside
 
