@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 import yaml
@@ -47,17 +47,18 @@ def mentions(text: str) -> list[PartyMention]:
     """Every organisation mention of ``text``, in order, non-overlapping; alias-table forms win overlaps."""
     known = [p for p in find_parties(text) if p.canonical]
     lower = {w.casefold() for w in re.findall(rf"(?<![{WORD}])[a-z][\w\-]*", text)}
-    found = list(known)
+    found, starts = list(known), [p.start for p in known]
     for start, end in _name_spans(text, lower):
-        if not overlapping(known, start, end):
+        if not overlapping(known, starts, start, end):
             surface = text[start:end]
             found.append(PartyMention(start, end, surface, canonical_name(surface)))
     return sorted(found, key=lambda p: p.start)
 
 
-def overlapping(mentions: list[PartyMention], start: int, end: int) -> bool:
-    """True when a mention of ``mentions`` (sorted, non-overlapping) overlaps text[start:end]."""
-    i = bisect_left([p.start for p in mentions], end)  # the mentions that start before ``end``
+def overlapping(mentions: list[PartyMention], starts: list[int], start: int, end: int) -> bool:
+    """True when a mention of ``mentions`` (sorted, non-overlapping; ``starts`` their starts) overlaps
+    text[start:end]."""
+    i = bisect_left(starts, end)  # the mentions that start before ``end``
     return i > 0 and mentions[i - 1].end > start
 
 
@@ -70,7 +71,7 @@ def _name_spans(text: str, lower: set[str]) -> list[tuple[int, int]]:
     spans = []
     for m in v["name"].finditer(text):
         words = list(re.finditer(r"\S+", m.group("name")))
-        title = _title_line(text, m.start())
+        title = _title_line(text, text.rfind("\n", 0, m.start()) + 1)
         runs: list[list[tuple[int, int]]] = [[]]
         for i, w in enumerate(words):
             if _common(w.group(), lower if i == 0 or title else set()):
@@ -114,11 +115,16 @@ def _words_inside_sentences(text: str) -> set[str]:
     return inside
 
 
-def _title_line(text: str, pos: int) -> bool:
-    """True inside a title-case line (a headline: most of its words capitalised)."""
-    start, end = text.rfind("\n", 0, pos) + 1, text.find("\n", pos)
-    words = re.findall(rf"[{WORD}]+", text[start : end if end >= 0 else len(text)])
+@lru_cache(maxsize=1024)
+def _title_line_at(line: str) -> bool:
+    words = re.findall(rf"[{WORD}]+", line)
     return len(words) >= 3 and sum(w[:1].isupper() for w in words) >= 0.6 * len(words)
+
+
+def _title_line(text: str, start: int) -> bool:
+    """True inside a title-case line (a headline: most of its words capitalised); ``start`` is the line's."""
+    end = text.find("\n", start)
+    return _title_line_at(text[start : end if end >= 0 else len(text)])
 
 
 def _common(word: str, lower: set[str]) -> bool:

@@ -66,17 +66,30 @@ def stand_ins(text: str, named: list[PartyMention]) -> list[PartyMention]:
             sentence = max(text.rfind(end, 0, m.start()) for end in (". ", "\n", "。"))
             lead = text[max(0, m.start() - 25) : m.start()]
             obj = v["slots"]["target"].search(lead) or v["slots"]["source"].search(lead)
-            before = named[: bisect_left(starts, m.start())]
-            fit = [p for p in before if p.end <= m.start() and (kind == "any" or party_type(p.canonical) == kind)]
-            cut = bisect_left([p.start for p in fit], sentence + 1)
-            own = fit[cut : cut + 1] if not obj else []
-            if fit:
-                chosen = own[0] if own else fit[cut - 1] if cut else fit[-1]
+            chosen = _stand_in_for(named, starts, m.start(), sentence, kind, bool(obj))
+            if chosen:
                 out.append(PartyMention(m.start(), m.end(), m.group(), chosen.canonical))
     me = publisher(text, named)
     if me:
         out += [PartyMention(m.start(), m.end(), m.group(), me) for m in v["first_person"].finditer(text)]
-    return [p for p in out if not orgs.overlapping(named, p.start, p.end)]
+    return [p for p in out if not orgs.overlapping(named, starts, p.start, p.end)]
+
+
+def _stand_in_for(
+    named: list[PartyMention], starts: list[int], pos: int, sentence: int, kind: str, obj: bool
+) -> PartyMention | None:
+    """The company a stand-in at ``pos`` means: as a subject, the first fitting one named earlier in its
+    sentence; else the last fitting one named before its sentence (else the last fitting one at all)."""
+
+    def ok(p: PartyMention) -> bool:
+        return p.end <= pos and (kind == "any" or party_type(p.canonical) == kind)
+
+    first, last = bisect_left(starts, sentence + 1), bisect_left(starts, pos)
+    own = [p for p in named[first:last] if ok(p)]
+    if own and not obj:
+        return own[0]
+    earlier = next((named[i] for i in range(first - 1, -1, -1) if ok(named[i])), None)
+    return earlier or (own[-1] if own else None)
 
 
 def publisher(text: str, named: list[PartyMention]) -> str | None:
