@@ -119,3 +119,10 @@ def test_dateline_dates(head, expected):
     assert dateline_date(head) == expected
     doc = clean(RawDocument(source="x.txt", content_type="text", text=head + "\n\nMore text follows here."))
     assert doc.published == expected
+
+
+def test_glued_labels_are_split_but_names_that_start_with_a_capital_are_kept():
+    from ingest.clean import split_glued_labels
+
+    assert split_glued_labels("investmentVerified") == "investment Verified"
+    assert split_glued_labels("ElevenLabs and DigitalBridge") == "ElevenLabs and DigitalBridge"

@@ -155,7 +155,8 @@ def normalize(text: str) -> str:
 
 
 def split_glued_labels(text: str) -> str:
-    """Put a space between labels a capture glued together ("investmentVerified"), sparing real names."""
+    """Put a space between labels a capture glued together ("investmentVerified"), sparing real names: a
+    word that starts with a capital ("ElevenLabs", "DigitalBridge") or that ``camel_words`` lists."""
     camel = vocabulary()["camel"]
 
     def fix(m: re.Match) -> str:
@@ -164,7 +165,7 @@ def split_glued_labels(text: str) -> str:
             return word
         return re.sub(r"(?<=[a-z]{4})(?=[A-Z][a-z])", " ", word)
 
-    return re.sub(r"\b\w*[a-z]{4}[A-Z][a-z]\w*", fix, text)
+    return re.sub(r"\b[a-z]\w*?[a-z]{3}[A-Z][a-z]\w*", fix, text)
 
 
 def drop_chrome(lines: list[str]) -> list[str]:
