@@ -1,5 +1,5 @@
 """The review page in headless Chromium (Debian's package, driven by playwright): keyboard and form review,
-and an article whose markup must not run."""
+an article whose markup must not run, and the deal map clicked through to a dossier on the seeds."""
 
 from __future__ import annotations
 
@@ -8,8 +8,11 @@ import os
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from conftest import SEEDS
 from ingest import review, store, web
+from ingest.cli import cli
 from reviewdata import ROOT, add_claim, add_document, populate
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -118,3 +121,51 @@ def test_markup_in_an_article_does_not_run(tmp_path, page):
         assert "<img src=x onerror=" in page.locator("mark#quote").inner_text()
     assert dialogs == []
     assert not [m for m in console if "Content Security Policy" in m], "markup reached the DOM; only CSP stopped it"
+
+
+# A point on the edge's line where the edge itself is the element under the mouse (lines cross, nodes cover
+# their ends), in page coordinates; null when every sampled point is covered.
+POINT_ON_EDGE = """key => {
+  for (const line of document.querySelectorAll(`a.edge[data-key="${key}"] line`)) {
+    const m = line.getScreenCTM();
+    const [x1, y1, x2, y2] = ["x1", "y1", "x2", "y2"].map(a => line[a].baseVal.value);
+    for (let t = 0.5, i = 0; i < 19; i++, t = 0.5 + (i % 2 ? 1 : -1) * Math.ceil(i / 2) * 0.025) {
+      const x = m.a * (x1 + t * (x2 - x1)) + m.c * (y1 + t * (y2 - y1)) + m.e;
+      const y = m.b * (x1 + t * (x2 - x1)) + m.d * (y1 + t * (y2 - y1)) + m.f;
+      const hit = document.elementFromPoint(x, y);
+      if (hit && hit.closest("a.edge") && hit.closest("a.edge").dataset.key === key) return [x, y];
+    }
+  }
+  return null;
+}"""
+
+
+def test_deal_map_edge_clicks_through_to_the_dossier(tmp_path, page):
+    path = tmp_path / "seeds.db"
+    result = CliRunner().invoke(cli, ["run", str(SEEDS), "--db", str(path)])
+    assert result.exit_code == 0, result.output
+    edges = store.open_db(path)["partnership_edges"].count
+    (ROOT / "outputs").mkdir(exist_ok=True)
+    with web.BackgroundServer(path, reviewer="ann") as server:
+        page.goto(f"{server.url}map")
+        assert page.locator("a.edge").count() == edges > 0
+        assert page.evaluate("window.scrollY") == 0
+        point = page.evaluate(POINT_ON_EDGE, "Microsoft|OpenAI")
+        assert point, "no visible point on a Microsoft-OpenAI line"
+        page.mouse.move(*point)
+        page.screenshot(path=str(ROOT / "outputs" / "dealmap.png"), full_page=True)
+        page.mouse.click(*point)
+        page.wait_for_url("**/partnerships/dossier?*")
+        assert page.locator("h1").inner_text().startswith("Microsoft – OpenAI")
+        assert page.locator("#pstatus").inner_text() == "restructured"
+        assert "to 2032" in page.locator("section.summary").inner_text()
+        first = page.locator("tr.quotes details").first
+        first.locator("summary").click()
+        assert first.evaluate("d => d.open")
+        assert first.locator("a[href^='/claims/']").count() > 0
+        page.screenshot(path=str(ROOT / "outputs" / "dossier.png"), full_page=False)
+        first.locator("a[href^='/claims/']").first.click()
+        page.wait_for_url("**/claims/*")
+        assert page.locator("mark#quote").count() == 1
+    for name in ("dealmap.png", "dossier.png"):
+        assert (ROOT / "outputs" / name).stat().st_size > 10_000

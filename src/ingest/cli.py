@@ -6,6 +6,7 @@ import json
 import os
 import sqlite3
 import sys
+from pathlib import Path
 
 import click
 
@@ -597,7 +598,12 @@ def undo(db_path: str | None, reviewer: str | None) -> None:
 @click.option("--facts", is_flag=True, help="Write the fact ledger (one row per fact) instead of claims.")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="File to write.")
 def export_(db_path: str | None, status: str, fmt: str | None, facts: bool, output: str) -> None:
-    """Export claims or the fact ledger as JSONL, CSV or Parquet, with a manifest beside the file."""
+    """Export claims or the fact ledger as JSONL, CSV or Parquet, with a manifest beside the file.
+
+    The file's folder also gets metadata.json (Datasette: table and column descriptions, facets, canned
+    queries; `datasette DB -m metadata.json`) and datapackage.json (Frictionless: every export in the folder
+    with its schema, SHA-256, size and rows)."""
+    from . import catalog
     from . import export as ex
 
     try:
@@ -607,6 +613,8 @@ def export_(db_path: str | None, status: str, fmt: str | None, facts: bool, outp
     except OSError as e:
         raise click.ClickException(f"-o {output}: cannot write it ({e.strerror}); choose another path.") from None
     click.echo(f"wrote {manifest.rows} rows to {output} (manifest: {ex.manifest_path(output)})")
+    metadata, package = (Path(output).parent / name for name in (catalog.METADATA, catalog.DATAPACKAGE))
+    click.echo(f"described in {metadata} (Datasette) and {package} (Frictionless)")
 
 
 @cli.command()

@@ -2,7 +2,9 @@
 
 The same database always gives byte-identical files: rows sorted by id (facts by key), keys sorted in
 JSON, fixed Parquet settings, no timestamps. Beside each file, ``<file>.manifest.json`` records the row
-count, the runs the rows come from, the schema version and the file's SHA-256.
+count, the runs the rows come from, the schema version and the file's SHA-256; ``metadata.json`` (Datasette)
+and ``datapackage.json`` (Frictionless, every export in the folder) are written in the same folder
+(see ``catalog``).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import pyarrow.parquet as pq
 import sqlite_utils
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from . import conflicts, migrations
+from . import catalog, conflicts, migrations
 from .models import Claim, ClaimKind, DealStatus, PatternSignal, Qualifier
 
 FORMATS = ("jsonl", "csv", "parquet")
@@ -211,7 +213,8 @@ def export(
     facts: bool = False,
 ) -> Manifest:
     """Write claims (status 'accepted': the verified, grounded ones; 'all': every claim) or, with
-    ``facts``, the fact ledger to ``path`` in ``fmt`` (default: from the suffix, else jsonl)."""
+    ``facts``, the fact ledger to ``path`` in ``fmt`` (default: from the suffix, else jsonl); then the manifest
+    beside it and, in its folder, ``metadata.json`` and ``datapackage.json``."""
     path = Path(path)
     fmt = fmt or SUFFIXES.get(path.suffix.lower(), "jsonl")
     if fmt not in FORMATS:
@@ -225,8 +228,11 @@ def export(
     else:
         rows, model, name = claim_rows(db, verified=status == "accepted"), ExportRow, status
         runs = [r["run_id"] for r in rows]
-    if path.exists() and not path.is_file() or path.is_symlink():
-        raise ExportError(f"{path} is not a regular file (a device, pipe, folder or link); choose another path")
+    if path.name in (catalog.METADATA, catalog.DATAPACKAGE):
+        raise ExportError(f"{path.name} is written beside every export; choose another file name")
+    for target in (path, path.with_name(catalog.METADATA), path.with_name(catalog.DATAPACKAGE)):
+        if target.exists() and not target.is_file() or target.is_symlink():
+            raise ExportError(f"{target} is not a regular file (a device, pipe, folder or link); choose another path")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     _write(rows, model, tmp, fmt)
@@ -242,6 +248,7 @@ def export(
         sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
     )
     manifest_path(path).write_text(json.dumps(manifest.model_dump(), indent=2, sort_keys=True) + "\n")
+    catalog.write(db, path.parent)
     return manifest
 
 
