@@ -43,3 +43,9 @@ def test_a_compound_with_a_lower_case_tail_ends_a_name_at_its_hyphen():
     assert names("OpenAI-backed legal start-up Harvey raised funds.") >= {"OpenAI", "Harvey"}
     assert "Pied Piper" in names("Hooli-backed Pied Piper raised $50 million; Hooli led the round.")
     assert "Hooli" in names("Hooli-backed Pied Piper raised $50 million; Hooli led the round.")
+
+
+def test_deal_terms_and_generic_labels_are_no_names():
+    assert names("ROFR-as-anchor is a kill-list move.") == set()
+    assert names("Partner Phase (Year 0-2): labs sign exclusive deals.") == set()
+    assert "X-energy" in names("Amazon invested in X-energy last year.")

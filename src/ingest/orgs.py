@@ -77,7 +77,7 @@ def _name_spans(text: str, lower: set[str]) -> list[tuple[int, int]]:
             if _common(w.group(), lower if i == 0 or title else set()):
                 runs.append([])  # a common word inside the run ends a name ("Meta Lands Billion")
                 continue
-            compound = re.search(r"-[a-z]{2,}$", w.group())  # "Hooli-backed", "Bay Area-based"
+            compound = re.search(r"(?<=[\w.]{2})-[a-z]{2,}", w.group())  # "Hooli-backed", not "X-energy"
             runs[-1].append((w.start(), w.start() + compound.start() if compound else w.end()))
             if compound:
                 runs.append([])
