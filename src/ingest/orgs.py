@@ -74,11 +74,12 @@ def _name_spans(text: str, lower: set[str]) -> list[tuple[int, int]]:
         title = _title_line(text, text.rfind("\n", 0, m.start()) + 1)
         runs: list[list[tuple[int, int]]] = [[]]
         for i, w in enumerate(words):
-            if _common(w.group(), lower if i == 0 or title else set()):
+            compound = re.search(r"(?<=[\w.]{2})-[a-z]{2,}", w.group())  # "Hooli-backed", not "X-energy"
+            end = w.start() + compound.start() if compound else w.end()
+            if _common(m.group("name")[w.start() : end], lower if i == 0 or title else set()):
                 runs.append([])  # a common word inside the run ends a name ("Meta Lands Billion")
                 continue
-            compound = re.search(r"(?<=[\w.]{2})-[a-z]{2,}", w.group())  # "Hooli-backed", not "X-energy"
-            runs[-1].append((w.start(), w.start() + compound.start() if compound else w.end()))
+            runs[-1].append((w.start(), end))
             if compound:
                 runs.append([])
         for run in filter(None, runs):
