@@ -297,8 +297,11 @@ def eval_(
         splits = (None, "tune", "check") if os.path.isdir(gold) else (None,)
         try:
             reports += [evaluate(gold, name, db=db, client=client, split=split) for split in splits]
-        except (ValueError, FileNotFoundError, KeyError) as e:
+        except (ValueError, KeyError) as e:
             raise click.ClickException(f"{gold}: {e}") from e
+        except OSError as e:  # a document it names is missing, a folder, unreadable
+            why = f"cannot read {e.filename} ({e.strerror})" if e.strerror else str(e)
+            raise click.ClickException(f"{gold}: {why}") from e
     if as_json:
         click.echo(json.dumps([r.as_dict(details=details) for r in reports], indent=2, ensure_ascii=False))
         return
