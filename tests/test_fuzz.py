@@ -84,8 +84,11 @@ class Seeded:
             claims = {r[0] for r in conn.execute("SELECT id FROM claims")}
             assert set(self.claims) <= claims, "a stored claim was lost"
             assert self.runs <= {r[0] for r in conn.execute("SELECT id FROM runs")}, "a run record was lost"
-            reviews = conn.execute("SELECT COUNT(*) FROM reviews WHERE action != 'undo'").fetchone()[0]
-            assert reviews >= 0
+            assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+            unlogged = (
+                "SELECT id FROM claims WHERE review_status != 'pending' AND id NOT IN (SELECT claim_id FROM reviews)"
+            )
+            assert conn.execute(unlogged).fetchall() == [], "a decision without its audit row"
         finally:
             conn.close()
 
