@@ -1,3 +1,5 @@
+import warnings
+
 import pytest
 
 from conftest import SEEDS
@@ -119,3 +121,13 @@ def test_dateline_dates(head, expected):
     assert dateline_date(head) == expected
     doc = clean(RawDocument(source="x.txt", content_type="text", text=head + "\n\nMore text follows here."))
     assert doc.published == expected
+
+
+def test_a_page_that_looks_like_xml_is_read_without_a_warning():
+    """Found by the fuzz suite: such a page printed bs4's ten-line XMLParsedAsHTMLWarning to the user's terminal."""
+    page = '<?xml version="1.0"?><rss><channel><item><title>OpenAI raises $6.6 billion</title>'
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        doc = clean(RawDocument(source="feed.html", content_type="html", text=page))
+    assert [str(w.message) for w in seen] == []
+    assert "OpenAI raises $6.6 billion" in doc.text
