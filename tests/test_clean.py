@@ -1,3 +1,5 @@
+import warnings
+
 import pytest
 
 from conftest import SEEDS
@@ -126,3 +128,13 @@ def test_glued_labels_are_split_but_names_that_start_with_a_capital_are_kept():
 
     assert split_glued_labels("investmentVerified") == "investment Verified"
     assert split_glued_labels("ElevenLabs and DigitalBridge") == "ElevenLabs and DigitalBridge"
+
+
+def test_a_page_that_looks_like_xml_is_read_without_a_warning():
+    """Found by the fuzz suite: such a page printed bs4's ten-line XMLParsedAsHTMLWarning to the user's terminal."""
+    page = '<?xml version="1.0"?><rss><channel><item><title>OpenAI raises $6.6 billion</title>'
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        doc = clean(RawDocument(source="feed.html", content_type="html", text=page))
+    assert [str(w.message) for w in seen] == []
+    assert "OpenAI raises $6.6 billion" in doc.text

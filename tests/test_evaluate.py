@@ -115,6 +115,15 @@ def test_eval_cli_prints_f1_on_the_gold_set(db_file):
     assert data[0]["overall"]["f1"] == pytest.approx(f1, abs=0.01)
 
 
+def test_a_gold_document_that_is_a_folder_is_one_line(db_file, tmp_path):
+    """Found by the fuzz suite: a gold file naming a folder ("file": ".") ended in an IsADirectoryError traceback."""
+    gold = tmp_path / "gold.json"
+    gold.write_text(json.dumps({"version": 1, "documents": [{"file": ".", "claims": []}]}))
+    result = CliRunner().invoke(cli, ["eval", str(gold), "--db", str(db_file)])
+    assert result.exit_code == 1 and result.exception.__class__ is SystemExit
+    assert result.output == f"Error: {gold}: cannot read . (Is a directory)\n"
+
+
 def test_eval_cli_rejects_an_unknown_extractor_in_one_line(db_file):
     result = CliRunner().invoke(cli, ["eval", str(GOLD), "--extractor", "nope", "--db", str(db_file)])
     assert result.exit_code != 0

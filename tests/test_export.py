@@ -9,6 +9,7 @@ import os
 
 import duckdb
 import jsonschema
+import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
@@ -96,6 +97,22 @@ def test_parquet_and_csv_read_back_with_the_same_rows(db, tmp_path):
     assert [int(r["id"]) for r in from_csv] == [r["id"] for r in rows]
     assert [r["quote"] for r in from_csv] == [r["quote"] for r in rows]
     assert [float(r["value"]) if r["value"] else None for r in from_csv] == [r["value"] for r in rows]
+
+
+@pytest.mark.parametrize("name", [b"claims\xff.parquet", b"rel:x.parquet", b"s3:bucket.parquet"])
+def test_parquet_goes_to_any_file_name(db, tmp_path, monkeypatch, name):
+    """Found by the fuzz suite: pyarrow took a name with bytes that are not UTF-8, or with a colon, for a URI
+    (UnicodeEncodeError, ArrowInvalid tracebacks); the CLI's message shows the name escaped."""
+    monkeypatch.chdir(tmp_path)
+    db_file = db.conn.execute("PRAGMA database_list").fetchone()[2]
+    result = CliRunner().invoke(cli, ["export", "-o", os.fsdecode(name), "--status", "all", "--db", db_file])
+    assert result.exit_code == 0, result.output
+    shown = name.decode("utf-8", "backslashreplace")
+    assert (
+        result.output.splitlines()[0] == f"wrote {db['claims'].count} rows to {shown} (manifest: {shown}.manifest.json)"
+    )
+    with open(tmp_path / os.fsdecode(name), "rb") as f:
+        assert pq.read_table(f).num_rows == db["claims"].count
 
 
 def test_every_exported_row_matches_the_committed_schema(db, tmp_path):

@@ -116,6 +116,20 @@ def test_posts_need_the_csrf_token(app):
     assert ok.json() == {"ok": True, "status": "accepted"}
 
 
+def test_a_csrf_token_past_ascii_is_refused_not_a_crash(app):
+    """Found by the fuzz suite: hmac.compare_digest raised TypeError on str with non-ASCII characters (a 500)."""
+    client, db, token, _ = app
+    claim_id = review.claims(db, ungrounded=False, limit=1)[0]["id"]
+    for forged in ("é" + token[1:], "токен"):
+        response = client.post(f"/claims/{claim_id}/accept", data={"csrf": forged})
+        assert response.status_code == 403 and "CSRF token" in message(response)
+        assert client.post("/undo", headers={"x-csrf-token": forged.encode()}).status_code == 403
+    cookieless = TestClient(client.app, base_url="http://127.0.0.1")
+    bad_cookie = {"cookie": "csrf=ü".encode()}
+    assert cookieless.post(f"/claims/{claim_id}/accept", data={"csrf": token}, headers=bad_cookie).status_code == 403
+    assert db["reviews"].count == 0
+
+
 @pytest.mark.parametrize(
     ("method", "url", "status", "text"),
     [

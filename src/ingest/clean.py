@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+import warnings
 from bisect import bisect_right
 from datetime import datetime
 from functools import lru_cache
@@ -13,7 +14,7 @@ from itertools import accumulate
 
 import trafilatura
 import yaml
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, XMLParsedAsHTMLWarning
 
 from .models import Document, RawDocument
 from .pdf import PAGE_BREAK, reflow
@@ -128,7 +129,9 @@ def html_to_text(html: str, url: str | None = None) -> tuple[str, dict]:
         }
         if doc.text and doc.text.strip():
             return doc.text, meta
-    soup = BeautifulSoup(html, "lxml")
+    with warnings.catch_warnings():  # a page that looks like XML is still read as HTML here, on purpose
+        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
+        soup = BeautifulSoup(html, "lxml")
     for tag in soup(["script", "style", "noscript", "nav", "header", "footer", "aside", "form"]):
         tag.decompose()
     if not meta.get("title") and soup.title:

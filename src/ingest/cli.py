@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from . import store
+from .models import printable
 
 DEFAULT_EXTRACTOR = "rules"  # chosen by `ingest eval` on the gold set: see README, Extraction
 
@@ -33,7 +34,15 @@ class _Commands(click.Group):
         try:
             return super().invoke(ctx)
         except sqlite3.DatabaseError as e:
-            raise click.ClickException(store.database_error(ctx.meta.get("ingest.db", "?"), e)) from None
+            raise click.ClickException(shown(store.database_error(ctx.meta.get("ingest.db", "?"), e))) from None
+        except click.ClickException as e:  # a typed path or text in the message: bytes that are not UTF-8 escaped
+            e.message = shown(e.message)
+            raise
+
+
+def shown(text: str | os.PathLike) -> str:
+    """A path or typed text as a terminal can show it: bytes that are not UTF-8 as ``\\xNN`` (see printable)."""
+    return printable(os.fspath(text))
 
 
 @click.group(cls=_Commands)
@@ -307,8 +316,11 @@ def eval_(
         splits = (None, "tune", "check") if os.path.isdir(gold) else (None,)
         try:
             reports += [evaluate(gold, name, db=db, client=client, split=split) for split in splits]
-        except (ValueError, FileNotFoundError, KeyError) as e:
+        except (ValueError, KeyError) as e:
             raise click.ClickException(f"{gold}: {e}") from e
+        except OSError as e:  # a document it names is missing, a folder, unreadable
+            why = f"cannot read {e.filename} ({e.strerror})" if e.strerror else str(e)
+            raise click.ClickException(f"{gold}: {why}") from e
     if as_json:
         click.echo(json.dumps([r.as_dict(details=details) for r in reports], indent=2, ensure_ascii=False))
         return
@@ -367,7 +379,7 @@ def conflicts(db_path: str | None, as_json: bool, output: str | None, reason: st
             f.write(text + "\n")
     except OSError as e:
         raise click.ClickException(f"-o {output}: cannot write it ({e.strerror}); choose another path.") from e
-    click.echo(f"wrote {len(groups)} conflict groups to {output}", err=True)
+    click.echo(f"wrote {len(groups)} conflict groups to {shown(output)}", err=True)
 
 
 @cli.command("import-claims")
@@ -471,7 +483,7 @@ def review(db_path: str | None, host: str, port: int, token: str | None, reviewe
         token = token or secrets.token_urlsafe(32)
         click.echo(f"warning: --host {host} makes the review page reachable from other machines", err=True)
     url = web.url(host, sock.getsockname()[1], token)
-    click.echo(f"Reviewing {path} as {rv.reviewer_name(reviewer)} at {url} (Ctrl-C to stop)")
+    click.echo(f"Reviewing {shown(path)} as {rv.reviewer_name(reviewer)} at {url} (Ctrl-C to stop)")
     web.serve(path, sock, reviewer=reviewer, secret=token)
 
 
@@ -612,9 +624,9 @@ def export_(db_path: str | None, status: str, fmt: str | None, facts: bool, outp
         raise click.ClickException(str(e)) from None
     except OSError as e:
         raise click.ClickException(f"-o {output}: cannot write it ({e.strerror}); choose another path.") from None
-    click.echo(f"wrote {manifest.rows} rows to {output} (manifest: {ex.manifest_path(output)})")
+    click.echo(f"wrote {manifest.rows} rows to {shown(output)} (manifest: {shown(ex.manifest_path(output))})")
     metadata, package = (Path(output).parent / name for name in (catalog.METADATA, catalog.DATAPACKAGE))
-    click.echo(f"described in {metadata} (Datasette) and {package} (Frictionless)")
+    click.echo(f"described in {shown(metadata)} (Datasette) and {shown(package)} (Frictionless)")
 
 
 @cli.command()
@@ -628,4 +640,4 @@ def schema(directory: str) -> None:
     except OSError as e:
         raise click.ClickException(f"{directory}: cannot write there ({e.strerror}); choose another folder.") from None
     for path in paths:
-        click.echo(str(path))
+        click.echo(shown(path))

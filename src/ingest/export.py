@@ -202,7 +202,8 @@ def _write(rows: list[dict], model: type[BaseModel], path: Path, fmt: str) -> No
     else:
         schema = pa.schema([(k, _arrow_type(f.annotation)) for k, f in model.model_fields.items()])
         table = pa.Table.from_pylist(rows, schema=schema)
-        pq.write_table(table, path, compression="zstd", version="2.6", use_dictionary=True, write_statistics=True)
+        with path.open("wb") as f:  # a file, not a name: pyarrow reads a name as a URI and needs it in UTF-8
+            pq.write_table(table, f, compression="zstd", version="2.6", use_dictionary=True, write_statistics=True)
 
 
 def export(

@@ -89,7 +89,7 @@ def run(
     config = {"fetch": (settings or FetchSettings()).model_dump(), "extract": extract and extract.model_dump()}
     args = {"sources": sources, **({"since": since.isoformat()} if since else {})}
     run_id = store.start_run(db, args, config)
-    summary = RunSummary(run_id=run_id, db=str(db.conn.execute("PRAGMA database_list").fetchone()[2]))
+    summary = RunSummary(run_id=run_id, db=store.file_name(db))
     show_bar = sys.stderr.isatty() if progress is None else progress
     bar = tqdm(desc="ingest", unit="doc", disable=not show_bar)
     t_start = time.perf_counter()

@@ -40,6 +40,17 @@ def database_error(path: str | os.PathLike, exc: sqlite3.DatabaseError) -> str:
     return f"--db {path}: SQLite error: {exc}; {todo}"
 
 
+def file_name(db: sqlite_utils.Database) -> str:
+    """The file of an open database as it can be shown (bytes of the path that are not UTF-8 escaped)."""
+    conn = db.conn
+    factory, conn.text_factory = conn.text_factory, bytes  # SQLite hands the path back in the bytes it was given
+    try:
+        raw = conn.execute("PRAGMA database_list").fetchone()[2]
+    finally:
+        conn.text_factory = factory
+    return printable(os.fsdecode(raw))
+
+
 def open_db(path: str | os.PathLike | None = None, any_thread: bool = False) -> sqlite_utils.Database:
     """Open (creating if needed) the database, with WAL, foreign keys and all migrations applied.
 

@@ -157,7 +157,8 @@ def create_app(
         data = await request.form()
         sent = data.get("csrf") or request.headers.get("x-csrf-token") or ""
         cookie = request.cookies.get("csrf") or ""
-        if not (hmac.compare_digest(str(sent), token) and hmac.compare_digest(cookie, token)):
+        expected = token.encode()  # bytes: compare_digest refuses str with characters past ASCII
+        if not (hmac.compare_digest(str(sent).encode(), expected) and hmac.compare_digest(cookie.encode(), expected)):
             raise HTTPException(403, "missing or wrong CSRF token; reload the page and try again")
         return {k: data.getlist(k) if k == "ids" else data[k] for k in data}
 
