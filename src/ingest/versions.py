@@ -39,23 +39,20 @@ def claims_of(db: sqlite_utils.Database, doc_id: str) -> list[dict]:
 def changed_claims(old: list[dict], new: list[dict]) -> tuple[list[dict], list[dict]]:
     """The claims of ``new`` that ``old`` does not state (appeared), and those of ``old`` that ``new`` does not
     (disappeared); a claim stated twice counts twice."""
-    old_left = [tuple(c[k] for k in STATED) for c in old]
-    appeared = []
-    for c in new:
+    return _unmatched(new, old), _unmatched(old, new)
+
+
+def _unmatched(claims: list[dict], others: list[dict]) -> list[dict]:
+    """The claims whose statement (kind, parties, figure, ...) ``others`` lacks, counted as a multiset."""
+    left = [tuple(c[k] for k in STATED) for c in others]
+    out = []
+    for c in claims:
         key = tuple(c[k] for k in STATED)
-        if key in old_left:
-            old_left.remove(key)
+        if key in left:
+            left.remove(key)
         else:
-            appeared.append(c)
-    new_keys = [tuple(c[k] for k in STATED) for c in new]
-    disappeared = []
-    for c in old:
-        key = tuple(c[k] for k in STATED)
-        if key in new_keys:
-            new_keys.remove(key)
-        else:
-            disappeared.append(c)
-    return appeared, disappeared
+            out.append(c)
+    return out
 
 
 def text_diff(old: dict, new: dict, context: int = 1) -> list[str]:
