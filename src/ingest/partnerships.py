@@ -617,12 +617,15 @@ def partnerships(db, company: str | None = None) -> list[Partnership]:
 
 
 def dossier(db, a: str, b: str) -> Partnership:
-    """One partnership, computed from the ledger as it is now."""
+    """One partnership as stored (rebuilt first if review decisions touched it since)."""
+    from . import store
+
+    refresh_stale(db)
     pair = pair_key(a.strip(), b.strip())
-    found = compute(db, list(pair), {pair})
+    found = store.partnership_details(db, key="|".join(pair))
     if not found:
         raise PartnershipError(f"no partnership of {pair[0]} and {pair[1]}: list them with `ingest partnerships`")
-    return found[0]
+    return Partnership.model_validate_json(found[0])
 
 
 def format_table(rows: list[Partnership]) -> str:
