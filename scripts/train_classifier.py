@@ -26,39 +26,37 @@ import numpy as np
 from scipy import optimize, sparse
 
 from ingest import classify, rules
-from ingest.aliases import canonical
 from ingest.clean import clean
+from ingest.evaluate import in_split, load_devset, load_gold, party_words
 from ingest.models import RawDocument
 
 ROOT = Path(__file__).resolve().parent.parent
 TEAM_GOLD = ["tests/data/gold.json", "tests/data/heldout.json", "tests/data/heldout2.json"]
-CHECK_DIGITS = "036"
 L2 = {"claim": 3.0, "kind": 3.0, "subject": 1.0, "counterparty": 1.0}
-STOP = {"inc", "corp", "ltd", "the", "and", "ai", "group", "co", "of"}
 
 
 def devset_docs(root: Path) -> list[dict]:
-    """The tune split of each dev set as {id, text, claims} (gold claims in the dev-set format)."""
-    out = []
-    for name in ("a", "b"):
-        folder = root / name
-        gold = json.loads((folder / "gold.json").read_text())
-        for path in sorted((folder / "docs").glob("*.json")):
-            if path.stem[-1] in CHECK_DIGITS:
-                continue
-            text = json.loads(path.read_text())["text"]
-            claims = [g for g in gold if g["doc"] == path.stem]
-            out.append({"id": f"{name}/{path.stem}", "set": name, "text": text, "claims": claims})
-    return out
+    """The tune split of each dev set as {id, set, text, claims}."""
+    return [
+        {"id": f"{name}/{Path(d.file).stem}", "set": name, "text": d.text, "claims": [c.model_dump() for c in d.claims]}
+        for name in ("a", "b")
+        for d in load_devset(root / name)
+        if in_split(d, "tune")
+    ]
 
 
 def team_docs() -> list[dict]:
-    out = []
-    for gold in TEAM_GOLD:
-        for d in json.loads((ROOT / gold).read_text())["documents"]:
-            text = (ROOT / d["file"]).read_text("utf-8")
-            out.append({"id": d["file"], "set": "team", "text": text, "claims": d["claims"]})
-    return out
+    """The team's gold sets as {id, set, text, claims}."""
+    return [
+        {
+            "id": d.file,
+            "set": "team",
+            "text": (ROOT / d.file).read_text("utf-8"),
+            "claims": [c.model_dump() for c in d.claims],
+        }
+        for gold in TEAM_GOLD
+        for d in load_gold(ROOT / gold)
+    ]
 
 
 def cleaned(doc: dict) -> str:
@@ -66,17 +64,9 @@ def cleaned(doc: dict) -> str:
     return clean(raw).text
 
 
-def names(name: str | None) -> set[str]:
-    """Canonical name and significant words of an organisation name (the dev-set scorer's lenient view)."""
-    if not name:
-        return set()
-    words = {w for w in re.findall(r"\w+", name.casefold()) if w not in STOP}
-    known = canonical(name)
-    return words | ({known.casefold()} if known else set())
-
-
 def same_org(a: str | None, b: str | None) -> bool:
-    return bool(names(a) & names(b))
+    """One shared party word (the dev sets' lenient view of names)."""
+    return bool(a and b and party_words(a) & party_words(b))
 
 
 def close(a: float, b: float) -> bool:
@@ -99,10 +89,8 @@ def examples(doc: dict) -> dict[str, list]:
     """(features, label) rows of the three heads for one document."""
     text = cleaned(doc)
     sents = rules.analyse(text)
-    cued = rules.cued_claims(text, sents)
-    kinds = {f.start: rules.cue_kind(text, s, f) for s in sents for f in s.figures}
     rows: dict[str, list] = {"claim": [], "kind": [], "subject": [], "counterparty": []}
-    for c in classify.candidates(text, sents, kinds, rules.cued_by_figure(sents, cued)):
+    for c in rules.figure_candidates(text, sents, rules.cued_claims(text, sents)):
         g = label(text, c.figure, doc["claims"])
         rows["claim"].append((c.features, g is not None))
         if g is None:

@@ -20,7 +20,7 @@ from functools import cache
 from importlib import resources
 
 from .aliases import PartyMention, canonical
-from .figures import Figure
+from .figures import Figure, unit_class
 from .models import Claim
 from .parties import Sentence
 from .rulebook import vocabulary
@@ -50,12 +50,6 @@ def tokens(text: str) -> list[str]:
 
 def _bucket(n: int) -> str:
     return str(n) if n < 4 else "4-7" if n < 8 else "8+"
-
-
-def unit_class(unit: str | None) -> str:
-    if unit is None:
-        return "none"
-    return unit if unit in ("percent", "GW", "chips", "year") else "money"
 
 
 def figure_features(text: str, s: Sentence, f: Figure, rules_kind: str | None, cued: Claim | None) -> list[str]:
@@ -233,9 +227,9 @@ def decide(c: Candidate) -> tuple[str, float, PartyMention | None, PartyMention 
     return kind, p, subject, counterparty
 
 
-def learned_claims(text: str, sents: list[Sentence], rules_kinds: dict[int, str | None], cued: dict[int, Claim]):
-    """(sentence, figure, kind, probability, subject, counterparty) for every figure the model keeps."""
-    for c in candidates(text, sents, rules_kinds, cued):
+def learned_claims(sents: list[Sentence], found: list[Candidate]):
+    """(sentence, figure, kind, probability, subject, counterparty) for every candidate the model keeps."""
+    for c in found:
         kind, p, subject, counterparty = decide(c)
         if kind != NONE and (subject or counterparty):
             yield sents[c.sentence], c.figure, kind, p, subject, counterparty

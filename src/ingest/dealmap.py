@@ -12,7 +12,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from .ledger import format_value
+from .ledger import format_hedged
 
 SIZE = 1000.0  # the SVG's view box: SIZE x SIZE, centre in the middle
 LABELS = 60  # at most this many node labels (the most connected); the rest have a tooltip
@@ -51,9 +51,7 @@ class DealMap:
 
 
 def _title(e: dict) -> str:
-    amount = format_value(e["value"], e["unit"]) if e.get("value") is not None else ""
-    hedge = {"more_than": "more than ", "at_least": "at least ", "approx": "~", "up_to": "up to "}
-    amount = hedge.get(e.get("qualifier") or "", "") + amount if amount else ""
+    amount = format_hedged(e.get("value"), e["unit"], e.get("qualifier"))
     dates = e.get("first_date") or ""
     if e.get("latest_date") and e["latest_date"] != dates:
         dates = f"{dates} to {e['latest_date']}" if dates else e["latest_date"]

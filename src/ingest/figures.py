@@ -259,6 +259,13 @@ def mentions_value(quote: str, value: float, unit: str | None) -> bool:
     return False
 
 
+def unit_class(unit: str | None) -> str:
+    """The class of a unit: ``percent``, ``GW``, ``chips``, ``year``, ``money`` (any currency) or ``none``."""
+    if unit is None:
+        return "none"
+    return unit if unit in ("percent", "GW", "chips", "year") else "money"
+
+
 def claim_fields(f: Figure | None) -> dict:
     """The claim fields a figure decides (value, unit, range ends, qualifier); none without a figure."""
     if f is None:

@@ -872,6 +872,16 @@ def _fact_row(f: _Fact, ids: dict[int, int], cfg: Config) -> dict:
     }
 
 
+HEDGE_WORDS = {"more_than": "more than ", "at_least": "at least ", "approx": "~", "up_to": "up to "}
+
+
+def format_hedged(value: float | None, unit: str | None, qualifier: str | None) -> str:
+    """A stated figure with its hedge ("more than $13.0B", "~$7.0B"); empty without a value."""
+    if value is None:
+        return ""
+    return HEDGE_WORDS.get(qualifier or "", "") + format_value(value, unit)
+
+
 def format_value(value: float | None, unit: str | None) -> str:
     """A value as an analyst reads it: $13.0B, 49%, 4.5 GW, 1,000,000 chips, 2019."""
     if value is None:

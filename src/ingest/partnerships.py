@@ -19,7 +19,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, Field
 
-from .ledger import format_value
+from .ledger import format_hedged
 
 RIGHT_KINDS = ("exclusivity", "rofr", "ip_rights")
 RIGHT_NAMES = {"exclusivity": "exclusivity", "rofr": "ROFR", "ip_rights": "IP rights"}
@@ -114,10 +114,7 @@ class Figure(BaseModel):
 
     @property
     def text(self) -> str:
-        if self.value is None:
-            return ""
-        hedge = {"more_than": "more than ", "at_least": "at least ", "approx": "~", "up_to": "up to "}
-        return hedge.get(self.qualifier, "") + format_value(self.value, self.unit)
+        return format_hedged(self.value, self.unit, self.qualifier)
 
 
 class Right(BaseModel):

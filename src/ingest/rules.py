@@ -20,7 +20,7 @@ from dataclasses import replace
 
 from . import classify
 from .aliases import PartyMention
-from .figures import Figure, claim_fields, mentions_value, parse_figures
+from .figures import Figure, claim_fields, mentions_value, parse_figures, unit_class
 from .models import Claim, Document, PatternSignal
 from .orgs import listed
 from .parties import Sentence, context_parties, fits, listed_pairs, mentions, place
@@ -123,10 +123,8 @@ def cued_claims(text: str, sents: list[Sentence]) -> list[Claim]:
 def learned_claims(text: str, sents: list[Sentence], cued: list[Claim]) -> list[Claim]:
     """The claims of the figures that the trained classifier keeps. A conversion in brackets or a price per
     share is never a claim."""
-    by_figure = cued_by_figure(sents, cued)
-    kinds = {f.start: cue_kind(text, s, f) for s in sents for f in s.figures}
     out = []
-    for s, f, kind, p, subject, counterparty in classify.learned_claims(text, sents, kinds, by_figure):
+    for s, f, kind, p, subject, counterparty in classify.learned_claims(sents, figure_candidates(text, sents, cued)):
         if not in_bounds(f) or is_unit_price(text, s, f) or is_conversion(text, s, f):
             continue
         if is_instruction(text[s.start : s.end]):
@@ -136,6 +134,12 @@ def learned_claims(text: str, sents: list[Sentence], cued: list[Claim]) -> list[
         claim = make_claim(text, s, kind, clause, f, subject, counterparty, status, (f.start, f.end))
         out.append(classify.confidence(claim, p))
     return out
+
+
+def figure_candidates(text: str, sents: list[Sentence], cued: list[Claim]) -> list[classify.Candidate]:
+    """Every figure with the classifier's features, the cue words' kind and cued claim among them."""
+    kinds = {f.start: cue_kind(text, s, f) for s in sents for f in s.figures}
+    return classify.candidates(text, sents, kinds, cued_by_figure(sents, cued))
 
 
 def cued_by_figure(sents: list[Sentence], cued: list[Claim]) -> dict[int, Claim]:
@@ -185,14 +189,6 @@ def _shift(f: Figure, by: int) -> Figure:
 
 
 # --- value claims ----------------------------------------------------------------------------------------
-
-
-def unit_class(unit: str | None) -> str:
-    if unit is None:
-        return "none"
-    if unit in ("percent", "GW", "chips", "year"):
-        return unit
-    return "money"
 
 
 def clause_of(s: Sentence, pos: int) -> tuple[int, int]:
