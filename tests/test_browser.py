@@ -1,5 +1,6 @@
 """The review page in headless Chromium (Debian's package, driven by playwright): keyboard and form review,
-an article whose markup must not run, and the deal map clicked through to a dossier on the seeds."""
+an article whose markup must not run, and the deal map clicked through to a dossier on the seeds and on the
+dev sets' real articles (when ``../shared/devsets`` is beside the checkout)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from ingest.cli import cli
 from reviewdata import ROOT, add_claim, add_document, populate
 
 CHROMIUM = Path("/usr/bin/chromium")
+DEVSETS = ROOT.parent / "shared" / "devsets"
 ARGS = [
     "--headless",
     "--no-sandbox",
@@ -169,3 +171,32 @@ def test_deal_map_edge_clicks_through_to_the_dossier(tmp_path, page):
         assert page.locator("mark#quote").count() == 1
     for name in ("dealmap.png", "dossier.png"):
         assert (ROOT / "outputs" / name).stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("name", ["a", "b"])
+def test_deal_map_and_dossier_on_a_dev_set(tmp_path, page, name):
+    """The busiest pair of a dev set's real articles whose line can be clicked opens its dossier."""
+    if not (DEVSETS / name).exists():
+        pytest.skip("the dev sets are not beside this checkout")
+    for doc in sorted((DEVSETS / name / "docs").glob("*.json")):  # the articles' text only, not their labels
+        (tmp_path / f"{doc.stem}.txt").write_text(json.loads(doc.read_text("utf-8"))["text"], "utf-8")
+    path = tmp_path / "dev.db"
+    result = CliRunner().invoke(cli, ["run", str(tmp_path), "--db", str(path)])
+    assert result.exit_code == 0, result.output
+    db = store.open_db(path)
+    keys = [r[0] for r in db.execute("SELECT key FROM partnerships ORDER BY claims DESC, key")]
+    with web.BackgroundServer(path, reviewer="ann") as server:
+        page.goto(f"{server.url}map")
+        assert page.locator("a.edge").count() == db["partnership_edges"].count > 0
+        key, point = next((k, p) for k in keys if (p := page.evaluate(POINT_ON_EDGE, k)))
+        page.mouse.move(*point)
+        page.screenshot(path=str(ROOT / "outputs" / f"dealmap-devset-{name}.png"), full_page=True)
+        page.mouse.click(*point)
+        page.wait_for_url("**/partnerships/dossier?*")
+        assert page.locator("h1").inner_text().startswith(" – ".join(key.split("|")))
+        stored = db["partnerships"].get(key)
+        assert page.locator("tr.event").count() == len(json.loads(stored["detail"])["timeline"]) > 0
+        first = page.locator("tr.quotes details").first
+        first.locator("summary").click()
+        assert first.locator("blockquote").first.inner_text().strip()
+        page.screenshot(path=str(ROOT / "outputs" / f"dossier-devset-{name}.png"), full_page=False)

@@ -96,3 +96,20 @@ def test_deal_map_draws_every_deal_filters_and_links_to_dossiers(client):
     bad = c.get("/map", params={"since": "last year"})
     assert bad.status_code == 400 and "since must be a year or date" in bad.text
     assert c.get("/map", params={"kind": "bogus"}).status_code == 400
+
+
+def test_dossier_shows_a_few_quotes_per_fact_and_links_the_rest(tmp_path):
+    folder = tmp_path / "copies"
+    folder.mkdir()
+    for i in range(web.QUOTES + 2):  # one fact, stated by more sources than the dossier quotes
+        (folder / f"site{i}.txt").write_text(f"Report {i} from desk {i * 7919}.\n\n{HOSTILE}")
+    path = tmp_path / "t.db"
+    assert CliRunner().invoke(cli, ["run", str(folder), "--db", str(path)]).exit_code == 0
+    page = TestClient(web.create_app(path, reviewer="ann"), base_url="http://127.0.0.1").get(
+        "/partnerships/dossier", params={"a": "Microsoft", "b": "OpenAI"}
+    )
+    assert page.status_code == 200
+    assert page.text.count('<article class="dossier-claim">') == web.QUOTES
+    more = re.search(r"… and (\d+) more: <a href=\"/\?([^\"]+)\">", page.text)
+    assert more and int(more.group(1)) == 2
+    assert parse_qs(unquote(more.group(2).replace("&amp;", "&"))) == {"party": ["Microsoft"], "kind": ["investment"]}

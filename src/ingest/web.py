@@ -41,6 +41,7 @@ from .models import ClaimKind, DealStatus, Qualifier
 
 PAGE = 50
 MAP_LIMIT = 500  # partnerships listed on one page
+QUOTES = 5  # quotes shown per fact of a dossier; the rest are a link to the queue
 HEADERS = {
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
     "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
@@ -312,7 +313,7 @@ def create_app(
             found = pt.dossier(db, a, b)
         except pt.PartnershipError as e:
             raise review.NotFound(str(e)) from None
-        ids = [i for e in found.timeline for i in e.claim_ids]
+        ids = [i for e in found.timeline for i in e.claim_ids[:QUOTES]]
         docs = store.documents_by_id(db, [s.doc_id for u in found.patterns for s in u.passages])
         return render(
             request,
@@ -323,6 +324,8 @@ def create_app(
             groups=store.open_groups(db, found.conflicts),
             labels={k: v[0] for k, v in pt.TOTALS.items()},
             right_names=pt.RIGHT_NAMES,
+            quotes=QUOTES,
+            queue_qs=lambda e: urlencode({"party": e.subject, "kind": e.kind, "status": ""}),
             figure=lambda e: review.show_value({"value_low": None, "value_high": None, **e.model_dump()}),
         )
 
