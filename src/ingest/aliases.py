@@ -70,6 +70,7 @@ class AliasTable:
             else r"(?!)"
         )
         self._pattern = self._compile()
+        self._seen: dict[str, str | None] = {}  # name -> canonical, for names asked before
 
     def _add(self, form: str, name: str) -> None:
         other = self._names.setdefault(_key(form), name)
@@ -96,8 +97,10 @@ class AliasTable:
 
     def canonical(self, name: str) -> str | None:
         """The canonical name for ``name`` (any case, spacing, corporate suffix), or None if unknown."""
-        key = _key(name)
-        return self._names.get(key) or self._names.get(self._strip.sub("", key))
+        if name not in self._seen:
+            key = _key(name)
+            self._seen[name] = self._names.get(key) or self._names.get(self._strip.sub("", key))
+        return self._seen[name]
 
     def find_parties(self, text: str) -> list[PartyMention]:
         """Every company mention in ``text``, in order, non-overlapping, longest form first."""

@@ -16,7 +16,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 from .aliases import PartyMention, canonical
@@ -71,10 +71,11 @@ def figure_features(text: str, s: Sentence, f: Figure, rules_kind: str | None, c
     feats += [f"S={t}" for t in set(left[:-WINDOW] + right[WINDOW:])]
     head = rules.head_noun(text, s, f)
     feats.append(f"head={head}")
-    for kind, cue in v["kind_cues"].items():
-        if cue.search(text, c_start, c_end):
+    in_clause, in_sentence = cue_kinds(text, c_start, c_end), cue_kinds(text, s.start, s.end)
+    for kind in v["kind_cues"]:
+        if kind in in_clause:
             feats.append(f"cue={kind}")
-        elif cue.search(text, s.start, s.end):
+        elif kind in in_sentence:
             feats.append(f"scue={kind}")
     flags = {
         "hedge": v["hedges"].search(text, c_start, c_end),
@@ -90,6 +91,12 @@ def figure_features(text: str, s: Sentence, f: Figure, rules_kind: str | None, c
     if CJK_RUN.search(text[s.start : s.end]):
         feats.append("cjk")
     return feats
+
+
+@lru_cache(maxsize=64)
+def cue_kinds(text: str, start: int, end: int) -> tuple[str, ...]:
+    """The kinds whose cue words ``text[start:end]`` has (asked once for all the figures of a sentence)."""
+    return tuple(kind for kind, cue in vocabulary()["kind_cues"].items() if cue.search(text, start, end))
 
 
 def party_features(

@@ -13,13 +13,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
+from typing import TYPE_CHECKING
 
-import instructor
-import openai
 import sqlite_utils
 import yaml
-from instructor.core.hooks import Hooks
 from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from instructor.core.hooks import Hooks
 
 
 @cache
@@ -153,6 +154,9 @@ class LLMClient:
         self.endpoint = endpoint or self.base_url
 
     def _connect(self, base_url: str | None) -> None:
+        import instructor  # imported here: slow to import, and rules-only runs never connect
+        import openai
+
         api_key = self.api_key or os.environ.get("OPENAI_API_KEY") or ("none" if base_url else None)
         self.openai = openai.OpenAI(
             base_url=base_url, api_key=api_key, timeout=self.timeout, max_retries=self.http_retries
@@ -293,6 +297,8 @@ class _AttemptLog:
         self.started = 0.0
 
     def hooks(self) -> Hooks:
+        from instructor.core.hooks import Hooks
+
         hooks = Hooks()
         hooks.on("completion:kwargs", self._start)
         hooks.on("completion:response", self._response)

@@ -65,10 +65,12 @@ def vocabulary() -> dict:
 
 @cache
 def taxonomy() -> list[dict]:
-    """The partnership patterns of data/patterns.yaml, each phase's cues compiled."""
+    """The partnership patterns of data/patterns.yaml, each phase's cues compiled, and ``any``: all of them in
+    one pattern (it matches where one of them does)."""
     out = []
     for p in _load("patterns.yaml")["patterns"]:
         phases = p.get("phases") or {None: {"cues": p["cues"]}}
         for phase, spec in phases.items():
-            out.append({"id": p["id"], "phase": phase, "cues": [_regex(c) for c in spec["cues"]]})
+            cues = [_regex(c) for c in spec["cues"]]
+            out.append({"id": p["id"], "phase": phase, "cues": cues, "any": _regex("|".join(spec["cues"]))})
     return out

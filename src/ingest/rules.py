@@ -497,6 +497,8 @@ def pattern_signals(text: str, sents: list[Sentence]) -> list[PatternSignal]:
     out = []
     for s in sents:
         for p in taxonomy():
+            if not p["any"].search(text, s.start, s.end):
+                continue
             hits = sum(bool(c.search(text, s.start, s.end)) for c in p["cues"])
             if hits:
                 out.append(
