@@ -1,5 +1,6 @@
 """Organisations named in running text, listed in the alias table or not (shapes of dev-set sentences)."""
 
+from ingest import orgs
 from ingest.orgs import canonical_name, mentions
 
 
@@ -49,3 +50,14 @@ def test_deal_terms_and_generic_labels_are_no_names():
     assert names("ROFR-as-anchor is a kill-list move.") == set()
     assert names("Partner Phase (Year 0-2): labs sign exclusive deals.") == set()
     assert "X-energy" in names("Amazon invested in X-energy last year.")
+
+
+def test_a_currency_code_is_no_company():
+    assert "AUD" not in names("STACK Infrastructure is looking to borrow AUD 1.3bn from banks, AUD said.")
+
+
+def test_a_short_form_stands_for_the_longer_name_of_its_text():
+    found = orgs.mentions("Talen Energy sold the plant. Later, Talen and ZT Systems said ZT would expand.")
+    assert orgs.long_forms(found) == {"Talen": "Talen Energy", "ZT": "ZT Systems"}
+    both = orgs.mentions("Blue Owl Capital and Blue Owl Technology Finance lent; Blue Owl said so.")
+    assert "Blue Owl" not in orgs.long_forms(both)  # two longer names: no guess

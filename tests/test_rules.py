@@ -393,3 +393,10 @@ def test_a_quote_widened_to_a_party_keeps_whole_words():
 def test_an_ip_rights_end_year_is_not_its_date():
     c = only("Microsoft has access to OpenAI's IP until 2032, including the right to integrate OpenAI models.")
     assert (c.kind, c.value, c.as_of) == ("ip_rights", 2032, None)
+
+
+def test_a_claim_names_a_party_by_its_longer_name_in_the_text():
+    text = "Talen Energy owns the Susquehanna plant.\n\nAmazon agreed to buy 1,920 MW from Talen under a 17-year deal."
+    claims, _ = extract_rules(doc(text))
+    assert claims and {c.subject for c in claims} | {c.counterparty for c in claims} >= {"Talen Energy"}
+    assert "Talen" not in {c.subject for c in claims} | {c.counterparty for c in claims}

@@ -259,6 +259,11 @@ def mentions_value(quote: str, value: float, unit: str | None) -> bool:
     return False
 
 
+def currency_codes() -> frozenset[str]:
+    """The ISO codes of the currencies the vocabulary knows ("AUD" is a currency, not a company)."""
+    return frozenset(_vocab().prefixes.values()) | frozenset(c for c, _ in _vocab().suffixes.values())
+
+
 def unit_class(unit: str | None) -> str:
     """The class of a unit: ``percent``, ``GW``, ``chips``, ``year``, ``money`` (any currency) or ``none``."""
     if unit is None:

@@ -19,7 +19,7 @@ from importlib import resources
 import yaml
 
 from .aliases import PartyMention, canonical, find_parties
-from .figures import parse_figures
+from .figures import currency_codes, parse_figures
 
 UPPER = "A-Z\u00c0-\u00de\u0100-\u017f"
 WORD = "0-9A-Za-z\u00c0-\u024f"
@@ -53,6 +53,14 @@ def mentions(text: str) -> list[PartyMention]:
             surface = text[start:end]
             found.append(PartyMention(start, end, surface, canonical_name(surface)))
     return sorted(found, key=lambda p: p.start)
+
+
+def long_forms(found: list[PartyMention]) -> dict[str, str]:
+    """The one longer name of the text that each short form's words start ("Talen" is "Talen Energy", "ZT"
+    is "ZT Systems" where the text names both); alias-table names stay as they are."""
+    names = {p.canonical for p in found if not listed(p)}
+    longer = {n: [m for m in names if m.startswith(n + " ")] for n in names}
+    return {n: ms[0] for n, ms in longer.items() if len(ms) == 1}
 
 
 def overlapping(mentions: list[PartyMention], starts: list[int], start: int, end: int) -> bool:
@@ -96,7 +104,7 @@ def _name_spans(text: str, lower: set[str]) -> list[tuple[int, int]]:
 def _one_word_name(word: str, inside: set[str]) -> bool:
     """A one-word name is no figure ("RMB50bn"), no German compound noun ("Finanzierungsrunde"), and stands
     somewhere other than at the start of a sentence or line, or takes a possessive (``inside``)."""
-    if parse_figures(word) or _vocab()["noun"].search(word):
+    if parse_figures(word) or _vocab()["noun"].search(word) or _bare(word) in currency_codes():
         return False
     return _bare(word) in inside
 

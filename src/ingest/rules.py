@@ -22,7 +22,7 @@ from . import classify
 from .aliases import PartyMention
 from .figures import Figure, claim_fields, mentions_value, parse_figures, unit_class
 from .models import Claim, Document, PatternSignal
-from .orgs import listed
+from .orgs import listed, long_forms
 from .parties import Sentence, context_parties, fits, listed_pairs, mentions, place
 from .rulebook import taxonomy, vocabulary
 
@@ -90,8 +90,15 @@ def extract_rules(doc: Document) -> tuple[list[Claim], list[PatternSignal]]:
     sents = analyse(text)
     cued = cued_claims(text, sents)
     rights = [c for c in cued if c.value is None]
-    claims = [dated(c, doc.published) for c in rights + learned_claims(text, sents, cued)]
+    longer = long_forms([p for s in sents for p in s.parties])
+    claims = [named(dated(c, doc.published), longer) for c in rights + learned_claims(text, sents, cued)]
     return claims, pattern_signals(text, sents)
+
+
+def named(claim: Claim, longer: dict[str, str]) -> Claim:
+    """A claim whose parties are named by the longer name their short form stands for in the text."""
+    names = {k: longer[v] for k in ("subject", "counterparty") if (v := getattr(claim, k)) in longer}
+    return claim.model_copy(update=names) if names else claim
 
 
 def dated(claim: Claim, published: str | None) -> Claim:
