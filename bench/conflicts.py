@@ -21,7 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from ingest import conflicts, currency, ledger
+from ingest import currency, ledger
+from ingest.store import ledger as conflicts
 from ingest.store import open_db
 
 SIZES = (1, 2, 4, 6, 10, 12, 14, 16, 17, 18)  # claims per fact, mean 10

@@ -21,7 +21,8 @@ from pathlib import Path
 from starlette.testclient import TestClient
 
 from ingest import partnerships as pt
-from ingest import store, web
+from ingest import store
+from ingest.review import web
 
 TARGET_MS = 300
 KINDS = ["investment", "compute_commitment", "equity_stake", "exclusivity", "rofr", "ip_rights", "valuation"]

@@ -11,7 +11,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from ingest import embedded, extract, llm, store
+from ingest import extract, store
+from ingest.extract import embedded, llm
 
 SENTENCE = "Amazon said on Friday it will invest a further $4 billion in Anthropic, taking its total to $8 billion."
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "004_0001dc4371515a91.txt"

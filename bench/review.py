@@ -26,7 +26,8 @@ from urllib.parse import urlencode
 
 import httpx
 
-from ingest import review, store, web
+from ingest import review, store
+from ingest.review import web
 
 ROOT = Path(__file__).resolve().parents[1]
 VIEWS_TARGET_MS = 300

@@ -116,7 +116,7 @@ def populate(db: sqlite_utils.Database) -> dict[str, str]:
             add_claim(db, doc_id, run_id=run_id, **claim)
     db.conn.commit()
     try:
-        import ingest.conflicts  # noqa: F401
+        import ingest.store.ledger  # noqa: F401
     except ModuleNotFoundError:
         make_groups(db)
     review.recompute_conflicts(db)

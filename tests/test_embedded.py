@@ -11,7 +11,8 @@ from typing import Literal
 import pytest
 from pydantic import BaseModel, Field
 
-from ingest import embedded, llm, store
+from ingest import store
+from ingest.extract import embedded, llm
 
 SMALL = "qwen2.5-coder-0.5b"
 

@@ -13,8 +13,9 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
-from ingest import export, migrations, review, store
+from ingest import export, review, store
 from ingest.cli import cli
+from ingest.store import migrations
 from reviewdata import ROOT, populate
 
 CLAIM_SCHEMA = json.loads((ROOT / "schemas" / "claim.schema.json").read_text())

@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from ingest import extract, llm, rules
+from ingest import extract
+from ingest.extract import llm, rules
 from ingest.models import Claim, Document
 
 ARTICLE = (

@@ -7,8 +7,9 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from ingest import conflicts, export, imports, pipeline, store
+from ingest import export, imports, pipeline, store
 from ingest.cli import cli
+from ingest.store import ledger as conflicts
 
 TEXT_17 = "date 2024-10-16\n\nAmazon anchors X-energy round\n\nAmazon led a $500m investment in X-energy (€460m).\n"
 TEXT_18 = "X-energy raised €385m in a round led by Amazon, the company said.\n"

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from ingest import llm
+from ingest.extract import llm
 from openai_server import GOOD, Pick
 
 

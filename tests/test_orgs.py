@@ -1,6 +1,6 @@
 """Organisations named in running text, listed in the alias table or not (shapes of dev-set sentences)."""
 
-from ingest.orgs import canonical_name, mentions
+from ingest.extract.orgs import canonical_name, mentions
 
 
 def names(text: str) -> set[str]:

@@ -8,9 +8,10 @@ import os
 import pytest
 from click.testing import CliRunner
 
-from ingest import conflicts, review, store
+from ingest import review, store
 from ingest.cli import cli
 from ingest.figures import parse_figures
+from ingest.store import ledger as conflicts
 from reviewdata import add_claim, add_document, populate
 
 

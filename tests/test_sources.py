@@ -11,9 +11,11 @@ from click.testing import CliRunner
 from starlette.testclient import TestClient
 
 from httpserver import LocalServer, reply
-from ingest import conflicts, feeds, pipeline, review, store, web
+from ingest import feeds, pipeline, review, store
 from ingest.cli import cli
 from ingest.models import Feed
+from ingest.review import web
+from ingest.store import ledger as conflicts
 
 FILLER = (
     "The agreement was described by people familiar with the talks as one of the largest in the industry, and it "

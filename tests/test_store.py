@@ -2,8 +2,9 @@ import sqlite3
 
 import pytest
 
-from ingest import migrations, store
+from ingest import store
 from ingest.models import Document, LoadError
+from ingest.store import migrations
 
 
 def make_doc(text="Microsoft invested $1 billion in OpenAI.", source="a.txt") -> Document:

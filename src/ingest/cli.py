@@ -105,7 +105,8 @@ def run(
     already stored are not fetched again. A source whose text changed is stored as a new version of its article.
     Exits with status 1 if any source failed, 0 otherwise.
     """
-    from . import embedded, feeds, load, pipeline
+    from . import feeds, load, pipeline
+    from .extract import embedded
 
     try:
         since_day = feeds.parse_since(since) if since is not None else None
@@ -301,8 +302,9 @@ def eval_(
     dev sets' scorer matches (one shared party word). Model calls are cached in the database, so a second
     eval of the same strategy makes none.
     """
-    from . import embedded, pipeline
+    from . import pipeline
     from .evaluate import evaluate, format_comparison, format_report
+    from .extract import embedded
 
     db = open_db(db_path, create=True)
     client = None
@@ -339,7 +341,7 @@ def eval_(
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def facts(db_path: str | None, status: str | None, as_json: bool) -> None:
     """List the fact ledger: each fact's value, status and number of independent sources."""
-    from . import conflicts as cf
+    from .store import ledger as cf
 
     rows = cf.facts(open_db(db_path), status)
     click.echo(json.dumps(rows, indent=2, ensure_ascii=False) if as_json else cf.format_facts(rows))
@@ -361,8 +363,8 @@ def conflicts(db_path: str | None, as_json: bool, output: str | None, reason: st
 
     With --json each side lists its claims in the export row format (schemas/claim.schema.json).
     """
-    from . import conflicts as cf
     from .export import conflict_rows
+    from .store import ledger as cf
 
     db = open_db(db_path)
     if as_json:
@@ -470,7 +472,7 @@ def review(db_path: str | None, host: str, port: int, token: str | None, reviewe
     import secrets
 
     from . import review as rv
-    from . import web
+    from .review import web
 
     open_db(db_path)
     path = store.db_path(db_path)

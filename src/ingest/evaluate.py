@@ -17,7 +17,7 @@ from .clean import clean
 from .models import Claim, ClaimKind, Document, PatternSignal, RawDocument
 
 if TYPE_CHECKING:
-    from .llm import LLMClient
+    from .extract.llm import LLMClient
 
 Extractor = Callable[[Document], tuple[list[Claim], list[PatternSignal]]]
 # Kinds whose two parties play the same role: matched as an unordered pair.

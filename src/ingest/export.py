@@ -25,8 +25,10 @@ import pyarrow.parquet as pq
 import sqlite_utils
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from . import catalog, conflicts, migrations
+from . import catalog
 from .models import Claim, ClaimKind, DealStatus, PatternSignal, Qualifier
+from .store import ledger as conflicts
+from .store import migrations
 
 FORMATS = ("jsonl", "csv", "parquet")
 SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}

@@ -33,10 +33,11 @@ import yaml
 from pydantic import ValidationError
 
 from . import clean as clean_stage
-from . import conflicts, duplicates, pipeline, store
+from . import duplicates, pipeline, store
 from .ground import ground_claim
-from .migrations import writing
 from .models import Claim, Document, RawDocument
+from .store import ledger as conflicts
+from .store.migrations import writing
 
 EXTRACTOR = "import"
 _CLAIM_FIELDS = ("kind", "subject", "counterparty", "value", "unit", "value_low", "value_high", "qualifier",

@@ -587,7 +587,7 @@ def refresh_stale(db) -> int:
 
 def _rebuild(db, pairs: set[tuple[str, str]] | None) -> int:
     from . import store
-    from .migrations import writing
+    from .store.migrations import writing
 
     with writing(db):
         if pairs is None:

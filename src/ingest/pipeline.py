@@ -14,12 +14,14 @@ from pydantic import BaseModel, Field
 from tqdm import tqdm
 
 from . import clean as clean_stage
-from . import conflicts, duplicates, embedded, store
+from . import duplicates, store
 from . import extract as extraction
-from .llm import LLMClient, estimate_cost
-from .llm import config as llm_config
+from .extract import embedded
+from .extract.llm import LLMClient, estimate_cost
+from .extract.llm import config as llm_config
 from .load import FetchSettings, load
 from .models import Feed, LoadError, NotModified, RawDocument
+from .store import ledger as conflicts
 
 STATUSES = ("new", "new_version", "unchanged", "not_modified", "near_duplicate", "skipped", "failed")
 

@@ -33,11 +33,11 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from . import aliases, dealmap, review, store
-from . import partnerships as pt
-from .conflicts import topic
-from .ledger import format_value
-from .models import ClaimKind, DealStatus, Qualifier
+from .. import aliases, dealmap, review, store
+from .. import partnerships as pt
+from ..ledger import format_value
+from ..models import ClaimKind, DealStatus, Qualifier
+from ..store.ledger import topic
 
 PAGE = 50
 MAP_LIMIT = 500  # partnerships listed on one page
@@ -57,7 +57,7 @@ def http_url(url: str | None) -> str | None:
 
 
 def _templates() -> Jinja2Templates:
-    env = jinja2.Environment(loader=jinja2.PackageLoader("ingest", "templates"), autoescape=True)
+    env = jinja2.Environment(loader=jinja2.PackageLoader("ingest.review", "templates"), autoescape=True)
     env.filters["http_url"] = http_url
     env.filters["show_value"] = review.show_value
     env.filters["format_value"] = format_value
@@ -384,7 +384,7 @@ def create_app(
         Route("/conflicts/{group_id:int}", conflict_view),
         Route("/conflicts/{group_id:int}/accept", accept_side, methods=["POST"]),
         Route("/conflicts/{group_id:int}/dismiss", dismiss, methods=["POST"]),
-        Mount("/static", StaticFiles(packages=[("ingest", "static")]), name="static"),
+        Mount("/static", StaticFiles(packages=[("ingest.review", "static")]), name="static"),
     ]
     hosts = allowed_hosts or ["127.0.0.1", "localhost", "::1"]
     return Starlette(

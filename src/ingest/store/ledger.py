@@ -22,8 +22,8 @@ from operator import itemgetter
 import sqlite_utils
 from tabulate import tabulate
 
-from . import partnerships
-from .ledger import STATUSES, Config, Ledger, detect, fact_base, fact_scope, format_value, load_config
+from .. import partnerships
+from ..ledger import STATUSES, Config, Ledger, detect, fact_base, fact_scope, format_value, load_config
 from .migrations import writing
 
 _CLAIM_SQL = (

@@ -11,9 +11,10 @@ from typing import Literal
 import sqlite_utils
 from pydantic import BaseModel, Field, create_model
 
-from . import figures, ground, orgs, rules
+from .. import figures, ground
+from ..models import Claim, ClaimKind, Document, PatternSignal
+from . import orgs, rules
 from .llm import LLMClient, Request, Result, Usage, config, messages
-from .models import Claim, ClaimKind, Document, PatternSignal
 
 EXTRACTORS = ("rules", "hybrid", "passage")
 KINDS = tuple(k.value for k in ClaimKind)

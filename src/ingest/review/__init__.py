@@ -15,11 +15,12 @@ from typing import Any
 import sqlite_utils
 from pydantic import ValidationError
 
-from . import aliases, conflicts, ground
-from .ledger import STATUSES as FACT_STATUSES
-from .migrations import writing
-from .models import Alignment, Claim, ClaimKind, printable
-from .store import MAX_INT
+from .. import aliases, ground
+from ..ledger import STATUSES as FACT_STATUSES
+from ..models import Alignment, Claim, ClaimKind, printable
+from ..store import MAX_INT
+from ..store import ledger as conflicts
+from ..store.migrations import writing
 
 STATUSES = ("pending", "accepted", "rejected", "corrected")
 EDITABLE = (
@@ -506,7 +507,7 @@ def groups(db: sqlite_utils.Database, open_only: bool = True, after: int = 0, li
 
 def show_value(c: dict) -> str:
     """A claim's figure as an analyst reads it, with its hedge: 'more than $13B', '$1B-$2B', ''."""
-    from .ledger import format_value
+    from ..ledger import format_value
 
     if c["value_low"] is not None and c["value_high"] is not None:
         return "-".join(format_value(v, c["unit"]) for v in (c["value_low"], c["value_high"]))

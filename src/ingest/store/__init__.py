@@ -11,8 +11,8 @@ from pathlib import Path
 
 import sqlite_utils
 
+from ..models import Claim, Document, LoadError, PatternSignal, page_of, printable
 from .migrations import migrate, writing
-from .models import Claim, Document, LoadError, PatternSignal, page_of, printable
 
 DEFAULT_DB = "outputs/ingest.db"
 DatabaseError = sqlite3.DatabaseError  # what a damaged or unusable database raises, for modules that use no SQL
