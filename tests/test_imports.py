@@ -9,7 +9,6 @@ from click.testing import CliRunner
 
 from ingest import export, imports, pipeline, store
 from ingest.cli import cli
-from ingest.store import ledger as conflicts
 
 TEXT_17 = "date 2024-10-16\n\nAmazon anchors X-energy round\n\nAmazon led a $500m investment in X-energy (€460m).\n"
 TEXT_18 = "X-energy raised €385m in a round led by Amazon, the company said.\n"
@@ -151,6 +150,6 @@ def test_cli_imports_and_the_ledger_sees_the_claims(db_file, tmp_path, docs_dir)
     assert f"skipped {path}:3: not valid JSON" in result.stderr
     assert "imported 2 claims from 3 records (2 grounded, 0 ungrounded; 1 skipped; 2 documents stored)" in result.stdout
     db = store.open_db(db_file)
-    assert len(conflicts.conflicts(db)) == 1  # EUR 460m vs EUR 385m for the same round
+    assert len(store.ledger.conflicts(db)) == 1  # EUR 460m vs EUR 385m for the same round
     out = runner.invoke(cli, ["import-claims", str(tmp_path / "missing.jsonl"), "--db", str(db_file)])
     assert out.exit_code == 2 and "does not exist" in out.output

@@ -12,9 +12,8 @@ import pytest
 from markupsafe import escape
 from starlette.testclient import TestClient
 
-from ingest import review, store
+from ingest import conflicts, review, store
 from ingest.review import web
-from ingest.store import ledger as conflicts
 from reviewdata import add_claim, add_document, populate
 
 HOSTILE = (

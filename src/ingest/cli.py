@@ -341,9 +341,9 @@ def eval_(
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def facts(db_path: str | None, status: str | None, as_json: bool) -> None:
     """List the fact ledger: each fact's value, status and number of independent sources."""
-    from .store import ledger as cf
+    from . import conflicts as cf
 
-    rows = cf.facts(open_db(db_path), status)
+    rows = store.ledger.facts(open_db(db_path), status)
     click.echo(json.dumps(rows, indent=2, ensure_ascii=False) if as_json else cf.format_facts(rows))
 
 
@@ -363,15 +363,15 @@ def conflicts(db_path: str | None, as_json: bool, output: str | None, reason: st
 
     With --json each side lists its claims in the export row format (schemas/claim.schema.json).
     """
+    from . import conflicts as cf
     from .export import conflict_rows
-    from .store import ledger as cf
 
     db = open_db(db_path)
     if as_json:
         groups = conflict_rows(db, reason)
         text = json.dumps(groups, indent=2, ensure_ascii=False, sort_keys=True)
     else:
-        groups = cf.conflicts(db, reason)
+        groups = store.ledger.conflicts(db, reason)
         text = cf.format_conflicts(groups)
     if not output:
         click.echo(text)

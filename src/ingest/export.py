@@ -25,9 +25,8 @@ import pyarrow.parquet as pq
 import sqlite_utils
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from . import catalog
+from . import catalog, store
 from .models import Claim, ClaimKind, DealStatus, PatternSignal, Qualifier
-from .store import ledger as conflicts
 from .store import migrations
 
 FORMATS = ("jsonl", "csv", "parquet")
@@ -155,7 +154,7 @@ def claim_rows(
 def conflict_rows(db: sqlite_utils.Database, reason: str | None = None) -> list[dict]:
     """The conflict groups, largest disagreement first (one class with ``reason``), each side listing its
     claims as export rows."""
-    groups = conflicts.conflicts(db, reason)
+    groups = store.ledger.conflicts(db, reason)
     ids = sorted({i for g in groups for side in g["sides"] for i in side["claim_ids"]})
     found = claim_rows(db, where="id IN (SELECT value FROM json_each(?))", params=[json.dumps(ids)])
     rows = {r["id"]: r for r in found}

@@ -36,7 +36,6 @@ from . import clean as clean_stage
 from . import duplicates, pipeline, store
 from .ground import ground_claim
 from .models import Claim, Document, RawDocument
-from .store import ledger as conflicts
 from .store.migrations import writing
 
 EXTRACTOR = "import"
@@ -61,7 +60,7 @@ class ImportSummary:
     ungrounded: int = 0
     documents: int = 0  # documents stored from the documents folder or recorded by source
     errors: list[str] = field(default_factory=list)
-    ledger: conflicts.Summary | None = None
+    ledger: store.ledger.Summary | None = None
 
 
 # ---------------------------------------------------------------- reading the file
@@ -336,7 +335,7 @@ def import_claims(
         for doc_id, claims in by_doc.items():
             _save(db, doc_id, run_id, claims, summary)
         if recompute:
-            summary.ledger = conflicts.recompute(db)
+            summary.ledger = store.ledger.recompute(db)
         status = "completed"
     finally:
         counts = {"records": summary.records, "new": summary.new, "errors": len(summary.errors)}

@@ -19,7 +19,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, Field
 
-from .ledger import format_hedged
+from .conflicts import format_hedged
 
 RIGHT_KINDS = ("exclusivity", "rofr", "ip_rights")
 RIGHT_NAMES = {"exclusivity": "exclusivity", "rofr": "ROFR", "ip_rights": "IP rights"}

@@ -21,7 +21,6 @@ from .extract.llm import LLMClient, estimate_cost
 from .extract.llm import config as llm_config
 from .load import FetchSettings, load
 from .models import Feed, LoadError, NotModified, RawDocument
-from .store import ledger as conflicts
 
 STATUSES = ("new", "new_version", "unchanged", "not_modified", "near_duplicate", "skipped", "failed")
 
@@ -113,7 +112,7 @@ def run(
             if extract is not None:
                 extract_stage(db, run_id, extract, summary, show_bar, echo)
             with Stopwatch(summary, "conflicts"):
-                ledger = conflicts.recompute(db)
+                ledger = store.ledger.recompute(db)
             summary.facts = {**ledger.by_status, "conflict_groups": ledger.groups}
         summary.status = "completed"
     except KeyboardInterrupt:

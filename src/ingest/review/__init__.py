@@ -15,11 +15,10 @@ from typing import Any
 import sqlite_utils
 from pydantic import ValidationError
 
-from .. import aliases, ground
-from ..ledger import STATUSES as FACT_STATUSES
+from .. import aliases, ground, store
+from ..conflicts import STATUSES as FACT_STATUSES
 from ..models import Alignment, Claim, ClaimKind, printable
 from ..store import MAX_INT
-from ..store import ledger as conflicts
 from ..store.migrations import writing
 
 STATUSES = ("pending", "accepted", "rejected", "corrected")
@@ -223,11 +222,11 @@ def recompute_conflicts(db: sqlite_utils.Database, changes: list[tuple[int, dict
     """Refresh the fact ledger and conflict groups: all of it, or, given ``changes`` (claim id, reviewed
     fields before, after), only the scopes of the claims whose change can alter it (accepting one does not)."""
     if changes is None:
-        conflicts.recompute(db)
+        store.ledger.recompute(db)
         return
-    ids = [claim_id for claim_id, before, after in changes if conflicts.changes_ledger(before, after)]
+    ids = [claim_id for claim_id, before, after in changes if store.ledger.changes_ledger(before, after)]
     if ids:
-        conflicts.recompute(db, claim_ids=ids)
+        store.ledger.recompute(db, claim_ids=ids)
 
 
 def _ids(ids: Any) -> list[int]:
@@ -373,7 +372,7 @@ def undo(db: sqlite_utils.Database, reviewer: str | None = None) -> list[int]:
         lifted = sorted({r["dismissal"] for r in rows if r.get("dismissal")})
         if lifted:  # a dismissal: the group comes back
             db.execute(f"UPDATE dismissals SET active = 0 WHERE id IN ({', '.join('?' * len(lifted))})", lifted)
-            conflicts.recompute(db, claim_ids=[r["claim_id"] for r in rows])
+            store.ledger.recompute(db, claim_ids=[r["claim_id"] for r in rows])
         else:
             recompute_conflicts(db, changes)
     return [r["claim_id"] for r in rows]
@@ -460,7 +459,7 @@ def dismiss(db: sqlite_utils.Database, group_id: int, note: str | None, reviewer
         for claim_id in ids:
             before = _snapshot(db, claim_id)
             _log(db, decision, claim_id, "dismiss", before, reviewer=reviewer, at=now, note=note, dismissal=dismissal)
-        conflicts.recompute(db, claim_ids=ids)
+        store.ledger.recompute(db, claim_ids=ids)
     return decision
 
 
@@ -507,7 +506,7 @@ def groups(db: sqlite_utils.Database, open_only: bool = True, after: int = 0, li
 
 def show_value(c: dict) -> str:
     """A claim's figure as an analyst reads it, with its hedge: 'more than $13B', '$1B-$2B', ''."""
-    from ..ledger import format_value
+    from ..conflicts import format_value
 
     if c["value_low"] is not None and c["value_high"] is not None:
         return "-".join(format_value(v, c["unit"]) for v in (c["value_low"], c["value_high"]))

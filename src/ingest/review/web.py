@@ -35,9 +35,8 @@ from starlette.templating import Jinja2Templates
 
 from .. import aliases, dealmap, review, store
 from .. import partnerships as pt
-from ..ledger import format_value
+from ..conflicts import format_value, topic
 from ..models import ClaimKind, DealStatus, Qualifier
-from ..store.ledger import topic
 
 PAGE = 50
 MAP_LIMIT = 500  # partnerships listed on one page
@@ -220,7 +219,7 @@ def create_app(
         )
 
     async def versions_view(request: Request) -> Response:
-        from . import versions
+        from .. import versions
 
         try:
             chain = versions.history(db, request.path_params["doc_id"])

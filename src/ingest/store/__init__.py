@@ -12,6 +12,7 @@ from pathlib import Path
 import sqlite_utils
 
 from ..models import Claim, Document, LoadError, PatternSignal, page_of, printable
+from . import ledger  # noqa: F401  (store.ledger for callers)
 from .migrations import migrate, writing
 
 DEFAULT_DB = "outputs/ingest.db"

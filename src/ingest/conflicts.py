@@ -23,6 +23,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import yaml
+from tabulate import tabulate
 
 from . import currency
 from .aliases import canonical
@@ -898,3 +899,64 @@ def format_value(value: float | None, unit: str | None) -> str:
     digits = f"{value / scale:.2f}".rstrip("0")
     digits += "0" if digits.endswith(".") else ""
     return f"${digits}{suffix}" if unit in ("USD", None) else f"{digits}{suffix} {unit}"
+
+
+# ---------------------------------------------------------------- display
+
+
+def format_facts(rows: list[dict]) -> str:
+    """The ledger as a plain text table."""
+    if not rows:
+        return "no facts: run the pipeline, or check --status."
+    table = [
+        (
+            f["status"],
+            f["support"],
+            f["kind"],
+            f["subject"] or "",
+            f["counterparty"] or "",
+            format_value(f["value"], f["unit"]),
+            f["as_of"] or "",
+            f"#{f['conflict_group']}" if f["conflict_group"] else "",
+            f["note"] or "",
+        )
+        for f in rows
+    ]
+    headers = ("status", "sources", "kind", "subject", "counterparty", "value", "as of", "conflict", "note")
+    return tabulate(table, headers=headers, tablefmt="simple")
+
+
+def topic(group: dict) -> str:
+    """What a conflict group is about, in words: "investment by Amazon in Anthropic, 2023-09"."""
+    kind, _, _, _, facet, window = ([*group["fact_key"].split("|"), "", "", "", "", "", ""])[:6]
+    side = group["sides"][0]
+    subjects = {s["subject"] for s in group["sides"]}
+    words = kind.replace("_", " ")
+    if len(subjects) == 1 and side["subject"]:
+        words += f" by {side['subject']}"
+    if side["counterparty"]:
+        words += (
+            f" in {side['counterparty']}" if kind in ("investment", "equity_stake") else f" with {side['counterparty']}"
+        )
+    return ", ".join(part for part in (words, facet, window) if part and part != "*")
+
+
+def format_conflicts(groups: list[dict], quote_chars: int = 90) -> str:
+    """Each group's reason, then its sides' claims in one table: value, support, date, source, quote."""
+    if not groups:
+        return "no conflicts."
+    blocks = []
+    for g in groups:
+        rows = []
+        for n, side in enumerate(g["sides"], start=1):
+            for i, c in enumerate(side["claims"]):
+                quote = " ".join((c["quote"] or "").split())
+                quote = quote if len(quote) <= quote_chars else quote[: quote_chars - 1] + "…"
+                first = i == 0
+                label = f"{n}: {side['label']}" if first else ""
+                rows.append(
+                    (label, side["support"] if first else "", c["published"] or "", c["url"] or c["source"], quote)
+                )
+        table = tabulate(rows, headers=("side", "sources", "published", "source", "quote"), tablefmt="simple")
+        blocks.append(f"#{g['id']} {topic(g)}\n{g['reason']}\n{table}")
+    return "\n\n".join(blocks)
