@@ -62,7 +62,7 @@ def main() -> None:
         path = Path(tmp) / "map.db"
         db = store.open_db(path)
         rows, edges = generate(args.edges)
-        store.save_partnerships(db, rows, edges)
+        store.partnerships.save_partnerships(db, rows, edges)
         client = TestClient(web.create_app(path, reviewer="bench"), base_url="http://127.0.0.1")
         page = client.get("/map")
         assert page.status_code == 200 and page.text.count('class="edge"') == len(edges), page.status_code

@@ -25,7 +25,7 @@ def passage() -> str:
 
 def timed(client: llm.LLMClient, db, messages: list[dict], model, cap: int) -> str:
     t0 = time.perf_counter()
-    result = client.complete_many([llm.Request(messages, model, cap)], db)[0]
+    result = client.complete_many([llm.Request(messages, model, cap)], store.calls.CallLog(db))[0]
     u = result.usage
     status = "ok" if result.error is None else f"failed ({result.error[:60]})"
     return (

@@ -103,7 +103,7 @@ def make_groups(db: sqlite_utils.Database) -> None:
 
 def populate(db: sqlite_utils.Database) -> dict[str, str]:
     """Store every gold document and its claims; returns {file name: doc id}."""
-    run_id = store.start_run(db, {"sources": ["seeds/", "tests/data/articles/"]}, {})
+    run_id = store.runs.start_run(db, {"sources": ["seeds/", "tests/data/articles/"]}, {})
     docs = {}
     for entry in json.loads(GOLD.read_text())["documents"]:
         path = ROOT / entry["file"]

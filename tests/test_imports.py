@@ -41,7 +41,7 @@ def test_gold_records_are_stored_with_their_documents_grounded_and_with_provenan
     assert [r["origin"] for r in rows] == [f"{path}:1", f"{path}:2"]
     assert {r["extractor"] for r in rows} == {"import"}
     assert [r["source"].rsplit("/", 1)[1] for r in rows] == ["017.json", "018.txt"]  # the file stem is the doc id
-    doc = store.get_document(db, rows[0]["doc_id"])
+    doc = store.documents.get_document(db, rows[0]["doc_id"])
     assert doc.text[rows[0]["char_start"] : rows[0]["char_end"]] == "€460m"
     assert summary.ledger is not None and summary.ledger.claims == 2
 

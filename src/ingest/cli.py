@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import sys
 from pathlib import Path
 
@@ -33,7 +32,7 @@ class _Commands(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except sqlite3.DatabaseError as e:
+        except store.DatabaseError as e:
             raise click.ClickException(shown(store.database_error(ctx.meta.get("ingest.db", "?"), e))) from None
         except click.ClickException as e:  # a typed path or text in the message: bytes that are not UTF-8 escaped
             e.message = shown(e.message)
@@ -61,7 +60,7 @@ def open_db(db_path: str | None, create: bool = False):
         return store.open_db(path)
     except store.NotIngestDatabase as e:
         raise click.ClickException(f"--db {path}: {e}") from None
-    except (sqlite3.DatabaseError, OSError) as e:
+    except (store.DatabaseError, OSError) as e:
         raise click.ClickException(f"--db {path}: cannot open it as a database ({e}); check the path.") from None
 
 
@@ -189,7 +188,7 @@ def format_summary(summary) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def docs(db_path: str | None, limit: int | None, as_json: bool) -> None:
     """List stored documents, newest first."""
-    rows = store.docs(open_db(db_path), limit=limit)
+    rows = store.documents.docs(open_db(db_path), limit=limit)
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
@@ -207,7 +206,7 @@ def parties(db_path: str | None, unlisted: bool, as_json: bool) -> None:
     table (src/ingest/data/aliases.yaml), where one line makes them canonical everywhere."""
     from .aliases import canonical
 
-    rows = [{**r, "listed": canonical(r["name"]) is not None} for r in store.parties(open_db(db_path))]
+    rows = [{**r, "listed": canonical(r["name"]) is not None} for r in store.claims.parties(open_db(db_path))]
     rows = [r for r in rows if not (unlisted and r["listed"])]
     if as_json:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
@@ -252,7 +251,7 @@ def show(doc_id: str, db_path: str | None, raw: bool, versions: bool) -> None:
         except history.VersionsError as e:
             raise click.ClickException(str(e)) from None
         return
-    rows = store.show(db, doc_id)
+    rows = store.documents.show(db, doc_id)
     if not rows:
         raise click.ClickException(f"no document {doc_id!r}: list ids with `ingest docs`.")
     if len(rows) > 1:
@@ -306,7 +305,7 @@ def eval_(
     from .evaluate import evaluate, format_comparison, format_report
     from .extract import embedded
 
-    db = open_db(db_path, create=True)
+    cache = store.calls.CallLog(open_db(db_path, create=True))
     client = None
     reports = []
     for name in extractors or ("rules",):
@@ -317,7 +316,7 @@ def eval_(
                 raise click.ClickException(str(exc)) from None
         splits = (None, "tune", "check") if os.path.isdir(gold) else (None,)
         try:
-            reports += [evaluate(gold, name, db=db, client=client, split=split) for split in splits]
+            reports += [evaluate(gold, name, cache, client=client, split=split) for split in splits]
         except (ValueError, KeyError) as e:
             raise click.ClickException(f"{gold}: {e}") from e
         except OSError as e:  # a document it names is missing, a folder, unreadable
@@ -423,7 +422,7 @@ def import_claims(file: str, db_path: str | None, docs_dir: str | None) -> None:
 
 def decision_size(db, decision: int) -> int:
     """How many claims a review decision changed."""
-    return db["reviews"].count_where("decision = ?", [decision])
+    return store.reviews.decision_size(db, decision)
 
 
 def verdict(fn, verb: str, ids: tuple[int, ...], db_path: str | None, note: str | None, reviewer: str | None) -> None:

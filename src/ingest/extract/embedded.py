@@ -11,14 +11,11 @@ import time
 from importlib import metadata
 from pathlib import Path
 
+from ..errors import ModelMissingError
 from .llm import LLMClient, config
 
 CHUNK = 1 << 20
 _SERVER: dict = {}  # the one running model: name, server, url, load_s (one model process at a time)
-
-
-class ModelMissingError(RuntimeError):
-    """The weights of an embedded model are not installed or do not verify."""
 
 
 def model_spec(name: str | None = None) -> dict:

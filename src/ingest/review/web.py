@@ -281,7 +281,7 @@ def create_app(
         if side is None:
             raise review.ReviewError("say which side to accept")
         review.accept_side(db, group_id, side, reviewer, data.get("note"))
-        settled = db.execute("SELECT 1 FROM conflict_groups WHERE id = ?", [group_id]).fetchone() is None
+        settled = store.ledger.settled(db, group_id)
         return done(request, data, "/conflicts" if settled else f"/conflicts/{group_id}")
 
     async def dismiss(request: Request) -> Response:
@@ -297,7 +297,7 @@ def create_app(
         company = (request.query_params.get("company") or "").strip()
         name = (aliases.canonical(company) or company) if company else None
         pt.refresh_stale(db)
-        rows = store.partnership_list(db, name, MAP_LIMIT + 1)
+        rows = store.partnerships.partnership_list(db, name, MAP_LIMIT + 1)
         for r in rows:
             r["qs"] = pair_qs(r["a"], r["b"])
         return render(request, "partnerships.html", rows=rows[:MAP_LIMIT], more=len(rows) > MAP_LIMIT, company=company)
@@ -312,14 +312,14 @@ def create_app(
         except pt.PartnershipError as e:
             raise review.NotFound(str(e)) from None
         ids = [i for e in found.timeline for i in e.claim_ids]
-        docs = store.documents_by_id(db, [s.doc_id for u in found.patterns for s in u.passages])
+        docs = store.partnerships.documents_by_id(db, [s.doc_id for u in found.patterns for s in u.passages])
         return render(
             request,
             "dossier.html",
             p=found,
-            claims=store.claims_by_id(db, ids),
+            claims=store.partnerships.claims_by_id(db, ids),
             docs=docs,
-            groups=store.open_groups(db, found.conflicts),
+            groups=store.partnerships.open_groups(db, found.conflicts),
             labels={k: v[0] for k, v in pt.TOTALS.items()},
             right_names=pt.RIGHT_NAMES,
             figure=lambda e: review.show_value({"value_low": None, "value_high": None, **e.model_dump()}),
@@ -333,7 +333,7 @@ def create_app(
             raise review.ReviewError(f"unknown kind {kind!r}; use one of {', '.join(kinds)}")
         since, until = (_period(p.get(k), k) for k in ("since", "until"))
         pt.refresh_stale(db)
-        rows = store.deal_edges(db, [kind] if kind else None, since, until)
+        rows = store.partnerships.deal_edges(db, [kind] if kind else None, since, until)
         return render(
             request,
             "map.html",

@@ -250,3 +250,60 @@ def conflicts(db: sqlite_utils.Database, reason: str | None = None) -> list[dict
         for s in g["sides"]:
             s["claims"] = [claims[i] for i in s["claim_ids"] if i in claims]
     return groups
+
+
+def fact(db: sqlite_utils.Database, key: str) -> dict | None:
+    """One fact of the ledger, claim ids as stored (JSON)."""
+    return next(iter(db.query("SELECT * FROM facts WHERE key = ?", [key])), None)
+
+
+def group(db: sqlite_utils.Database, group_id: int) -> dict | None:
+    """One conflict group, sides as stored (JSON)."""
+    return next(iter(db.query("SELECT * FROM conflict_groups WHERE id = ?", [group_id])), None)
+
+
+def facts_page(db: sqlite_utils.Database, status: str | None, after: str | None, limit: int) -> list[dict]:
+    """One keyset page of the fact ledger, by key."""
+    where, params = ["key > ?"], [after or ""]
+    if status:
+        where.append("status = ?")
+        params.append(status)
+    sql = f"SELECT * FROM facts WHERE {' AND '.join(where)} ORDER BY key LIMIT ?"
+    return [{**r, "claim_ids": json.loads(r["claim_ids"] or "[]")} for r in db.query(sql, [*params, int(limit)])]
+
+
+def groups_page(db: sqlite_utils.Database, open_only: bool, after: int, limit: int) -> list[dict]:
+    """One keyset page of conflict groups with their claim and pending counts, largest disagreement first,
+    after the group with id ``after`` (0: from the start)."""
+    pending = "(SELECT COUNT(*) FROM claims c WHERE c.conflict_group = g.id AND c.review_status = 'pending')"
+    last = next(iter(db.query("SELECT rank, support, fact_key, id FROM conflict_groups WHERE id = ?", [after])), None)
+    where, params = ["1"], []
+    if last:  # after `last` in the order rank DESC, support DESC, fact_key, id
+        where.append(
+            "(g.rank < :rank OR (g.rank = :rank AND (g.support < :support OR (g.support = :support AND "
+            "(g.fact_key > :fact_key OR (g.fact_key = :fact_key AND g.id > :id))))))"
+        )
+        params = last
+    if open_only:
+        where.append(f"{pending} > 0")
+    sql = (
+        f"SELECT g.id, g.fact_key, g.disagreement, g.reason, g.majority_value, g.spread, {pending} AS pending, "
+        "(SELECT COUNT(*) FROM claims c WHERE c.conflict_group = g.id) AS claims FROM conflict_groups g "
+        f"WHERE {' AND '.join(where)} ORDER BY g.rank DESC, g.support DESC, g.fact_key, g.id LIMIT {int(limit)}"
+    )
+    return [dict(r) for r in db.query(sql, params)]
+
+
+def settled(db: sqlite_utils.Database, group_id: int) -> bool:
+    """Whether a conflict group is gone from the ledger (its conflict settled)."""
+    return db.execute("SELECT 1 FROM conflict_groups WHERE id = ?", [group_id]).fetchone() is None
+
+
+def facts_by_key(db: sqlite_utils.Database) -> list[dict]:
+    """The fact ledger as stored, by key."""
+    return [dict(r) for r in db.query("SELECT * FROM facts ORDER BY key")]
+
+
+def fact_runs(db: sqlite_utils.Database) -> list[int]:
+    """The runs whose claims the ledger's facts hold."""
+    return [r[0] for r in db.execute("SELECT DISTINCT run_id FROM claims WHERE fact_key IN (SELECT key FROM facts)")]
