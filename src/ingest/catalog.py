@@ -129,7 +129,7 @@ def _resource(path: Path, manifest: Any, models: dict[str, type[BaseModel]]) -> 
 def datapackage(directory: str | os.PathLike) -> dict:
     """A Frictionless data package describing every export in ``directory``: each file that has a manifest
     (``FILE.manifest.json``) whose SHA-256 still matches it, with its format, schema, hash, size and rows."""
-    from .export import FORMATS, SCHEMAS, Manifest
+    from .exports import FORMATS, SCHEMAS, Manifest
 
     folder = Path(directory)
     resources_ = []
