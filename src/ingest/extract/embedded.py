@@ -4,6 +4,7 @@ by llama.cpp (xllamacpp) on 127.0.0.1 through its OpenAI-compatible API."""
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
 import tempfile
@@ -147,6 +148,11 @@ def client(name: str | None = None, workers: int = 1, **kwargs) -> LLMClient:
     """An LLM client on the embedded model, started on its first uncached call; its cache endpoint names the
     weights, not the ephemeral port."""
     spec = model_spec(name)
+    if importlib.util.find_spec("xllamacpp") is None:
+        raise ModelMissingError(
+            f"the embedded model's runtime (xllamacpp) is not installed: run `pip install 'ingest[{spec['extra']}]'`,"
+            " or use --base-url URL for an OpenAI-compatible endpoint, or --extractor rules"
+        )
     gguf_path(spec["name"])  # missing or corrupt weights fail here, before any work
     return LLMClient(
         model=spec["name"],
