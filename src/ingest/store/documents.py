@@ -159,11 +159,15 @@ def text_of(db: sqlite_utils.Database, doc_id: str) -> tuple[str, str] | None:
     return (row[0], row[1] or "") if row else None
 
 
+_LONGEST_FROM = {
+    column: f"SELECT id, text FROM documents WHERE {column} = ? ORDER BY length(text) DESC, id LIMIT 1"
+    for column in ("source", "url")
+}
+
+
 def longest_from(db: sqlite_utils.Database, column: str, value: str) -> tuple[str, str] | None:
     """(id, cleaned text) of the longest document stored from this ``source`` or ``url``, if any."""
-    assert column in ("source", "url")
-    sql = f"SELECT id, text FROM documents WHERE {column} = ? ORDER BY length(text) DESC, id LIMIT 1"
-    row = db.execute(sql, [value]).fetchone()
+    row = db.execute(_LONGEST_FROM[column], [value]).fetchone()
     return (row[0], row[1] or "") if row else None
 
 
