@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from ingest import conflicts, currency, ledger
+from ingest import conflicts, currency, store
 from ingest.store import open_db
 
 SIZES = (1, 2, 4, 6, 10, 12, 14, 16, 17, 18)  # claims per fact, mean 10
@@ -160,7 +160,7 @@ class Generator:
         return []
 
 
-def score(ledger: ledger.Ledger, gen: Generator) -> tuple[float, float]:
+def score(ledger: conflicts.Ledger, gen: Generator) -> tuple[float, float]:
     """Precision and recall of the detected groups on the planted conflicts."""
     found, correct = set(), 0
     for g in ledger.groups:
@@ -177,7 +177,7 @@ def run_size(n_claims: int) -> dict:
     gen = Generator().run(n_claims // 10)
     gc.collect()
     t0 = time.perf_counter()
-    found = ledger.detect(gen.claims)
+    found = conflicts.detect(gen.claims)
     seconds = time.perf_counter() - t0
     precision, recall = score(found, gen)
     return {
@@ -192,7 +192,7 @@ def run_size(n_claims: int) -> dict:
     }
 
 
-def sqlite_round_trip(n_claims: int) -> tuple[float, conflicts.Summary]:
+def sqlite_round_trip(n_claims: int) -> tuple[float, store.ledger.Summary]:
     """Seconds of `recompute` (read, detect, write facts, groups and claim keys) on a real database."""
     gen = Generator().run(n_claims // 10)
     with tempfile.TemporaryDirectory() as tmp:
@@ -211,7 +211,7 @@ def sqlite_round_trip(n_claims: int) -> tuple[float, conflicts.Summary]:
                 ([*(r[c] for c in cols), str(r["id"])] for r in gen.claims),
             )
         t0 = time.perf_counter()
-        summary = conflicts.recompute(db)
+        summary = store.ledger.recompute(db)
         return time.perf_counter() - t0, summary
 
 

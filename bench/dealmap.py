@@ -21,7 +21,8 @@ from pathlib import Path
 from starlette.testclient import TestClient
 
 from ingest import partnerships as pt
-from ingest import store, web
+from ingest import store
+from ingest.review import web
 
 TARGET_MS = 300
 KINDS = ["investment", "compute_commitment", "equity_stake", "exclusivity", "rofr", "ip_rights", "valuation"]
@@ -61,7 +62,7 @@ def main() -> None:
         path = Path(tmp) / "map.db"
         db = store.open_db(path)
         rows, edges = generate(args.edges)
-        store.save_partnerships(db, rows, edges)
+        store.partnerships.save_partnerships(db, rows, edges)
         client = TestClient(web.create_app(path, reviewer="bench"), base_url="http://127.0.0.1")
         page = client.get("/map")
         assert page.status_code == 200 and page.text.count('class="edge"') == len(edges), page.status_code

@@ -21,7 +21,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ingest import export, imports
+from ingest import exports, imports
 from ingest.store import open_db
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,8 +34,8 @@ def run_set(folder: Path, tmp: Path) -> tuple[dict, list[dict], dict]:
     db = open_db(tmp / f"{folder.name}.db")
     summary = imports.import_claims(db, folder / "gold.json", folder / "docs")
     claims, groups = tmp / f"{folder.name}-claims.jsonl", tmp / f"{folder.name}-conflicts.json"
-    claims.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in export.claim_rows(db)))
-    rows = export.conflict_rows(db)
+    claims.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in exports.claim_rows(db)))
+    rows = exports.conflict_rows(db)
     groups.write_text(json.dumps(rows, ensure_ascii=False))
     score = folder.parent / "score.py"
     cmd = [sys.executable, str(score), "--set", str(folder), "claims", str(claims), "--conflicts", str(groups)]

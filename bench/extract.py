@@ -22,8 +22,8 @@ from pathlib import Path
 
 from ingest.clean import clean
 from ingest.cli import DEFAULT_EXTRACTOR
+from ingest.extract.rules import extract_rules
 from ingest.models import Document, RawDocument
-from ingest.rules import extract_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 

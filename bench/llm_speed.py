@@ -11,7 +11,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from ingest import embedded, extract, llm, store
+from ingest import extract, store
+from ingest.extract import embedded, llm
 
 SENTENCE = "Amazon said on Friday it will invest a further $4 billion in Anthropic, taking its total to $8 billion."
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "004_0001dc4371515a91.txt"
@@ -24,7 +25,7 @@ def passage() -> str:
 
 def timed(client: llm.LLMClient, db, messages: list[dict], model, cap: int) -> str:
     t0 = time.perf_counter()
-    result = client.complete_many([llm.Request(messages, model, cap)], db)[0]
+    result = client.complete_many([llm.Request(messages, model, cap)], store.calls.CallLog(db))[0]
     u = result.usage
     status = "ok" if result.error is None else f"failed ({result.error[:60]})"
     return (

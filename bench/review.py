@@ -26,7 +26,8 @@ from urllib.parse import urlencode
 
 import httpx
 
-from ingest import review, store, web
+from ingest import review, store
+from ingest.review import web
 
 ROOT = Path(__file__).resolve().parents[1]
 VIEWS_TARGET_MS = 300
@@ -44,7 +45,7 @@ def build(path: Path, n_claims: int, per_doc: int = 50, seed: int = 7) -> None:
     """Fill the database with documents and ``n_claims`` claims located in their text."""
     rng = random.Random(seed)
     db = store.open_db(path)
-    run_id = store.start_run(db, {"bench": "review"}, {})
+    run_id = store.runs.start_run(db, {"bench": "review"}, {})
     sources = [a for a in articles() if a[2]]
     docs, claims = [], []
     for i in range(-(-n_claims // per_doc)):

@@ -25,9 +25,9 @@ from pathlib import Path
 import numpy as np
 from scipy import optimize, sparse
 
-from ingest import classify, rules
 from ingest.clean import clean
 from ingest.evaluate import in_split, load_devset, load_gold, party_words
+from ingest.extract import classify, rules
 from ingest.models import RawDocument
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -103,7 +103,7 @@ def make_groups(db: sqlite_utils.Database) -> None:
 
 def populate(db: sqlite_utils.Database) -> dict[str, str]:
     """Store every gold document and its claims; returns {file name: doc id}."""
-    run_id = store.start_run(db, {"sources": ["seeds/", "tests/data/articles/"]}, {})
+    run_id = store.runs.start_run(db, {"sources": ["seeds/", "tests/data/articles/"]}, {})
     docs = {}
     for entry in json.loads(GOLD.read_text())["documents"]:
         path = ROOT / entry["file"]
@@ -116,7 +116,7 @@ def populate(db: sqlite_utils.Database) -> dict[str, str]:
             add_claim(db, doc_id, run_id=run_id, **claim)
     db.conn.commit()
     try:
-        import ingest.conflicts  # noqa: F401
+        import ingest.store.ledger  # noqa: F401
     except ModuleNotFoundError:
         make_groups(db)
     review.recompute_conflicts(db)

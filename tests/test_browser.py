@@ -12,8 +12,9 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import SEEDS
-from ingest import review, store, web
+from ingest import review, store
 from ingest.cli import cli
+from ingest.review import web
 from reviewdata import ROOT, add_claim, add_document, populate
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -14,7 +14,7 @@ import sqlite_utils
 from click.testing import CliRunner
 
 from conftest import SEEDS
-from ingest import catalog, export, review, store
+from ingest import catalog, exports, review, store
 from ingest.cli import cli
 from reviewdata import populate
 
@@ -45,10 +45,10 @@ def read_json(path):
 
 def test_the_data_package_describes_every_export_in_the_folder_and_validates(db, tmp_path):
     out = tmp_path / "out"
-    export.export(db, out / "claims.jsonl")
-    export.export(db, out / "all.csv", status="all")
-    export.export(db, out / "facts.jsonl", facts=True)
-    export.export(db, out / "all.parquet", status="all")
+    exports.export(db, out / "claims.jsonl")
+    exports.export(db, out / "all.csv", status="all")
+    exports.export(db, out / "facts.jsonl", facts=True)
+    exports.export(db, out / "all.parquet", status="all")
     package = read_json(out / "datapackage.json")
     assert [r["path"] for r in package["resources"]] == ["all.csv", "all.parquet", "claims.jsonl", "facts.jsonl"]
     report = frictionless.Package.validate_descriptor(package)
@@ -59,7 +59,7 @@ def test_the_data_package_describes_every_export_in_the_folder_and_validates(db,
         assert resource["hash"] == f"sha256:{hashlib.sha256(data).hexdigest()}" == f"sha256:{manifest['sha256']}"
         assert (resource["rows"], resource["format"]) == (manifest["rows"], manifest["format"])
         assert resource["bytes"] == len(data)
-        model = export.FactRow if resource["path"] == "facts.jsonl" else export.ExportRow
+        model = exports.FactRow if resource["path"] == "facts.jsonl" else exports.ExportRow
         assert sorted(f["name"] for f in resource["schema"]["fields"]) == sorted(model.model_fields)
         if resource["format"] == "parquet":
             continue
@@ -69,15 +69,15 @@ def test_the_data_package_describes_every_export_in_the_folder_and_validates(db,
     fields = {f["name"]: f for f in package["resources"][0]["schema"]["fields"]}
     assert (fields["id"]["type"], fields["id"]["constraints"]) == ("integer", {"required": True})
     assert fields["value"]["type"] == "number" and "constraints" not in fields["value"]
-    assert fields["kind"]["constraints"]["enum"] == [k.value for k in export.ClaimKind]
-    assert fields["quote"]["description"] == export.ExportRow.model_fields["quote"].description
+    assert fields["kind"]["constraints"]["enum"] == [k.value for k in exports.ClaimKind]
+    assert fields["quote"]["description"] == exports.ExportRow.model_fields["quote"].description
     assert fields["title"]["description"] == "The document's title."
     facts = {f["name"]: f for f in package["resources"][3]["schema"]["fields"]}
     assert facts["claim_ids"]["type"] == "array" and package["resources"][3]["schema"]["primaryKey"] == ["key"]
 
 
 def test_parquet_resources_match_their_descriptor(db, tmp_path):
-    export.export(db, tmp_path / "all.parquet", status="all")
+    exports.export(db, tmp_path / "all.parquet", status="all")
     (resource,) = read_json(tmp_path / "datapackage.json")["resources"]
     table = pq.read_table(tmp_path / "all.parquet")
     assert table.num_rows == resource["rows"] == db["claims"].count
@@ -89,7 +89,7 @@ def test_parquet_resources_match_their_descriptor(db, tmp_path):
 
 
 def test_a_file_changed_after_export_fails_validation_and_then_drops_out(db, tmp_path):
-    export.export(db, tmp_path / "claims.csv", status="all")
+    exports.export(db, tmp_path / "claims.csv", status="all")
     path = tmp_path / "claims.csv"
     lines = path.read_text().splitlines(keepends=True)
     path.write_text("".join(lines[:-1]))  # a row lost
@@ -102,12 +102,12 @@ def test_a_file_changed_after_export_fails_validation_and_then_drops_out(db, tmp
     resource = {k: v for k, v in package["resources"][0].items() if k not in ("hash", "bytes", "rows")}
     report = frictionless.Resource(resource, basepath=str(tmp_path)).validate()
     assert ["type-error", "id"] in report.flatten(["type", "fieldName"]) and len(report.flatten()) == 2
-    export.export(db, tmp_path / "facts.csv", facts=True)  # the changed file no longer matches its manifest
+    exports.export(db, tmp_path / "facts.csv", facts=True)  # the changed file no longer matches its manifest
     assert [r["path"] for r in read_json(tmp_path / "datapackage.json")["resources"]] == ["facts.csv"]
 
 
 def test_metadata_describes_what_the_database_has(seeded, tmp_path):
-    export.export(seeded, tmp_path / "claims.jsonl", status="all")
+    exports.export(seeded, tmp_path / "claims.jsonl", status="all")
     metadata = read_json(tmp_path / "metadata.json")
     assert metadata["title"] and metadata["description"]
     (name,) = metadata["databases"]
@@ -142,8 +142,8 @@ def test_canned_queries_run_on_the_seeds(seeded):
 
 def test_export_keeps_the_description_files_for_itself(db, tmp_path):
     for name in ("metadata.json", "datapackage.json"):
-        with pytest.raises(export.ExportError, match="written beside every export"):
-            export.export(db, tmp_path / name)
+        with pytest.raises(exports.ExportError, match="written beside every export"):
+            exports.export(db, tmp_path / name)
     target = tmp_path / "elsewhere.json"
     target.write_text("keep me")
     (tmp_path / "metadata.json").symlink_to(target)

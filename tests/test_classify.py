@@ -9,10 +9,10 @@ import sys
 import pytest
 
 from conftest import ROOT
-from ingest import classify
 from ingest.clean import clean
+from ingest.extract import classify
+from ingest.extract.rules import extract_rules
 from ingest.models import RawDocument
-from ingest.rules import extract_rules
 
 
 def facts(text: str) -> set[tuple]:

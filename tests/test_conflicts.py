@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ingest import conflicts, ledger, review, store
+from ingest import conflicts, review, store
 from ingest.cli import cli
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
@@ -58,7 +58,7 @@ def docs(db, n: int) -> list[str]:
 
 
 def only_group(db) -> dict:
-    groups = conflicts.conflicts(db)
+    groups = store.ledger.conflicts(db)
     assert len(groups) == 1, [g["reason"] for g in groups]
     return groups[0]
 
@@ -69,7 +69,7 @@ def only_group(db) -> dict:
 def test_value_conflict_reports_majority_and_sources_side_by_side(db):
     a, b, c = docs(db, 3)
     ids = [add_claim(db, a, value=13e9), add_claim(db, b, value=13e9), add_claim(db, c, value=10e9)]
-    summary = conflicts.recompute(db)
+    summary = store.ledger.recompute(db)
     assert summary.groups == 1 and summary.by_status["conflicting"] == 1
     g = only_group(db)
     assert g["disagreement"] == "value"
@@ -85,7 +85,7 @@ def test_date_conflict_for_the_same_event_whatever_the_party_order(db):
     a, b = docs(db, 2)
     add_claim(db, a, "partnership_start", 2019, unit="year", as_of="2019")
     add_claim(db, b, "partnership_start", 2021, unit="year", as_of="2021", subject="OpenAI", counterparty="Microsoft")
-    conflicts.recompute(db)
+    store.ledger.recompute(db)
     g = only_group(db)
     assert g["disagreement"] == "date"
     assert g["reason"] == "date: 2019 (1 source) vs 2021 (1 source), 2 years apart"
@@ -96,7 +96,7 @@ def test_parties_are_compared_after_alias_resolution(db):
     a, b = docs(db, 2)
     add_claim(db, a, value=13e9, subject="MSFT")
     add_claim(db, b, value=10e9, subject="Microsoft Corp.")
-    conflicts.recompute(db)
+    store.ledger.recompute(db)
     assert only_group(db)["fact_key"] == "investment|microsoft|openai|money||"
 
 
@@ -105,26 +105,26 @@ def test_attribution_conflict_same_figure_different_investor(db):
     add_claim(db, a, value=5e9, subject="Google", counterparty="Anthropic", as_of="2024")
     add_claim(db, b, value=5e9, subject="Amazon", counterparty="Anthropic", as_of="2024")
     add_claim(db, c, value=5e9, subject="Amazon", counterparty="Anthropic", as_of="2024")
-    conflicts.recompute(db)
+    store.ledger.recompute(db)
     g = only_group(db)
     assert g["disagreement"] == "attribution"
     assert g["reason"] == "attribution: $5.0B investment in Anthropic by Amazon (2 sources) vs Google (1 source)"
     assert [s["subject"] for s in g["sides"]] == ["Amazon", "Google"]
-    assert {f["status"] for f in conflicts.facts(db)} == {"conflicting"}
+    assert {f["status"] for f in store.ledger.facts(db)} == {"conflicting"}
 
 
 def test_one_source_naming_two_investors_of_the_same_figure_is_not_an_attribution_conflict(db):
     (a,) = docs(db, 1)
     add_claim(db, a, value=5e9, subject="Google", counterparty="Anthropic")
     add_claim(db, a, value=5e9, subject="Amazon", counterparty="Anthropic")
-    assert conflicts.recompute(db).groups == 0
+    assert store.ledger.recompute(db).groups == 0
 
 
 def test_qualifier_conflict_at_most_vs_more_than(db):
     a, b = docs(db, 2)
     add_claim(db, a, value=10e9, qualifier="up_to")
     add_claim(db, b, value=10e9, qualifier="more_than")
-    conflicts.recompute(db)
+    store.ledger.recompute(db)
     g = only_group(db)
     assert g["disagreement"] == "qualifier"
     assert "up to $10.0B (1 source)" in g["reason"] and "more than $10.0B (1 source)" in g["reason"]
@@ -134,7 +134,7 @@ def test_disagreement_inside_one_document(db):
     (a,) = docs(db, 1)
     add_claim(db, a, value=13e6, quote="Microsoft invests $13 million in OpenAI")
     add_claim(db, a, value=13e9, quote="the $13 billion investment")
-    conflicts.recompute(db)
+    store.ledger.recompute(db)
     g = only_group(db)
     assert g["disagreement"] == "magnitude"  # millions in the headline, billions in the body
     assert g["reason"].startswith("magnitude: x1000: ") and g["reason"].endswith("within one document")
@@ -145,7 +145,7 @@ def test_state_conflict_exclusivity_ended_vs_in_force_in_the_same_window(db):
     a, b = docs(db, 2)
     add_claim(db, a, "exclusivity", None, unit=None, deal_status="ended", as_of="2025")
     add_claim(db, b, "exclusivity", None, unit=None, deal_status="retained", as_of="2025")
-    conflicts.recompute(db)
+    store.ledger.recompute(db)
     assert only_group(db)["reason"] == "value: ended (1 source) vs in force (1 source)"
 
 
@@ -158,9 +158,9 @@ def test_rounding_agrees(db):
     add_claim(db, b, value=8.0e9, quote="$8.0 billion")
     add_claim(db, c, value=8e9, qualifier="approx", quote="about $8 billion")
     add_claim(db, d, value=8.08e9, quote="$8.08 billion")
-    summary = conflicts.recompute(db)
+    summary = store.ledger.recompute(db)
     assert summary.groups == 0
-    (fact,) = conflicts.facts(db)
+    (fact,) = store.ledger.facts(db)
     assert (fact["status"], fact["support"], fact["value"]) == ("agreed", 4, 8e9)
 
 
@@ -169,7 +169,7 @@ def test_an_approximate_figure_does_not_bridge_two_exact_figures_that_disagree(d
     add_claim(db, a, value=10e9)
     add_claim(db, b, value=11.5e9)
     add_claim(db, c, value=10.8e9, qualifier="approx")
-    conflicts.recompute(db)
+    store.ledger.recompute(db)
     assert only_group(db)["reason"] == "value: $10.0B (2 sources) vs $11.5B (1 source), 13% apart"
 
 
@@ -180,45 +180,45 @@ def test_tolerance_is_configuration(db, tmp_path):
     text = (Path(conflicts.__file__).parent / "data" / "conflicts.yaml").read_text()
     strict = tmp_path / "strict.yaml"
     strict.write_text(text.replace("tolerance: 0.02", "tolerance: 0.001"))
-    assert conflicts.recompute(db, ledger.load_config(str(strict))).groups == 1
+    assert store.ledger.recompute(db, conflicts.load_config(str(strict))).groups == 1
 
 
 def test_tranche_vs_cumulative_total(db):
     a, b = docs(db, 2)
     add_claim(db, a, value=2.75e9, counterparty="Anthropic", subject="Amazon", quote="a $2.75 billion tranche")
     add_claim(db, b, value=8e9, counterparty="Anthropic", subject="Amazon", quote="$8 billion in total")
-    assert conflicts.recompute(db).groups == 0
-    assert len(conflicts.facts(db, "single_source")) == 2
+    assert store.ledger.recompute(db).groups == 0
+    assert len(store.ledger.facts(db, "single_source")) == 2
 
 
 def test_committed_vs_funded_so_far(db):
     a, b = docs(db, 2)
     add_claim(db, a, value=8e9, quote="Amazon committed $8 billion to Anthropic")
     add_claim(db, b, value=4e9, quote="Amazon has invested $4 billion so far")
-    assert conflicts.recompute(db).groups == 0
+    assert store.ledger.recompute(db).groups == 0
 
 
 def test_letter_of_intent_vs_signed_deal(db):
     a, b = docs(db, 2)
     add_claim(db, a, value=100e9, deal_status="planned", quote="a letter of intent for $100 billion")
     add_claim(db, b, value=40e9, deal_status="completed", quote="signed a $40 billion deal")
-    assert conflicts.recompute(db).groups == 0
+    assert store.ledger.recompute(db).groups == 0
 
 
 def test_stake_that_grew_between_rounds_supersedes(db):
     a, b = docs(db, 2)
     add_claim(db, a, "equity_stake", 12, unit="percent", as_of="2023")
     add_claim(db, b, "equity_stake", 27, unit="percent", as_of="2025-10")
-    assert conflicts.recompute(db).groups == 0
-    assert [(f["value"], f["status"]) for f in conflicts.facts(db)] == [(12, "superseded"), (27, "single_source")]
+    assert store.ledger.recompute(db).groups == 0
+    assert [(f["value"], f["status"]) for f in store.ledger.facts(db)] == [(12, "superseded"), (27, "single_source")]
 
 
 def test_exclusivity_before_and_after_a_restructure(db):
     a, b = docs(db, 2)
     add_claim(db, a, "exclusivity", None, unit=None, deal_status="completed", as_of="2019")
     add_claim(db, b, "exclusivity", None, unit=None, deal_status="ended", as_of="2025")
-    assert conflicts.recompute(db).groups == 0
-    statuses = {f["as_of"]: (f["status"], f["note"]) for f in conflicts.facts(db)}
+    assert store.ledger.recompute(db).groups == 0
+    statuses = {f["as_of"]: (f["status"], f["note"]) for f in store.ledger.facts(db)}
     assert statuses == {"2019": ("superseded", "state: in force"), "2025": ("single_source", "state: ended")}
 
 
@@ -226,8 +226,8 @@ def test_undated_state_describes_no_moment_and_is_not_set_against_a_dated_end(db
     a, b = docs(db, 2)
     add_claim(db, a, "rofr", None, unit=None, deal_status="completed")
     add_claim(db, b, "rofr", None, unit=None, deal_status="ended", as_of="2025")
-    assert conflicts.recompute(db).groups == 0
-    facts = {f["as_of"]: f["status"] for f in conflicts.facts(db)}
+    assert store.ledger.recompute(db).groups == 0
+    facts = {f["as_of"]: f["status"] for f in store.ledger.facts(db)}
     assert facts == {None: "superseded", "2025": "single_source"}
 
 
@@ -235,8 +235,8 @@ def test_undated_in_force_and_ended_are_before_and_after_not_a_conflict(db):
     a, b = docs(db, 2)
     add_claim(db, a, "exclusivity", None, unit=None, deal_status="ended")
     add_claim(db, b, "exclusivity", None, unit=None)
-    assert conflicts.recompute(db).groups == 0
-    assert sorted((f["note"], f["status"]) for f in conflicts.facts(db)) == [
+    assert store.ledger.recompute(db).groups == 0
+    assert sorted((f["note"], f["status"]) for f in store.ledger.facts(db)) == [
         ("state: ended", "single_source"),
         ("state: in force", "superseded"),
     ]
@@ -246,8 +246,8 @@ def test_investments_years_apart_are_different_facts_neither_superseded(db):
     a, b = docs(db, 2)
     add_claim(db, a, value=1e9, as_of="2019")
     add_claim(db, b, value=10e9, as_of="2023-01")
-    assert conflicts.recompute(db).groups == 0
-    assert {f["status"] for f in conflicts.facts(db)} == {"single_source"}
+    assert store.ledger.recompute(db).groups == 0
+    assert {f["status"] for f in store.ledger.facts(db)} == {"single_source"}
 
 
 def test_undated_claim_joins_the_window_it_matches(db):
@@ -255,16 +255,16 @@ def test_undated_claim_joins_the_window_it_matches(db):
     add_claim(db, a, "equity_stake", 49, unit="percent", as_of="2019")
     add_claim(db, b, "equity_stake", 27, unit="percent", as_of="2025")
     add_claim(db, c, "equity_stake", 49, unit="percent")
-    assert conflicts.recompute(db).groups == 0
-    assert [(f["value"], f["support"]) for f in conflicts.facts(db, "superseded")] == [(49, 2)]
+    assert store.ledger.recompute(db).groups == 0
+    assert [(f["value"], f["support"]) for f in store.ledger.facts(db, "superseded")] == [(49, 2)]
 
 
 def test_up_to_vs_exact_is_noted_not_flagged(db):
     a, b = docs(db, 2)
     add_claim(db, a, value=10e9, qualifier="up_to")
     add_claim(db, b, value=10e9)
-    assert conflicts.recompute(db).groups == 0
-    (fact,) = conflicts.facts(db)
+    assert store.ledger.recompute(db).groups == 0
+    (fact,) = store.ledger.facts(db)
     assert fact["status"] == "agreed"
     assert fact["note"] == "qualifiers differ: $10.0B vs up to $10.0B"
 
@@ -273,22 +273,22 @@ def test_same_value_different_counterparty(db):
     a, b = docs(db, 2)
     add_claim(db, a, value=1e9, counterparty="OpenAI")
     add_claim(db, b, value=1e9, counterparty="Inflection")
-    assert conflicts.recompute(db).groups == 0
-    assert len(conflicts.facts(db)) == 2
+    assert store.ledger.recompute(db).groups == 0
+    assert len(store.ledger.facts(db)) == 2
 
 
 def test_direction_matters(db):
     a, b = docs(db, 2)
     add_claim(db, a, "revenue", 20, unit="percent", subject="OpenAI", counterparty="Microsoft")
     add_claim(db, b, "revenue", 8, unit="percent", subject="Microsoft", counterparty="OpenAI")
-    assert conflicts.recompute(db).groups == 0
+    assert store.ledger.recompute(db).groups == 0
 
 
 def test_different_unit_families_are_different_facts(db):
     a, b = docs(db, 2)
     add_claim(db, a, "compute_commitment", 4.5, unit="GW", subject="OpenAI", counterparty="Oracle")
     add_claim(db, b, "compute_commitment", 300e9, unit="USD", subject="OpenAI", counterparty="Oracle")
-    assert conflicts.recompute(db).groups == 0
+    assert store.ledger.recompute(db).groups == 0
 
 
 # ---------------------------------------------------------------- sources, reviews, recompute
@@ -301,7 +301,7 @@ def test_near_duplicate_copies_count_once(db):
     add_claim(db, a, value=10e9)
     add_claim(db, "copy", value=10e9)
     add_claim(db, c, value=13e9)
-    conflicts.recompute(db)
+    store.ledger.recompute(db)
     g = only_group(db)
     assert [s["support"] for s in g["sides"]] == [1, 1]
     assert g["majority_value"] is None
@@ -312,14 +312,14 @@ def test_rejected_claim_leaves_and_corrected_claim_moves(db):
     add_claim(db, a, value=13e9)
     add_claim(db, b, value=13e9)
     wrong = add_claim(db, c, value=10e9)
-    assert conflicts.recompute(db).groups == 1
+    assert store.ledger.recompute(db).groups == 1
     db["claims"].update(wrong, {"review_status": "rejected"})
-    summary = conflicts.recompute(db)
+    summary = store.ledger.recompute(db)
     assert (summary.groups, summary.by_status["agreed"], summary.claims) == (0, 1, 2)
     assert db["claims"].get(wrong)["fact_key"] is None and db["claims"].get(wrong)["conflict_group"] is None
     db["claims"].update(wrong, {"review_status": "corrected", "value": 13e9})
-    conflicts.recompute(db)
-    (fact,) = conflicts.facts(db)
+    store.ledger.recompute(db)
+    (fact,) = store.ledger.facts(db)
     assert (fact["status"], fact["support"]) == ("agreed", 3)
     assert db["claims"].get(wrong)["fact_key"] == fact["key"]
 
@@ -330,11 +330,11 @@ def test_recompute_is_whole_and_ranks_largest_disagreement_first(db):
     add_claim(db, b, value=11e9)
     add_claim(db, a, value=1e9, counterparty="Mistral")
     add_claim(db, b, value=2e9, counterparty="Mistral")
-    first = conflicts.recompute(db)
-    second = conflicts.recompute(db)
+    first = store.ledger.recompute(db)
+    second = store.ledger.recompute(db)
     assert (first.facts, first.groups) == (second.facts, second.groups) == (2, 2)
     assert db["facts"].count == 2 and db["conflict_groups"].count == 2
-    assert [g["spread"] for g in conflicts.conflicts(db)] == pytest.approx([0.5, 1 / 11])
+    assert [g["spread"] for g in store.ledger.conflicts(db)] == pytest.approx([0.5, 1 / 11])
 
 
 # ---------------------------------------------------------------- refresh after review decisions
@@ -398,7 +398,7 @@ def review_db(db) -> list[int]:
         start = TEXT.index(fields["quote"])
         span = {"char_start": start, "char_end": start + len(fields["quote"]), "alignment": "exact"}
         claims.append(add_claim(db, ids[doc], kind, value, **span, **fields))
-    conflicts.recompute(db)
+    store.ledger.recompute(db)
     return claims
 
 
@@ -435,7 +435,7 @@ def rebuilt(db, tmp_path, from_scratch: bool) -> dict:
         for table in ("facts", "conflict_groups", "conflict_group_ids"):
             other.execute(f"DELETE FROM {table}")
         other.execute("UPDATE claims SET fact_key = NULL, conflict_group = NULL, fact_scope = NULL")
-    conflicts.recompute(other)
+    store.ledger.recompute(other)
     state = ledger_state(other, from_scratch)
     other.close()
     return state
@@ -467,7 +467,7 @@ def random_decision(db, rng: random.Random, claims: list[int]) -> str:
 def test_ledger_refreshed_after_each_decision_equals_a_full_recompute(db, tmp_path, seed, monkeypatch):
     rng = random.Random(seed)
     claims = review_db(db)
-    done, refreshes, recompute = [], [], conflicts.recompute
+    done, refreshes, recompute = [], [], store.ledger.recompute
 
     def spy(db, config=None, claim_ids=None):  # the real recompute, noting what each refresh rebuilt
         summary = recompute(db, config, claim_ids)
@@ -475,7 +475,7 @@ def test_ledger_refreshed_after_each_decision_equals_a_full_recompute(db, tmp_pa
             refreshes.append(summary.bases)
         return summary
 
-    monkeypatch.setattr(conflicts, "recompute", spy)
+    monkeypatch.setattr(store.ledger, "recompute", spy)
     for _ in range(60):
         try:
             done.append(random_decision(db, rng, claims))
@@ -492,13 +492,13 @@ def test_a_refresh_rebuilds_only_the_bases_of_the_changed_claims_and_their_attri
     claims = review_db(db)
     moved = claims[4]  # Amazon's $10B in OpenAI, moved to Anthropic
     db["claims"].update(moved, {"counterparty": "Anthropic"})
-    summary = conflicts.recompute(db, claim_ids=[moved])
+    summary = store.ledger.recompute(db, claim_ids=[moved])
     assert summary.bases == 2  # Amazon in OpenAI, Amazon in Anthropic
     # read: the moved claim, Amazon's $4B in Anthropic (2 claims), Google's $4B in Anthropic (its attribution
     # rival); not Microsoft's investments in OpenAI (in a conflict of their own), nor the tranche or the total
     assert summary.claims == len([moved, claims[5], claims[6], claims[7]])
     assert db["claims"].get(moved)["fact_scope"] == "investment|*|anthropic|money|"
-    assert conflicts.recompute(db, claim_ids=[]).claims == 0
+    assert store.ledger.recompute(db, claim_ids=[]).claims == 0
 
 
 def test_attribution_is_the_same_whichever_base_a_refresh_reads(db, tmp_path):
@@ -511,19 +511,19 @@ def test_attribution_is_the_same_whichever_base_a_refresh_reads(db, tmp_path):
     amazon = add_claim(db, b, value=4e9, subject="Amazon", as_of="2024", **anthropic, **span)
     add_claim(db, c, value=4e9, subject="Google", as_of="2024", **anthropic)  # ...but not by a refresh of Amazon's
     meta = add_claim(db, e, value=7e9, subject="Meta", as_of="2024", **anthropic)
-    conflicts.recompute(db)
-    (group,) = [g for g in conflicts.conflicts(db) if g["disagreement"] == "attribution"]
+    store.ledger.recompute(db)
+    (group,) = [g for g in store.ledger.conflicts(db) if g["disagreement"] == "attribution"]
     for claim_id, change in ((amazon, {"qualifier": "approx"}), (meta, {"value": 6e9})):  # Meta: not in the group
         review.correct(db, claim_id, change, "ann")
         assert ledger_state(db) == rebuilt(db, tmp_path, from_scratch=False)
         assert ledger_state(db, canonical_ids=True) == rebuilt(db, tmp_path, from_scratch=True)
-    assert [g["id"] for g in conflicts.conflicts(db) if g["disagreement"] == "attribution"] == [group["id"]]
+    assert [g["id"] for g in store.ledger.conflicts(db) if g["disagreement"] == "attribution"] == [group["id"]]
 
 
 def test_a_claim_stored_since_the_last_recompute_makes_a_refresh_rebuild_everything(db):
     claims = review_db(db)
     new = add_claim(db, "d3", "investment", 13e9, as_of="2023", quote=QUOTES[0])
-    summary = conflicts.recompute(db, claim_ids=[claims[0]])
+    summary = store.ledger.recompute(db, claim_ids=[claims[0]])
     assert summary.bases is None
     assert db["claims"].get(new)["fact_key"] == db["claims"].get(claims[0])["fact_key"]
 
@@ -534,20 +534,20 @@ def test_accepting_claims_leaves_the_ledger_alone_and_group_ids_stay(db):
     review.accept(db, claims, "ann")
     assert ledger_state(db) == before
     review.reject(db, [claims[0]], "ann")
-    kept = {g["fact_key"]: g["id"] for g in conflicts.conflicts(db)}
+    kept = {g["fact_key"]: g["id"] for g in store.ledger.conflicts(db)}
     assert all(kept[k] == g["id"] for g in before["groups"] if (k := g["fact_key"]) in kept)
 
 
 def test_groups_are_listed_largest_disagreement_first_whatever_their_ids(db):
     claims = review_db(db)
-    assert [g["id"] for g in conflicts.conflicts(db)] == list(range(1, db["conflict_groups"].count + 1))
+    assert [g["id"] for g in store.ledger.conflicts(db)] == list(range(1, db["conflict_groups"].count + 1))
     stated = "Microsoft invested $100 billion in OpenAI."  # the quote of a grounded correction
     doc = db["claims"].get(claims[2])["doc_id"]
     db["documents"].update(doc, {"text": db["documents"].get(doc)["text"] + " " + stated})
     review.correct(
         db, claims[2], {"value": 100e9, "quote": stated}, "ann"
     )  # the value conflict grows past the date one
-    groups = conflicts.conflicts(db)
+    groups = store.ledger.conflicts(db)
     order = [(-g["rank"], -g["support"], g["fact_key"]) for g in groups]
     assert order == sorted(order) and [g["id"] for g in groups] != sorted(g["id"] for g in groups)
     assert [g["id"] for g in review.groups(db, open_only=False)] == [g["id"] for g in groups]
@@ -562,7 +562,7 @@ def test_cli_facts_and_conflicts(db, tmp_path):
     add_claim(db, a, value=13e9, quote="Microsoft invested $13 billion in OpenAI")
     add_claim(db, b, value=10e9, quote="Microsoft's $10 billion investment")
     add_claim(db, a, "equity_stake", 49, unit="percent")
-    conflicts.recompute(db)
+    store.ledger.recompute(db)
     path = str(tmp_path / "ingest.db")
     runner = CliRunner()
     res = runner.invoke(cli, ["facts", "--db", path, "--status", "conflicting", "--json"])
@@ -586,12 +586,12 @@ def test_cli_facts_and_conflicts(db, tmp_path):
 
 
 @pytest.mark.skipif(
-    importlib.util.find_spec("ingest.rules") is None,
+    importlib.util.find_spec("ingest.extract.rules") is None,
     reason="the rules extractor (src/ingest/rules.py) is not written yet",
 )
 def test_seeds_flag_the_microsoft_openai_start_year(db):
+    from ingest.extract.rules import extract_rules
     from ingest.models import Document
-    from ingest.rules import extract_rules
 
     for path in sorted(SEEDS.glob("*.txt")):
         text = path.read_text(encoding="utf-8")
@@ -601,8 +601,8 @@ def test_seeds_flag_the_microsoft_openai_start_year(db):
         claims, _ = extract_rules(doc)
         for n, claim in enumerate(claims):
             db["claims"].insert({**claim.model_dump(), "doc_id": doc.id, "claim_key": f"{doc.id}:{n}"})
-    conflicts.recompute(db)
-    dates = [g for g in conflicts.conflicts(db) if g["disagreement"] == "date"]
+    store.ledger.recompute(db)
+    dates = [g for g in store.ledger.conflicts(db) if g["disagreement"] == "date"]
     starts = [
         {s["value"] for s in g["sides"]}
         for g in dates
@@ -621,9 +621,9 @@ def test_an_amount_and_its_conversion_are_one_fact_not_a_conflict(db):
     add_claim(db, b, value=16.5e9, subject="Tesla", counterparty="Samsung", kind="compute_commitment", as_of="2025-07")
     add_claim(db, b, value=22764.8e9, unit="KRW", qualifier="approx", subject="Tesla", counterparty="Samsung",
               kind="compute_commitment", as_of="2025-07")  # fmt: skip
-    conflicts.recompute(db)
-    assert conflicts.conflicts(db) == []
-    assert {(f["unit"], f["support"]) for f in conflicts.facts(db)} == {("USD", 1)}
+    store.ledger.recompute(db)
+    assert store.ledger.conflicts(db) == []
+    assert {(f["unit"], f["support"]) for f in store.ledger.facts(db)} == {("USD", 1)}
 
 
 def test_two_conversions_of_one_round_that_disagree_are_a_conflict(db):
@@ -631,7 +631,7 @@ def test_two_conversions_of_one_round_that_disagree_are_a_conflict(db):
     add_claim(db, a, value=385e6, unit="EUR", subject="Amazon (lead) with Ken Griffin, Ares", counterparty="X-energy")
     add_claim(db, b, value=500e6, subject="Amazon (anchor)", counterparty="X-energy", as_of="2024-10")
     add_claim(db, b, value=460e6, unit="EUR", subject="Amazon (anchor)", counterparty="X-energy", as_of="2024-10")
-    conflicts.recompute(db)
+    store.ledger.recompute(db)
     g = only_group(db)
     assert g["disagreement"] == "value"
     low, high = g["sides"]  # one source each: the lower value first
@@ -643,7 +643,7 @@ def test_the_same_figure_in_two_currencies_is_a_currency_conflict(db):
     a, b = docs(db, 2)
     add_claim(db, a, value=5.8e9, unit="EUR", as_of="2025-03")
     add_claim(db, b, value=5.8e9, as_of="2025-03")
-    conflicts.recompute(db)
+    store.ledger.recompute(db)
     g = only_group(db)
     assert g["disagreement"] == "currency"
     assert g["reason"].endswith("the same figure in two currencies")
@@ -655,7 +655,7 @@ def test_a_magnitude_slip_names_the_side_that_slipped(db):
     for doc, gw in ((a, 1.92), (b, 1.92), (c, 0.00192)):
         add_claim(db, doc, "compute_commitment", gw, unit="GW", qualifier="up_to", subject="Amazon (AWS)",
                   counterparty="Talen Energy")  # fmt: skip
-    conflicts.recompute(db)
+    store.ledger.recompute(db)
     g = only_group(db)
     assert g["disagreement"] == "magnitude"
     assert g["reason"].startswith("magnitude: x1000: up to 1.92 GW (2 sources) vs up to 0.00192 GW (1 source)")
@@ -666,7 +666,7 @@ def test_a_tenfold_slip_between_sources(db):
     a, b = docs(db, 2)  # "$2.1 billion" vs "$21 billion"
     add_claim(db, a, value=2.1e9)
     add_claim(db, b, value=21e9)
-    conflicts.recompute(db)
+    store.ledger.recompute(db)
     g = only_group(db)
     assert (g["disagreement"], g["reason"].split(": ")[1]) == ("magnitude", "x10")
     assert g["reason"].endswith("one of them is likely a decimal or unit slip")
@@ -676,7 +676,7 @@ def test_stakes_a_tenfold_apart_are_not_a_slip(db):
     a, b = docs(db, 2)
     add_claim(db, a, "equity_stake", 2.0, unit="percent")
     add_claim(db, b, "equity_stake", 20.0, unit="percent")
-    conflicts.recompute(db)
+    store.ledger.recompute(db)
     assert only_group(db)["disagreement"] == "value"
 
 
@@ -686,7 +686,7 @@ def test_magnitude_filter_and_cli_reason(db, db_file):
     add_claim(db, b, value=21e9)
     add_claim(db, a, value=4e9, counterparty="Anthropic")
     add_claim(db, b, value=5e9, counterparty="Anthropic")
-    conflicts.recompute(db)
+    store.ledger.recompute(db)
     runner = CliRunner()
     out = runner.invoke(cli, ["conflicts", "--db", str(db_file), "--reason", "magnitude"])
     assert out.exit_code == 0, out.output
@@ -704,7 +704,7 @@ def test_the_same_figure_dated_a_year_apart_is_a_date_conflict(db):
     kw = {"kind": "compute_commitment", "subject": "Tesla", "counterparty": "Samsung Electronics"}
     add_claim(db, a, value=16.5e9, as_of="2025-07", **kw)
     add_claim(db, b, value=16.5e9, as_of="2024-07", **kw)
-    conflicts.recompute(db)
+    store.ledger.recompute(db)
     g = only_group(db)
     assert g["disagreement"] == "date"
     assert g["reason"] == "date: $16.5B dated July 2024 (1 source) vs July 2025 (1 source), 1 year apart"
@@ -715,7 +715,7 @@ def test_a_valuation_dated_a_year_apart_flags_even_when_the_older_was_superseded
     kw = {"kind": "valuation", "subject": "Groq", "counterparty": None}
     add_claim(db, a, value=6.9e9, as_of="2025-09", qualifier="approx", **kw)
     add_claim(db, b, value=6.9e9, as_of="2024-09", **kw)
-    conflicts.recompute(db)
+    store.ledger.recompute(db)
     assert only_group(db)["disagreement"] == "date"
 
 
@@ -723,7 +723,7 @@ def test_the_same_figure_in_different_months_of_different_years_is_not_a_date_sl
     a, b = docs(db, 2)
     add_claim(db, a, value=1e9, as_of="2025-07")
     add_claim(db, b, value=1e9, as_of="2024-02")
-    assert conflicts.recompute(db).groups == 0
+    assert store.ledger.recompute(db).groups == 0
 
 
 def test_a_yearly_figure_vs_the_same_figure_with_no_period(db):
@@ -734,7 +734,7 @@ def test_a_yearly_figure_vs_the_same_figure_with_no_period(db):
     add_claim(db, a, value=60e6, qualifier="approx", quote=quote, **kw)
     add_claim(db, b, value=60e6, qualifier="approx", quote="estimated to be worth about $60 million per year", **kw)
     add_claim(db, c, value=60e6, quote="Google and Reddit have signed a $60 million deal", **kw)
-    conflicts.recompute(db)
+    store.ledger.recompute(db)
     g = only_group(db)
     assert g["disagreement"] == "period"
     assert g["reason"].startswith("period: about $60.0M per year (2 sources) vs $60.0M (1 source)")
@@ -744,7 +744,7 @@ def test_a_year_as_a_time_is_not_a_period(db):
     a, b = docs(db, 2)
     add_claim(db, a, value=60e6, quote="the $60 million deal signed a year ago")
     add_claim(db, b, value=60e6, quote="a $60 million deal")
-    assert conflicts.recompute(db).groups == 0
+    assert store.ledger.recompute(db).groups == 0
 
 
 def test_precise_figures_apart_beyond_their_last_digit_disagree(db):
@@ -753,7 +753,7 @@ def test_precise_figures_apart_beyond_their_last_digit_disagree(db):
     kw = {"kind": "compute_commitment", "subject": "Microsoft", "counterparty": "Constellation Energy", "unit": "GW"}
     add_claim(db, a, value=0.835, as_of="2024-09", **kw)
     add_claim(db, b, value=0.837, as_of="2024-09", **kw)
-    conflicts.recompute(db)
+    store.ledger.recompute(db)
     assert only_group(db)["disagreement"] == "value"
 
 
@@ -762,7 +762,7 @@ def test_rounded_figures_still_agree(db, pair):
     a, b = docs(db, 2)
     add_claim(db, a, value=pair[0], unit="percent" if pair[0] < 100 else "USD", kind="equity_stake")
     add_claim(db, b, value=pair[1], unit="percent" if pair[0] < 100 else "USD", kind="equity_stake")
-    assert conflicts.recompute(db).groups == 0
+    assert store.ledger.recompute(db).groups == 0
 
 
 def test_unnamed_investors_and_a_company_suffix_are_the_same_parties(db):
@@ -771,7 +771,7 @@ def test_unnamed_investors_and_a_company_suffix_are_the_same_parties(db):
     a, b = docs(db, 2)
     add_claim(db, a, value=350e6, subject=None, counterparty="Adept AI")
     add_claim(db, b, value=400e6, subject="venture capital investors", counterparty="Adept", qualifier="more_than")
-    conflicts.recompute(db)
+    store.ledger.recompute(db)
     assert only_group(db)["disagreement"] == "qualifier"
 
 
@@ -782,8 +782,8 @@ def test_new_user_tranche_then_totals_over_a_year_are_not_a_conflict(db):
     add_claim(db, a, value=1.25e9, as_of="2023-09", quote="Amazon will invest $1.25 billion in Anthropic", **kw)
     add_claim(db, b, value=4e9, as_of="2024-03", quote="Amazon completes its $4 billion investment", **kw)
     add_claim(db, c, value=8e9, as_of="2024-11", quote="Amazon invests $4 billion more, for $8 billion in all", **kw)
-    summary = conflicts.recompute(db)
-    assert summary.groups == 0, [g["reason"] for g in conflicts.conflicts(db)]
+    summary = store.ledger.recompute(db)
+    assert summary.groups == 0, [g["reason"] for g in store.ledger.conflicts(db)]
     assert summary.facts == 3
 
 
@@ -793,7 +793,7 @@ def test_values_that_change_over_time_stay_one_conflict_when_dates_overlap(db):
     add_claim(db, a, value=1.25e9, as_of="2024-03")
     add_claim(db, b, value=4e9, as_of="2024-03")
     add_claim(db, c, value=4e9, as_of="2024-04")
-    assert conflicts.recompute(db).groups == 1
+    assert store.ledger.recompute(db).groups == 1
 
 
 def test_successive_valuations_months_apart_supersede(db):
@@ -801,7 +801,7 @@ def test_successive_valuations_months_apart_supersede(db):
     a = docs(db, 1)[0]
     for v, when in ((3e9, "2025-02"), (5e9, "2025-06"), (8e9, "2025-10")):
         add_claim(db, a, kind="valuation", subject="Harvey", counterparty=None, value=v, as_of=when)
-    summary = conflicts.recompute(db)
+    summary = store.ledger.recompute(db)
     assert summary.groups == 0 and summary.by_status["superseded"] == 2
 
 
@@ -811,7 +811,7 @@ def test_a_stake_raised_by_an_announced_change_is_not_a_conflict(db):
     kw = {"kind": "equity_stake", "subject": "Google", "counterparty": "TeraWulf", "unit": "percent"}
     add_claim(db, a, value=8, as_of="2025-08", quote="which gave it an 8% ownership stake", **kw)
     add_claim(db, b, value=14, quote="boosts its pro forma ownership stake in TeraWulf to 14%", **kw)
-    assert conflicts.recompute(db).groups == 0
+    assert store.ledger.recompute(db).groups == 0
 
 
 # ---------------------------------------------------------------- independence of sources (issue 12)
@@ -830,7 +830,7 @@ def test_two_pages_of_one_site_are_one_source(db):
     add_claim(db, a, value=13e9)
     add_claim(db, b, value=13e9)
     add_claim(db, c, value=10e9)
-    conflicts.recompute(db)
+    store.ledger.recompute(db)
     g = only_group(db)
     assert [s["support"] for s in g["sides"]] == [1, 1] and g["majority_value"] is None
 
@@ -842,7 +842,7 @@ def test_a_country_domain_keeps_its_publisher_and_the_site_metadata_counts_witho
     d = _doc_at(db, "d", None, site="reuters")
     for doc in (a, b, c, d):
         add_claim(db, doc, value=13e9)
-    conflicts.recompute(db)
+    store.ledger.recompute(db)
     (fact,) = db.query("SELECT support FROM facts")
     assert fact["support"] == 3
 
@@ -853,7 +853,7 @@ def test_a_near_duplicate_on_another_site_counts_as_its_original(db):
     db["documents"].update("b", {"url": "https://two.example/y"})
     add_claim(db, a, value=13e9)
     add_claim(db, "b", value=13e9)
-    conflicts.recompute(db)
+    store.ledger.recompute(db)
     (fact,) = db.query("SELECT support FROM facts")
     assert fact["support"] == 1
 
@@ -867,7 +867,7 @@ def test_dismissed_group_stays_out_after_recompute_until_undone_or_a_new_claim_j
     a, b, c = docs(db, 3)
     add_claim(db, a, value=13e9)
     add_claim(db, b, value=10e9)
-    conflicts.recompute(db)
+    store.ledger.recompute(db)
     group_id = only_group(db)["id"]
     runner = CliRunner()
     refused = runner.invoke(cli, ["dismiss", str(group_id), "--db", str(path)])
@@ -877,10 +877,10 @@ def test_dismissed_group_stays_out_after_recompute_until_undone_or_a_new_claim_j
     assert done.exit_code == 0, done.output
     assert f"conflict {group_id} marked not a conflict" in done.output
     db = store.open_db(path)
-    assert conflicts.conflicts(db) == []
-    conflicts.recompute(db)
-    assert conflicts.conflicts(db) == []
-    (fact,) = conflicts.facts(db)
+    assert store.ledger.conflicts(db) == []
+    store.ledger.recompute(db)
+    assert store.ledger.conflicts(db) == []
+    (fact,) = store.ledger.facts(db)
     assert fact["status"] != "conflicting" and fact["conflict_group"] is None and "dismissed" in fact["note"]
     log = list(db.query("SELECT action, note FROM reviews"))
     assert log == [{"action": "dismiss", "note": "two rounds"}] * 2
@@ -890,7 +890,7 @@ def test_dismissed_group_stays_out_after_recompute_until_undone_or_a_new_claim_j
     assert only_group(db)["id"] == group_id
     review.dismiss(db, group_id, "two rounds", "ann")
     add_claim(db, c, value=10e9)  # a claim the reviewer never saw: the group comes back
-    conflicts.recompute(db)
+    store.ledger.recompute(db)
     assert only_group(db)["id"] == group_id
 
 

@@ -9,8 +9,8 @@ from click.testing import CliRunner
 from starlette.testclient import TestClient
 
 from conftest import SEEDS
-from ingest import web
 from ingest.cli import cli
+from ingest.review import web
 
 
 @pytest.fixture(scope="module")

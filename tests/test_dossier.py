@@ -12,8 +12,9 @@ from click.testing import CliRunner
 from starlette.testclient import TestClient
 
 from conftest import SEEDS
-from ingest import store, web
+from ingest import store
 from ingest.cli import cli
+from ingest.review import web
 
 HOSTILE = (
     "REDMOND, Wash., March 3, 2024 -- Microsoft invested $2 billion in OpenAI <script>window.pwned=1</script> "

@@ -11,7 +11,8 @@ from typing import Literal
 import pytest
 from pydantic import BaseModel, Field
 
-from ingest import embedded, llm, store
+from ingest import store
+from ingest.extract import embedded, llm
 
 SMALL = "qwen2.5-coder-0.5b"
 
@@ -89,12 +90,14 @@ def test_real_small_model_answers_a_cue_sentence(model_dir, tmp_path):
     client = embedded.client(SMALL)
     assert embedded.load_seconds() is None, "the server starts on the first uncached call, not before"
     sentence = "Amazon said on Friday it will invest $4 billion in Anthropic."
-    obj, usage = client.complete(llm.messages("resolve", Deal, sentence), Deal, db, max_tokens=64)
+    obj, usage = client.complete(llm.messages("resolve", Deal, sentence), Deal, store.calls.CallLog(db), max_tokens=64)
     assert client.base_url.startswith("http://127.0.0.1:")
     assert embedded.load_seconds() < 30
     assert obj.kind == "investment" and obj.subject == "Amazon" and obj.counterparty == "Anthropic"
     assert usage.calls == 1 and usage.prompt_tokens > 50 and 0 < usage.completion_tokens <= 64
     [row] = db.query("SELECT * FROM llm_calls")
     assert row["ok"] == 1 and row["endpoint"].startswith("embedded:") and row["model"] == SMALL
-    again, usage2 = embedded.client(SMALL).complete(llm.messages("resolve", Deal, sentence), Deal, db, max_tokens=64)
+    again, usage2 = embedded.client(SMALL).complete(
+        llm.messages("resolve", Deal, sentence), Deal, store.calls.CallLog(db), max_tokens=64
+    )
     assert again.model_dump() == obj.model_dump() and usage2.cached == 1 and usage2.calls == 0

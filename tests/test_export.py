@@ -13,8 +13,9 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
-from ingest import export, migrations, review, store
+from ingest import exports, review, store
 from ingest.cli import cli
+from ingest.store import migrations
 from reviewdata import ROOT, populate
 
 CLAIM_SCHEMA = json.loads((ROOT / "schemas" / "claim.schema.json").read_text())
@@ -42,11 +43,11 @@ def read_jsonl(path):
 
 def test_accepted_export_has_only_verified_grounded_claims(db, tmp_path):
     out = tmp_path / "claims.jsonl"
-    manifest = export.export(db, out)
+    manifest = exports.export(db, out)
     rows = read_jsonl(out)
     assert [r["id"] for r in rows] == verified_ids(db) and len(rows) == 4
     assert {r["review_status"] for r in rows} == {"accepted", "corrected"}
-    assert list(rows[0]) == sorted(export.ExportRow.model_fields)
+    assert list(rows[0]) == sorted(exports.ExportRow.model_fields)
     doc = db["documents"].get(rows[0]["doc_id"])
     assert (rows[0]["source"], rows[0]["url"], rows[0]["title"]) == (doc["source"], doc["url"], doc["title"])
     assert doc["text"][rows[0]["char_start"] : rows[0]["char_end"]] == rows[0]["quote"]
@@ -55,24 +56,24 @@ def test_accepted_export_has_only_verified_grounded_claims(db, tmp_path):
     assert manifest.runs == sorted({r["run_id"] for r in rows}) == [1]
     assert manifest.schema_version == migrations.schema_version(db)
     assert manifest.sha256 == hashlib.sha256(out.read_bytes()).hexdigest()
-    assert json.loads(export.manifest_path(out).read_text()) == manifest.model_dump()
+    assert json.loads(exports.manifest_path(out).read_text()) == manifest.model_dump()
 
 
 def test_a_corrected_claim_that_lost_its_grounding_is_not_verified(db, tmp_path):
     claim = review.claims(db, ungrounded=True, limit=1)[0]
     review.correct(db, claim["id"], {"subject": "Contoso"}, "ann")
-    export.export(db, tmp_path / "v.jsonl")
+    exports.export(db, tmp_path / "v.jsonl")
     assert claim["id"] not in [r["id"] for r in read_jsonl(tmp_path / "v.jsonl")]
-    export.export(db, tmp_path / "all.jsonl", status="all")
+    exports.export(db, tmp_path / "all.jsonl", status="all")
     assert claim["id"] in [r["id"] for r in read_jsonl(tmp_path / "all.jsonl")]
 
 
-@pytest.mark.parametrize("fmt", export.FORMATS)
+@pytest.mark.parametrize("fmt", exports.FORMATS)
 @pytest.mark.parametrize("facts", [False, True])
 def test_the_same_database_exports_byte_identical_files(db, tmp_path, fmt, facts):
     first, second = tmp_path / "one" / f"x.{fmt}", tmp_path / "two" / f"x.{fmt}"
-    export.export(db, first, status="all", fmt=fmt, facts=facts)
-    export.export(db, second, status="all", fmt=fmt, facts=facts)
+    exports.export(db, first, status="all", fmt=fmt, facts=facts)
+    exports.export(db, second, status="all", fmt=fmt, facts=facts)
     assert first.stat().st_size > 200
     names = sorted(p.name for p in first.parent.iterdir())
     assert names == sorted([first.name, f"{first.name}.manifest.json", "metadata.json", "datapackage.json"])
@@ -82,15 +83,15 @@ def test_the_same_database_exports_byte_identical_files(db, tmp_path, fmt, facts
 
 
 def test_parquet_and_csv_read_back_with_the_same_rows(db, tmp_path):
-    export.export(db, tmp_path / "c.jsonl", status="all")
-    export.export(db, tmp_path / "c.parquet", status="all")
-    export.export(db, tmp_path / "c.csv", status="all")
+    exports.export(db, tmp_path / "c.jsonl", status="all")
+    exports.export(db, tmp_path / "c.parquet", status="all")
+    exports.export(db, tmp_path / "c.csv", status="all")
     rows = read_jsonl(tmp_path / "c.jsonl")
     con = duckdb.connect()
     result = con.execute(f"SELECT * FROM read_parquet('{tmp_path / 'c.parquet'}') ORDER BY id")
     names = [d[0] for d in result.description]
     from_parquet = [dict(zip(names, r, strict=True)) for r in result.fetchall()]
-    assert names == list(export.ExportRow.model_fields)
+    assert names == list(exports.ExportRow.model_fields)
     assert from_parquet == rows
     with (tmp_path / "c.csv").open(newline="") as f:
         from_csv = list(csv.DictReader(f))
@@ -116,7 +117,7 @@ def test_parquet_goes_to_any_file_name(db, tmp_path, monkeypatch, name):
 
 
 def test_every_exported_row_matches_the_committed_schema(db, tmp_path):
-    export.export(db, tmp_path / "all.jsonl", status="all")
+    exports.export(db, tmp_path / "all.jsonl", status="all")
     validator = jsonschema.Draft202012Validator(CLAIM_SCHEMA)
     rows = read_jsonl(tmp_path / "all.jsonl")
     assert len(rows) == db["claims"].count
@@ -129,14 +130,14 @@ def test_every_exported_row_matches_the_committed_schema(db, tmp_path):
 
 
 def test_committed_schema_files_are_up_to_date(tmp_path):
-    for path in export.write_schemas(tmp_path):
+    for path in exports.write_schemas(tmp_path):
         committed = ROOT / "schemas" / path.name
-        assert committed.exists(), f"{committed} is missing; run export.write_schemas('schemas')"
-        assert committed.read_text() == path.read_text(), f"{committed} is stale; run export.write_schemas('schemas')"
+        assert committed.exists(), f"{committed} is missing; run exports.write_schemas('schemas')"
+        assert committed.read_text() == path.read_text(), f"{committed} is stale; run exports.write_schemas('schemas')"
 
 
 def test_fact_ledger_export(db, tmp_path):
-    manifest = export.export(db, tmp_path / "facts.jsonl", facts=True)
+    manifest = exports.export(db, tmp_path / "facts.jsonl", facts=True)
     rows = read_jsonl(tmp_path / "facts.jsonl")
     facts = {f["key"]: f for f in db["facts"].rows}
     assert [r["key"] for r in rows] == sorted(facts) and len(rows) == manifest.rows > 0
@@ -163,11 +164,11 @@ def test_export_command_and_its_errors(db, tmp_path):
     result = CliRunner().invoke(cli, ["export", "--db", str(tmp_path / "t.db"), "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert result.output.startswith("wrote 4 rows to")
-    assert json.loads(export.manifest_path(out).read_text())["format"] == "parquet"
+    assert json.loads(exports.manifest_path(out).read_text())["format"] == "parquet"
     bad = CliRunner().invoke(cli, ["export", "--db", str(tmp_path / "t.db"), "-o", str(tmp_path)])
     assert bad.exit_code != 0 and "Traceback" not in bad.output
-    with pytest.raises(export.ExportError, match="unknown format 'xml'"):
-        export.export(db, tmp_path / "x.xml", fmt="xml")
+    with pytest.raises(exports.ExportError, match="unknown format 'xml'"):
+        exports.export(db, tmp_path / "x.xml", fmt="xml")
 
 
 def test_conflicts_json_lists_each_sides_claims_as_export_rows(db, tmp_path):
@@ -191,6 +192,6 @@ def test_export_refuses_a_path_that_is_not_a_regular_file(db, tmp_path):
     (tmp_path / "link.jsonl").symlink_to(target)
     os.mkfifo(tmp_path / "pipe.jsonl")
     for name in ("link.jsonl", "pipe.jsonl"):
-        with pytest.raises(export.ExportError, match="not a regular file"):
-            export.export(db, tmp_path / name, status="all")
+        with pytest.raises(exports.ExportError, match="not a regular file"):
+            exports.export(db, tmp_path / name, status="all")
     assert target.read_text() == "keep me" and (tmp_path / "pipe.jsonl").is_fifo()

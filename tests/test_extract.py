@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from ingest import extract, llm, rules
+from ingest import extract, store
+from ingest.extract import llm, rules
 from ingest.models import Claim, Document
 
 ARTICLE = (
@@ -36,7 +37,7 @@ def client(server) -> llm.LLMClient:
 
 def test_rules_strategy_makes_no_model_call(db):
     d = doc(ARTICLE)
-    result = extract.extract(d, "rules", None, db, None)
+    result = extract.extract(d, "rules", None)
     claims, signals = rules.extract_rules(d)
     assert [c.quote for c in result.claims] == [c.quote for c in extract.merge(claims)[0]]
     assert result.stats.calls == 0 and not any(c.value == 1e12 for c in result.claims)
@@ -44,9 +45,9 @@ def test_rules_strategy_makes_no_model_call(db):
 
 def test_unknown_extractor_or_missing_client_is_an_error(db):
     with pytest.raises(ValueError, match="unknown extractor"):
-        extract.extract(doc(ARTICLE), "magic", None, db, None)
+        extract.extract(doc(ARTICLE), "magic", None)
     with pytest.raises(ValueError, match="needs a model client"):
-        extract.extract(doc(ARTICLE), "passage", None, db, None)
+        extract.extract(doc(ARTICLE), "passage", None)
 
 
 def test_passage_grounds_revalues_merges_and_drops_injection(server, db):
@@ -72,7 +73,7 @@ def test_passage_grounds_revalues_merges_and_drops_injection(server, db):
             )
         }
     ]
-    result = extract.extract(doc(ARTICLE), "passage", client(server), db, run_id=None)
+    result = extract.extract(doc(ARTICLE), "passage", client(server), store.calls.CallLog(db))
     assert not any(c.value == 1e12 for c in result.claims)  # the instruction sentence yields nothing
     by_value = {c.value: c for c in result.claims}
     four = by_value[4e9]
@@ -89,9 +90,9 @@ def test_passage_grounds_revalues_merges_and_drops_injection(server, db):
 def test_passage_chunks_are_cached_and_a_failed_chunk_is_counted(server, db, monkeypatch):
     monkeypatch.setitem(llm.config()["extract"], "chunk_chars", 100)
     server.script = [{"content": answer()}, {"status": 400}] + [{"content": answer()}] * 2
-    first = extract.extract(doc(ARTICLE), "passage", client(server), db, run_id=None)
+    first = extract.extract(doc(ARTICLE), "passage", client(server), store.calls.CallLog(db))
     assert first.stats.chunks == 3 and first.stats.failed_chunks == 1
-    again = extract.extract(doc(ARTICLE), "passage", client(server), db, run_id=None)
+    again = extract.extract(doc(ARTICLE), "passage", client(server), store.calls.CallLog(db))
     assert again.stats.cached == 2 and again.stats.calls == 1 and again.stats.failed_chunks == 0
     assert len(server.requests) == 4  # only the failed chunk was asked again
 
@@ -103,7 +104,7 @@ def test_truncated_passage_is_retried_once_on_its_halves(server, db):
         {"content": answer()},
     ]
     text = ARTICLE.replace("\n\n", " ")
-    result = extract.extract(doc(text), "passage", client(server), db, run_id=None)
+    result = extract.extract(doc(text), "passage", client(server), store.calls.CallLog(db))
     assert len(server.requests) == 3 and result.stats.chunks == 2 and result.stats.failed_chunks == 0
     halves = [r["messages"][1]["content"] for r in server.requests[1:]]
     assert all(len(h) < len(server.requests[0]["messages"][1]["content"]) for h in halves)
@@ -119,7 +120,7 @@ def test_hybrid_fills_only_open_candidates(server, db):
     open_ = extract.open_candidates(text, rules_claims)
     assert [c.figure.text for c in open_] == ["$65.6 billion"]
     server.script = [{"content": json.dumps({"kind": "revenue", "subject": "Microsoft", "counterparty": None})}]
-    result = extract.extract(doc(text), "hybrid", client(server), db, run_id=None)
+    result = extract.extract(doc(text), "hybrid", client(server), store.calls.CallLog(db))
     assert len(server.requests) == 1  # one call, for the open candidate only
     schema = server.requests[0]["response_format"]["json_schema"]["schema"]
     assert "Microsoft" in json.dumps(schema) and "none" in json.dumps(schema)
@@ -131,7 +132,7 @@ def test_hybrid_fills_only_open_candidates(server, db):
 def test_hybrid_drops_a_figure_the_model_says_is_no_fact(server, db):
     text = "Microsoft reported revenue of $65.6 billion for its fiscal first quarter."
     server.script = [{"content": json.dumps({"kind": "none", "subject": None, "counterparty": None})}]
-    result = extract.extract(doc(text), "hybrid", client(server), db, run_id=None)
+    result = extract.extract(doc(text), "hybrid", client(server), store.calls.CallLog(db))
     assert result.claims == [] and result.stats.dropped == 1 and result.stats.calls == 1
 
 
@@ -159,8 +160,8 @@ def test_the_client_reports_every_answered_chunk_cached_or_not(server, db):
     seen = []
     c.progress = seen.append
     doc = Document(id="p", source="p", content_type="text", raw="", text="A.\n\nB.\n\nC.", content_hash="p")
-    extract.read_passages(doc, c, db, None, extract.ExtractStats())
-    extract.read_passages(doc, c, db, None, extract.ExtractStats())
+    extract.read_passages(doc, c, store.calls.CallLog(db), extract.ExtractStats())
+    extract.read_passages(doc, c, store.calls.CallLog(db), extract.ExtractStats())
     assert sum(seen) == 2 * len(extract.chunks(doc.text, llm.config()["extract"]["chunk_chars"]))
 
 

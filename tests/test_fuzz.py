@@ -32,9 +32,10 @@ from starlette.testclient import TestClient
 
 from conftest import SEEDS
 from httpserver import LocalServer, reply
-from ingest import review, web
+from ingest import review
 from ingest.cli import cli
 from ingest.models import ClaimKind, DealStatus, Qualifier
+from ingest.review import web
 
 
 def fuzz(examples: int):

@@ -7,7 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from ingest import conflicts, export, imports, pipeline, store
+from ingest import exports, imports, pipeline, store
 from ingest.cli import cli
 
 TEXT_17 = "date 2024-10-16\n\nAmazon anchors X-energy round\n\nAmazon led a $500m investment in X-energy (€460m).\n"
@@ -37,11 +37,11 @@ def test_gold_records_are_stored_with_their_documents_grounded_and_with_provenan
     path = write_jsonl(tmp_path / "gold.jsonl", [gold("017", 460e6), gold("018", 385e6, quote="€385m")])
     summary = imports.import_claims(db, path, docs_dir)
     assert (summary.new, summary.grounded, summary.documents, summary.errors) == (2, 2, 2, [])
-    rows = export.claim_rows(db)
+    rows = exports.claim_rows(db)
     assert [r["origin"] for r in rows] == [f"{path}:1", f"{path}:2"]
     assert {r["extractor"] for r in rows} == {"import"}
     assert [r["source"].rsplit("/", 1)[1] for r in rows] == ["017.json", "018.txt"]  # the file stem is the doc id
-    doc = store.get_document(db, rows[0]["doc_id"])
+    doc = store.documents.get_document(db, rows[0]["doc_id"])
     assert doc.text[rows[0]["char_start"] : rows[0]["char_end"]] == "€460m"
     assert summary.ledger is not None and summary.ledger.claims == 2
 
@@ -62,7 +62,7 @@ def test_a_document_stored_by_ingest_run_is_found_by_its_file_stem(db, tmp_path)
     path = write_jsonl(tmp_path / "gold.jsonl", [gold("017", 460e6)])
     summary = imports.import_claims(db, path)  # no --docs: the stored document is used
     assert (summary.new, summary.grounded, summary.documents) == (1, 1, 0)
-    assert export.claim_rows(db)[0]["source"].endswith("017.txt")
+    assert exports.claim_rows(db)[0]["source"].endswith("017.txt")
 
 
 def test_the_same_text_from_a_docs_folder_is_the_document_ingest_run_stored(db, tmp_path, docs_dir):
@@ -94,11 +94,11 @@ def test_date_or_year_gives_qualifier_status_and_as_of():
 
 def test_export_rows_round_trip_into_another_database(db, tmp_path, docs_dir):
     imports.import_claims(db, write_jsonl(tmp_path / "gold.jsonl", [gold("017", 460e6)]), docs_dir)
-    rows = export.claim_rows(db)
+    rows = exports.claim_rows(db)
     other = store.open_db(tmp_path / "other.db")
     summary = imports.import_claims(other, write_jsonl(tmp_path / "rows.jsonl", rows))
     assert (summary.new, summary.ungrounded, summary.documents) == (1, 1, 1)  # known by its source alone
-    row = export.claim_rows(other)[0]
+    row = exports.claim_rows(other)[0]
     assert (row["source"], row["value"], row["unit"], row["quote"]) == (rows[0]["source"], 460e6, "EUR", "€460m")
     same_db = imports.import_claims(db, write_jsonl(tmp_path / "rows2.jsonl", rows))
     assert (same_db.new, same_db.known, same_db.documents) == (0, 1, 0)  # the stored document, the same claim
@@ -150,6 +150,6 @@ def test_cli_imports_and_the_ledger_sees_the_claims(db_file, tmp_path, docs_dir)
     assert f"skipped {path}:3: not valid JSON" in result.stderr
     assert "imported 2 claims from 3 records (2 grounded, 0 ungrounded; 1 skipped; 2 documents stored)" in result.stdout
     db = store.open_db(db_file)
-    assert len(conflicts.conflicts(db)) == 1  # EUR 460m vs EUR 385m for the same round
+    assert len(store.ledger.conflicts(db)) == 1  # EUR 460m vs EUR 385m for the same round
     out = runner.invoke(cli, ["import-claims", str(tmp_path / "missing.jsonl"), "--db", str(db_file)])
     assert out.exit_code == 2 and "does not exist" in out.output

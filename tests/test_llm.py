@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from ingest import llm
+from ingest import store
+from ingest.extract import llm
 from openai_server import GOOD, Pick
 
 
@@ -25,7 +26,7 @@ def rows(db) -> list[dict]:
 
 def test_ok_call_is_cached_and_repeat_makes_no_request(server, db):
     c = client(server, max_tokens=64)
-    obj, usage = c.complete(ask(), Pick, db, run_id=None)
+    obj, usage = c.complete(ask(), Pick, store.calls.CallLog(db))
     assert obj.model_dump() == {"kind": "investment", "subject": "Amazon"}
     assert (usage.calls, usage.cached, usage.prompt_tokens, usage.completion_tokens) == (1, 0, 50, 10)
     assert len(server.requests) == 1
@@ -36,10 +37,10 @@ def test_ok_call_is_cached_and_repeat_makes_no_request(server, db):
     assert row["ok"] == 1 and row["response"] == GOOD and row["model"] == "fake-model"
     assert row["prompt_version"] == llm.config()["prompt_version"]
 
-    again, usage2 = client(server, max_tokens=64).complete(ask(), Pick, db, run_id=None)
+    again, usage2 = client(server, max_tokens=64).complete(ask(), Pick, store.calls.CallLog(db))
     assert again.model_dump() == obj.model_dump() and usage2.cached == 1 and usage2.calls == 0
     assert len(server.requests) == 1  # zero HTTP requests for the cached call
-    client(server, max_tokens=64).complete(ask("Another sentence."), Pick, db)
+    client(server, max_tokens=64).complete(ask("Another sentence."), Pick, store.calls.CallLog(db))
     assert len(server.requests) == 2  # a different input is not a cache hit
 
 
@@ -56,7 +57,7 @@ def test_cache_key_covers_model_endpoint_and_schema(server):
 
 def test_429_with_retry_after_then_ok(server, db):
     server.script = [{"status": 429, "headers": {"Retry-After": "0.3"}}]
-    obj, usage = client(server).complete(ask(), Pick, db)
+    obj, usage = client(server).complete(ask(), Pick, store.calls.CallLog(db))
     assert obj.kind == "investment"
     assert len(server.requests) == 2
     assert server.times[1] - server.times[0] >= 0.3  # the client honoured Retry-After
@@ -64,14 +65,14 @@ def test_429_with_retry_after_then_ok(server, db):
 
 def test_500_then_ok(server, db):
     server.script = [{"status": 500}]
-    obj, _ = client(server).complete(ask(), Pick, db)
+    obj, _ = client(server).complete(ask(), Pick, store.calls.CallLog(db))
     assert obj.subject == "Amazon" and len(server.requests) == 2
 
 
 def test_slow_response_times_out_and_is_retried(server, db):
     server.script = [{"delay": 2.0}]
     t0 = time.monotonic()
-    obj, _ = client(server, timeout=0.5).complete(ask(), Pick, db)
+    obj, _ = client(server, timeout=0.5).complete(ask(), Pick, store.calls.CallLog(db))
     assert obj.kind == "investment" and len(server.requests) == 2
     assert time.monotonic() - t0 < 2.0
 
@@ -79,17 +80,17 @@ def test_slow_response_times_out_and_is_retried(server, db):
 def test_persistent_failure_is_logged_not_cached(server, db):
     server.script = [{"status": 503}] * 2
     with pytest.raises(llm.LLMError):
-        client(server, http_retries=1).complete(ask(), Pick, db, run_id=None)
+        client(server, http_retries=1).complete(ask(), Pick, store.calls.CallLog(db))
     assert len(server.requests) == 2
     [row] = rows(db)
     assert row["ok"] == 0 and "503" in row["error"]
-    obj, usage = client(server).complete(ask(), Pick, db)  # a failed call is retried next time
+    obj, usage = client(server).complete(ask(), Pick, store.calls.CallLog(db))  # a failed call is retried next time
     assert obj.kind == "investment" and usage.calls == 1 and len(server.requests) == 3
 
 
 def test_malformed_json_body_is_retried_and_logged(server, db):
     server.script = [{"raw": "{this is not json"}]
-    obj, usage = client(server).complete(ask(), Pick, db)
+    obj, usage = client(server).complete(ask(), Pick, store.calls.CallLog(db))
     assert obj.kind == "investment" and usage.calls == 2 and len(server.requests) == 2
     failed, ok = rows(db)
     assert (failed["ok"], ok["ok"]) == (0, 1)
@@ -99,13 +100,13 @@ def test_malformed_json_body_is_retried_and_logged(server, db):
 def test_malformed_json_body_every_time_fails_cleanly(server, db):
     server.script = [{"raw": "<html>bad gateway</html>"}] * 3
     with pytest.raises(llm.LLMError):
-        client(server).complete(ask(), Pick, db)
+        client(server).complete(ask(), Pick, store.calls.CallLog(db))
     assert [r["ok"] for r in rows(db)] == [0, 0]
 
 
 def test_truncated_json_content_is_reasked(server, db):
     server.script = [{"content": '{"kind": "invest'}]
-    obj, usage = client(server).complete(ask(), Pick, db)
+    obj, usage = client(server).complete(ask(), Pick, store.calls.CallLog(db))
     assert obj.kind == "investment" and usage.calls == 2
     assert usage.prompt_tokens == 100  # both attempts counted
     failed, ok = rows(db)
@@ -118,7 +119,7 @@ def test_truncated_json_content_is_reasked(server, db):
 
 def test_schema_violation_is_fed_back_then_valid(server, db):
     server.script = [{"content": json.dumps({"kind": "banana", "subject": "Amazon"})}]
-    obj, usage = client(server).complete(ask(), Pick, db)
+    obj, usage = client(server).complete(ask(), Pick, store.calls.CallLog(db))
     assert obj.kind == "investment" and usage.calls == 2
     assert "banana" in server.requests[1]["messages"][-2]["content"]
     assert "kind" in server.requests[1]["messages"][-1]["content"]  # the validation error fed back
@@ -128,7 +129,7 @@ def test_schema_violation_is_fed_back_then_valid(server, db):
 def test_validation_retries_are_bounded(server, db):
     server.script = [{"content": '{"kind": 1}'}] * 3
     with pytest.raises(llm.LLMError):
-        client(server).complete(ask(), Pick, db)
+        client(server).complete(ask(), Pick, store.calls.CallLog(db))
     assert len(server.requests) == llm.config()["validation_retries"] + 1
     assert [r["ok"] for r in rows(db)] == [0, 0]
 
@@ -136,7 +137,7 @@ def test_validation_retries_are_bounded(server, db):
 def test_output_cut_at_max_tokens_is_reported_truncated(server, db):
     server.script = [{"content": '{"kind": "investment", "subject": "Ama', "finish": "length"}]
     with pytest.raises(llm.LLMError) as err:
-        client(server).complete(ask(), Pick, db, max_tokens=8)
+        client(server).complete(ask(), Pick, store.calls.CallLog(db), max_tokens=8)
     assert err.value.truncated
     assert server.requests[0]["max_tokens"] == 8
     assert rows(db)[0]["response"].startswith('{"kind"')
@@ -149,11 +150,11 @@ def test_complete_many_is_parallel_bounded_and_ordered(server, db):
     server.script = [{"delay": 0.3, "content": answer}] * 6
     texts = ["X is valued at $1 billion.", "Y invests $2 billion."] * 3
     reqs = [llm.Request(ask(f"{t} ({i})"), Pick) for i, t in enumerate(texts)]
-    results = client(server, workers=2).complete_many(reqs, db)
+    results = client(server, workers=2).complete_many(reqs, store.calls.CallLog(db))
     assert all(r.error is None for r in results) and len(results) == 6
     assert server.max_in_flight == 2
     assert len(rows(db)) == 6
-    again = client(server, workers=2).complete_many(reqs, db)
+    again = client(server, workers=2).complete_many(reqs, store.calls.CallLog(db))
     assert [r.obj.kind for r in again] == [r.obj.kind for r in results] == ["valuation", "investment"] * 3
     assert len(server.requests) == 6
 

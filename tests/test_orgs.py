@@ -1,7 +1,7 @@
 """Organisations named in running text, listed in the alias table or not (shapes of dev-set sentences)."""
 
-from ingest import orgs
-from ingest.orgs import canonical_name, mentions
+from ingest.extract import orgs
+from ingest.extract.orgs import canonical_name, mentions
 
 
 def names(text: str) -> set[str]:

@@ -60,7 +60,9 @@ def test_microsoft_openai_on_the_seeds_is_restructured_with_its_terms(seeded):
     multi_home = uses["hyperscaler-exclusive-then-multi-home"]
     assert {"formation", "restructure"} <= set(multi_home.phases)
     assert any("Microsoft" in s.quote and "OpenAI" in s.quote for s in multi_home.passages)
-    assert p.sources == len({c["doc_id"] for c in store.ledger_pair_claims(db, ["Microsoft", "OpenAI"])}) >= 3
+    assert (
+        p.sources == len({c["doc_id"] for c in store.partnerships.ledger_pair_claims(db, ["Microsoft", "OpenAI"])}) >= 3
+    )
     assert p.conflicts and all(isinstance(i, int) for i in p.conflicts)  # 2019 vs 2021 start
     assert p.directions["OpenAI -> Microsoft"] >= 1 and p.directions["Microsoft -> OpenAI"] > 1
     # the stored row Datasette shows

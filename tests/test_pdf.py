@@ -129,7 +129,7 @@ def test_pdfs_served_over_http(db_file):
     (failure,) = summary.failed
     assert failure.source == urls[2] and failure.message.startswith("PDF has no text layer (2 pages, a scan?)")
     db = store.open_db(db_file)
-    doc = store.get_document(db, next(db.query("SELECT id FROM documents"))["id"])
+    doc = store.documents.get_document(db, next(db.query("SELECT id FROM documents"))["id"])
     assert doc.content_type == "pdf" and len(doc.pages) == 2 and doc.url == urls[0]
 
 

@@ -8,7 +8,7 @@ import os
 import pytest
 from click.testing import CliRunner
 
-from ingest import conflicts, review, store
+from ingest import review, store
 from ingest.cli import cli
 from ingest.figures import parse_figures
 from reviewdata import add_claim, add_document, populate
@@ -331,7 +331,7 @@ def test_correct_refuses_an_absurd_value_in_one_line(db, tmp_path):
 
 def test_the_ledger_and_the_facts_export_hold_only_grounded_claims_not_rejected(db, tmp_path):
     def in_ledger() -> set[int]:
-        return {i for f in conflicts.facts(db) for i in f["claim_ids"]}
+        return {i for f in store.ledger.facts(db) for i in f["claim_ids"]}
 
     ungrounded = {c["id"] for c in review.claims(db, ungrounded=True, limit=1000)}
     assert ungrounded and in_ledger() and not ungrounded & in_ledger()

@@ -3,8 +3,8 @@ from pathlib import Path
 import pytest
 
 from ingest.clean import clean
+from ingest.extract.rules import analyse, cued_claims, extract_rules, has_deal_cue, is_instruction, sentences, taxonomy
 from ingest.models import RawDocument
-from ingest.rules import analyse, cued_claims, extract_rules, has_deal_cue, is_instruction, sentences, taxonomy
 
 SEEDS = Path(__file__).parents[1] / "seeds"
 

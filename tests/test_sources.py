@@ -11,9 +11,10 @@ from click.testing import CliRunner
 from starlette.testclient import TestClient
 
 from httpserver import LocalServer, reply
-from ingest import conflicts, feeds, pipeline, review, store, web
+from ingest import feeds, pipeline, review, store
 from ingest.cli import cli
 from ingest.models import Feed
+from ingest.review import web
 
 FILLER = (
     "The agreement was described by people familiar with the talks as one of the largest in the industry, and it "
@@ -211,7 +212,7 @@ def test_a_page_that_changes_becomes_a_new_version_and_its_old_claims_are_supers
         first = run([s.url("/a"), s.url("/b")], db_file)
         db = store.open_db(db_file)
         (old_id,) = [r["id"] for r in db.query("SELECT id FROM documents WHERE url = ?", [s.url("/a")])]
-        assert conflicts.facts(db, status="conflicting")  # $10B against $13B
+        assert store.ledger.facts(db, status="conflicting")  # $10B against $13B
         page["body"] = v2
         second = run([s.url("/a"), s.url("/b")], db_file)
     assert first.counts["new"] == 2 and second.counts["new_version"] == 1 and second.counts["unchanged"] == 1
@@ -224,8 +225,8 @@ def test_a_page_that_changes_becomes_a_new_version_and_its_old_claims_are_supers
     queue = review.claims(db, limit=100)
     assert not {c["id"] for c in old_claims} & {c["id"] for c in queue}
     assert {c["id"] for c in review.claims(db, superseded=True)} == {c["id"] for c in old_claims}
-    assert not conflicts.facts(db, status="conflicting")  # recomputed: the $10B claim left the ledger
-    ledger_claims = {i for f in conflicts.facts(db) for i in f["claim_ids"]}
+    assert not store.ledger.facts(db, status="conflicting")  # recomputed: the $10B claim left the ledger
+    ledger_claims = {i for f in store.ledger.facts(db) for i in f["claim_ids"]}
     assert not ledger_claims & {c["id"] for c in old_claims}
     created = [r[0] for r in db.execute("SELECT created_at FROM documents WHERE url = ? ORDER BY version",
                                         [s.url("/a")])]  # fmt: skip

@@ -2,8 +2,9 @@ import sqlite3
 
 import pytest
 
-from ingest import migrations, store
+from ingest import store
 from ingest.models import Document, LoadError
+from ingest.store import migrations
 
 
 def make_doc(text="Microsoft invested $1 billion in OpenAI.", source="a.txt") -> Document:
@@ -50,11 +51,11 @@ def test_env_var_names_the_database(tmp_path, monkeypatch):
 
 def test_document_and_error_are_recorded(db_file):
     db = store.open_db(db_file)
-    run_id = store.start_run(db, {}, {})
+    run_id = store.runs.start_run(db, {}, {})
     doc = make_doc()
-    store.save_document(db, doc, run_id, "new", 0.1, minhash=b"")
-    store.save_error(db, run_id, LoadError(source="missing.txt", message="file not found"))
-    assert store.find_by_hash(db, doc.content_hash)["id"] == doc.id
+    store.documents.save_document(db, doc, run_id, "new", 0.1, minhash=b"")
+    store.runs.save_error(db, run_id, LoadError(source="missing.txt", message="file not found"))
+    assert store.documents.find_by_hash(db, doc.content_hash)["id"] == doc.id
     assert [r["status"] for r in db["run_sources"].rows_where(order_by="source")] == ["new", "failed"]
     assert db["errors"].count == 1
     assert list(db.query("SELECT rowid FROM documents_fts WHERE documents_fts MATCH 'OpenAI'"))

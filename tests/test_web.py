@@ -12,7 +12,8 @@ import pytest
 from markupsafe import escape
 from starlette.testclient import TestClient
 
-from ingest import conflicts, review, store, web
+from ingest import conflicts, review, store
+from ingest.review import web
 from reviewdata import add_claim, add_document, populate
 
 HOSTILE = (

@@ -17,9 +17,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
 import yaml
 from pydantic import BaseModel, ValidationError
+
+from . import store
+from .store import Database
 
 METADATA = "metadata.json"
 DATAPACKAGE = "datapackage.json"
@@ -41,22 +43,22 @@ def column_descriptions(table: str) -> dict[str, str]:
     return {**inherited, **spec.get("columns", {})}
 
 
-def database_name(db: sqlite_utils.Database) -> str:
+def database_name(db: Database) -> str:
     """The name Datasette gives the database: its file name without the suffix."""
-    files = [row[2] for row in db.execute("PRAGMA database_list") if row[1] == "main"]
-    return Path(files[0]).stem if files and files[0] else "ingest"
+    file = store.main_file(db)
+    return Path(file).stem if file else "ingest"
 
 
-def datasette_metadata(db: sqlite_utils.Database) -> dict:
+def datasette_metadata(db: Database) -> dict:
     """Datasette metadata for this database: title, table and column descriptions, facets, hidden tables and
     canned queries (only for the tables and views the database has)."""
     cfg = config()
-    present = set(db.table_names()) | set(db.view_names())
+    present = store.tables(db)
     tables: dict[str, dict] = {}
     for name, spec in cfg["tables"].items():
         if name not in present:
             continue
-        have = {c.name for c in db[name].columns}
+        have = present[name]
         entry: dict[str, Any] = {"description": spec["description"]}
         columns = {k: v for k, v in column_descriptions(name).items() if k in have}
         if columns:
@@ -127,7 +129,7 @@ def _resource(path: Path, manifest: Any, models: dict[str, type[BaseModel]]) -> 
 def datapackage(directory: str | os.PathLike) -> dict:
     """A Frictionless data package describing every export in ``directory``: each file that has a manifest
     (``FILE.manifest.json``) whose SHA-256 still matches it, with its format, schema, hash, size and rows."""
-    from .export import FORMATS, SCHEMAS, Manifest
+    from .exports import FORMATS, SCHEMAS, Manifest
 
     folder = Path(directory)
     resources_ = []
@@ -158,7 +160,7 @@ def _write_json(path: Path, data: dict) -> None:
     os.replace(tmp, path)
 
 
-def write(db: sqlite_utils.Database, directory: str | os.PathLike) -> tuple[Path, Path]:
+def write(db: Database, directory: str | os.PathLike) -> tuple[Path, Path]:
     """Write ``metadata.json`` (Datasette) and ``datapackage.json`` (Frictionless) into ``directory``."""
     folder = Path(directory)
     metadata, package = folder / METADATA, folder / DATAPACKAGE

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import sys
 from pathlib import Path
 
 import click
 
 from . import store
+from .errors import IngestError
 from .models import printable
 
 DEFAULT_EXTRACTOR = "rules"  # chosen by `ingest eval` on the gold set: see README, Extraction
@@ -28,12 +28,15 @@ COUNT = click.IntRange(1, store.MAX_INT, clamp=True)  # "at most N": a larger N 
 
 
 class _Commands(click.Group):
-    """The command group: a SQLite error in any command becomes one line naming the database file."""
+    """The command group: an IngestError in any command becomes its one-line message, and a SQLite error one
+    line naming the database file; any other exception is a bug and keeps its traceback."""
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except sqlite3.DatabaseError as e:
+        except IngestError as e:
+            raise click.ClickException(shown(str(e))) from None
+        except store.DatabaseError as e:
             raise click.ClickException(shown(store.database_error(ctx.meta.get("ingest.db", "?"), e))) from None
         except click.ClickException as e:  # a typed path or text in the message: bytes that are not UTF-8 escaped
             e.message = shown(e.message)
@@ -61,7 +64,7 @@ def open_db(db_path: str | None, create: bool = False):
         return store.open_db(path)
     except store.NotIngestDatabase as e:
         raise click.ClickException(f"--db {path}: {e}") from None
-    except (sqlite3.DatabaseError, OSError) as e:
+    except (store.DatabaseError, OSError) as e:
         raise click.ClickException(f"--db {path}: cannot open it as a database ({e}); check the path.") from None
 
 
@@ -105,7 +108,7 @@ def run(
     already stored are not fetched again. A source whose text changed is stored as a new version of its article.
     Exits with status 1 if any source failed, 0 otherwise.
     """
-    from . import embedded, feeds, load, pipeline
+    from . import feeds, load, pipeline
 
     try:
         since_day = feeds.parse_since(since) if since is not None else None
@@ -130,8 +133,6 @@ def run(
     try:
         echo = None if as_json else click.echo
         summary = pipeline.run(all_sources, db, extract=options, echo=echo, since=since_day)
-    except embedded.ModelMissingError as exc:
-        raise click.ClickException(str(exc)) from None
     except KeyboardInterrupt:
         raise click.ClickException("interrupted: what was stored is kept; run the same command to finish.") from None
     click.echo(summary.model_dump_json(indent=2) if as_json else format_summary(summary))
@@ -188,7 +189,7 @@ def format_summary(summary) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def docs(db_path: str | None, limit: int | None, as_json: bool) -> None:
     """List stored documents, newest first."""
-    rows = store.docs(open_db(db_path), limit=limit)
+    rows = store.documents.docs(open_db(db_path), limit=limit)
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
@@ -206,7 +207,7 @@ def parties(db_path: str | None, unlisted: bool, as_json: bool) -> None:
     table (src/ingest/data/aliases.yaml), where one line makes them canonical everywhere."""
     from .aliases import canonical
 
-    rows = [{**r, "listed": canonical(r["name"]) is not None} for r in store.parties(open_db(db_path))]
+    rows = [{**r, "listed": canonical(r["name"]) is not None} for r in store.claims.parties(open_db(db_path))]
     rows = [r for r in rows if not (unlisted and r["listed"])]
     if as_json:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
@@ -246,12 +247,9 @@ def show(doc_id: str, db_path: str | None, raw: bool, versions: bool) -> None:
     if versions:
         from . import versions as history
 
-        try:
-            click.echo(history.report(db, doc_id))
-        except history.VersionsError as e:
-            raise click.ClickException(str(e)) from None
+        click.echo(history.report(db, doc_id))
         return
-    rows = store.show(db, doc_id)
+    rows = store.documents.show(db, doc_id)
     if not rows:
         raise click.ClickException(f"no document {doc_id!r}: list ids with `ingest docs`.")
     if len(rows) > 1:
@@ -301,21 +299,18 @@ def eval_(
     dev sets' scorer matches (one shared party word). Model calls are cached in the database, so a second
     eval of the same strategy makes none.
     """
-    from . import embedded, pipeline
+    from . import pipeline
     from .evaluate import evaluate, format_comparison, format_report
 
-    db = open_db(db_path, create=True)
+    cache = store.calls.CallLog(open_db(db_path, create=True))
     client = None
     reports = []
     for name in extractors or ("rules",):
         if name != "rules" and client is None:
-            try:
-                client = pipeline.model_client(pipeline.ExtractOptions(model=model, base_url=base_url))
-            except embedded.ModelMissingError as exc:
-                raise click.ClickException(str(exc)) from None
+            client = pipeline.model_client(pipeline.ExtractOptions(model=model, base_url=base_url))
         splits = (None, "tune", "check") if os.path.isdir(gold) else (None,)
         try:
-            reports += [evaluate(gold, name, db=db, client=client, split=split) for split in splits]
+            reports += [evaluate(gold, name, cache, client=client, split=split) for split in splits]
         except (ValueError, KeyError) as e:
             raise click.ClickException(f"{gold}: {e}") from e
         except OSError as e:  # a document it names is missing, a folder, unreadable
@@ -341,7 +336,7 @@ def facts(db_path: str | None, status: str | None, as_json: bool) -> None:
     """List the fact ledger: each fact's value, status and number of independent sources."""
     from . import conflicts as cf
 
-    rows = cf.facts(open_db(db_path), status)
+    rows = store.ledger.facts(open_db(db_path), status)
     click.echo(json.dumps(rows, indent=2, ensure_ascii=False) if as_json else cf.format_facts(rows))
 
 
@@ -362,14 +357,14 @@ def conflicts(db_path: str | None, as_json: bool, output: str | None, reason: st
     With --json each side lists its claims in the export row format (schemas/claim.schema.json).
     """
     from . import conflicts as cf
-    from .export import conflict_rows
+    from .exports import conflict_rows
 
     db = open_db(db_path)
     if as_json:
         groups = conflict_rows(db, reason)
         text = json.dumps(groups, indent=2, ensure_ascii=False, sort_keys=True)
     else:
-        groups = cf.conflicts(db, reason)
+        groups = store.ledger.conflicts(db, reason)
         text = cf.format_conflicts(groups)
     if not output:
         click.echo(text)
@@ -401,10 +396,7 @@ def import_claims(file: str, db_path: str | None, docs_dir: str | None) -> None:
     from . import imports
 
     db = open_db(db_path, create=True)
-    try:
-        summary = imports.import_claims(db, file, docs_dir)
-    except imports.ImportFileError as e:
-        raise click.ClickException(str(e)) from None
+    summary = imports.import_claims(db, file, docs_dir)
     for line in summary.errors:
         click.echo(f"skipped {line}", err=True)
     known = f", {summary.known} already stored" if summary.known else ""
@@ -421,27 +413,17 @@ def import_claims(file: str, db_path: str | None, docs_dir: str | None) -> None:
 
 def decision_size(db, decision: int) -> int:
     """How many claims a review decision changed."""
-    return db["reviews"].count_where("decision = ?", [decision])
+    return store.reviews.decision_size(db, decision)
 
 
 def verdict(fn, verb: str, ids: tuple[int, ...], db_path: str | None, note: str | None, reviewer: str | None) -> None:
     """Accept or reject claims as one decision and say how many changed."""
     db = open_db(db_path)
-    decision = _decide(fn, db, list(ids), reviewer, note)
+    decision = fn(db, list(ids), reviewer, note)
     click.echo(f"decision {decision}: {verb} {decision_size(db, decision)} claim(s)")
 
 
 reviewer_option = click.option("--reviewer", help="Name recorded in the audit log (default: the OS user).")
-
-
-def _decide(fn, *args, **kwargs):
-    """Run a review function; its errors become one-line CLI errors."""
-    from . import review as rv
-
-    try:
-        return fn(*args, **kwargs)
-    except rv.ReviewError as e:
-        raise click.ClickException(str(e)) from None
 
 
 def _field_options(fn):
@@ -470,7 +452,7 @@ def review(db_path: str | None, host: str, port: int, token: str | None, reviewe
     import secrets
 
     from . import review as rv
-    from . import web
+    from .review import web
 
     open_db(db_path)
     path = store.db_path(db_path)
@@ -506,7 +488,7 @@ def claims(db_path: str | None, after: int | None, limit: int, as_json: bool, **
     """List claims with their quotes, by id: the review queue in the terminal."""
     from . import review as rv
 
-    rows = _decide(rv.claims, open_db(db_path), after=after, limit=limit, **filters)
+    rows = rv.claims(open_db(db_path), after=after, limit=limit, **filters)
     click.echo(json.dumps(rows, indent=2, ensure_ascii=False) if as_json else rv.format_claims(rows))
 
 
@@ -548,7 +530,7 @@ def correct(claim_id: int, db_path: str | None, note: str | None, reviewer: str 
     if not changes:
         raise click.UsageError("give at least one field to change, e.g. --value 13e9; see `ingest correct --help`.")
     db = open_db(db_path)
-    decision = _decide(rv.correct, db, claim_id, changes, reviewer, note)
+    decision = rv.correct(db, claim_id, changes, reviewer, note)
     ungrounded = "" if rv.get(db, claim_id)["grounded"] else "; now UNGROUNDED (its quote does not state it all)"
     click.echo(f"decision {decision}: corrected claim {claim_id} ({', '.join(sorted(changes))}){ungrounded}")
 
@@ -565,7 +547,7 @@ def settle(group: int, side: int, db_path: str | None, note: str | None, reviewe
     from . import review as rv
 
     db = open_db(db_path)
-    decision = _decide(rv.accept_side, db, group, side - 1, reviewer, note)
+    decision = rv.accept_side(db, group, side - 1, reviewer, note)
     click.echo(f"decision {decision}: settled conflict {group} for side {side} ({decision_size(db, decision)} claims)")
 
 
@@ -580,7 +562,7 @@ def dismiss(group: int, db_path: str | None, note: str, reviewer: str | None) ->
     one decision; `ingest undo` brings the group back."""
     from . import review as rv
 
-    decision = _decide(rv.dismiss, open_db(db_path), group, note, reviewer)
+    decision = rv.dismiss(open_db(db_path), group, note, reviewer)
     click.echo(f"decision {decision}: conflict {group} marked not a conflict")
 
 
@@ -591,7 +573,7 @@ def undo(db_path: str | None, reviewer: str | None) -> None:
     """Undo your last review decision (repeat to go further back)."""
     from . import review as rv
 
-    ids = _decide(rv.undo, open_db(db_path), reviewer)
+    ids = rv.undo(open_db(db_path), reviewer)
     click.echo(f"restored claim(s) {', '.join(map(str, ids))}")
 
 
@@ -616,12 +598,10 @@ def export_(db_path: str | None, status: str, fmt: str | None, facts: bool, outp
     queries; `datasette DB -m metadata.json`) and datapackage.json (Frictionless: every export in the folder
     with its schema, SHA-256, size and rows)."""
     from . import catalog
-    from . import export as ex
+    from . import exports as ex
 
     try:
         manifest = ex.export(open_db(db_path), output, status=status, fmt=fmt, facts=facts)
-    except ex.ExportError as e:
-        raise click.ClickException(str(e)) from None
     except OSError as e:
         raise click.ClickException(f"-o {output}: cannot write it ({e.strerror}); choose another path.") from None
     click.echo(f"wrote {manifest.rows} rows to {shown(output)} (manifest: {shown(ex.manifest_path(output))})")
@@ -633,7 +613,7 @@ def export_(db_path: str | None, status: str, fmt: str | None, facts: bool, outp
 @click.argument("directory", default="schemas", type=click.Path(file_okay=False))
 def schema(directory: str) -> None:
     """Write the JSON Schemas (exported claim and fact rows, extracted claim, pattern signal) into DIRECTORY."""
-    from .export import write_schemas
+    from .exports import write_schemas
 
     try:
         paths = write_schemas(directory)

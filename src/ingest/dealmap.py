@@ -12,7 +12,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from .ledger import format_hedged
+from .conflicts import format_hedged
 
 SIZE = 1000.0  # the SVG's view box: SIZE x SIZE, centre in the middle
 LABELS = 60  # at most this many node labels (the most connected); the rest have a tooltip

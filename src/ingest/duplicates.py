@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 import numpy as np
-import sqlite_utils
 from datasketch import LeanMinHash, MinHash, MinHashLSH
 
 NUM_PERM = 128
@@ -36,13 +36,12 @@ def from_bytes(blob: bytes) -> LeanMinHash:
 class NearDuplicates:
     """An LSH index over stored documents; ``first_copy`` names the earliest near-identical one."""
 
-    def __init__(self, db: sqlite_utils.Database | None = None):
+    def __init__(self, signatures: Iterable[tuple[str, bytes, float]] = ()):
+        """``signatures``: (document id, signature as stored, creation time) of the documents to index."""
         self.lsh = MinHashLSH(threshold=THRESHOLD, num_perm=NUM_PERM)
         self.order: dict[str, float] = {}
-        if db is not None:
-            rows = db.query("SELECT id, minhash, created_at FROM documents WHERE minhash IS NOT NULL")
-            for row in rows:
-                self.add(row["id"], from_bytes(row["minhash"]), row["created_at"])
+        for doc_id, blob, created_at in signatures:
+            self.add(doc_id, from_bytes(blob), created_at)
 
     def add(self, doc_id: str, sig: LeanMinHash, created_at: float) -> None:
         """Index a document's signature."""

@@ -9,7 +9,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import sqlite_utils
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .aliases import canonical
@@ -17,7 +16,7 @@ from .clean import clean
 from .models import Claim, ClaimKind, Document, PatternSignal, RawDocument
 
 if TYPE_CHECKING:
-    from .llm import LLMClient
+    from .extract.llm import CallCache, LLMClient
 
 Extractor = Callable[[Document], tuple[list[Claim], list[PatternSignal]]]
 # Kinds whose two parties play the same role: matched as an unordered pair.
@@ -278,16 +277,16 @@ def score_by_kind(
 def evaluate(
     gold_path: str | Path,
     extractor_name: str | Extractor = "rules",
-    db: sqlite_utils.Database | None = None,
+    cache: CallCache | None = None,
     tolerance: float = 0.02,
     client: LLMClient | None = None,
     split: str | None = None,
 ) -> EvalReport:
     """Run an extractor over every gold document and score its claims against the gold labels.
 
-    Model strategies need ``client`` and a ``db`` (their calls are cached there). ``split`` scores one split
+    Model strategies need ``client``; their calls are looked up in and recorded to ``cache``. ``split`` scores one split
     of a dev set: ``check`` (docs whose number ends in 0, 3 or 6) or ``tune`` (the rest)."""
-    extractor = get_extractor(extractor_name, db, client)
+    extractor = get_extractor(extractor_name, cache, client)
     name = extractor_name if isinstance(extractor_name, str) else getattr(extractor, "__name__", "custom")
     per_kind: dict[str, Score] = {}
     details, predictions, seconds, exact = [], [], 0.0, 0
@@ -369,9 +368,7 @@ def format_comparison(reports: list[EvalReport]) -> str:
     return "\n".join(lines)
 
 
-def get_extractor(
-    name: str | Extractor, db: sqlite_utils.Database | None = None, client: LLMClient | None = None
-) -> Extractor:
+def get_extractor(name: str | Extractor, cache: CallCache | None = None, client: LLMClient | None = None) -> Extractor:
     """An extractor callable by name (the strategies of extract.py), or the callable itself."""
     if callable(name):
         return name
@@ -381,7 +378,7 @@ def get_extractor(
         raise ValueError(f"unknown extractor {name!r}: choose one of {', '.join(extract.EXTRACTORS)}")
 
     def run(doc: Document) -> tuple[list[Claim], list[PatternSignal]]:
-        result = extract.extract(doc, name, client, db, None)
+        result = extract.extract(doc, name, client, cache)
         return result.claims, result.signals
 
     return run

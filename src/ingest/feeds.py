@@ -16,15 +16,12 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
+from .errors import FeedError
 from .models import Feed, FeedEntry
 
 _SITEMAP_ROOT = re.compile(rb"<(?:[\w-]+:)?(urlset|sitemapindex)[\s>]")
 _FEED_ROOT = re.compile(rb"<(?:[\w-]+:)?(rss|feed|rdf:RDF|RDF)[\s>]")
 _XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, recover=True, huge_tree=False)
-
-
-class FeedError(ValueError):
-    """Content that was expected to be a feed or a sitemap and is neither."""
 
 
 def looks_like_feed(head: bytes) -> bool:

@@ -21,30 +21,25 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
 
-import sqlite_utils
 import yaml
 from pydantic import ValidationError
 
 from . import clean as clean_stage
-from . import conflicts, duplicates, pipeline, store
+from . import duplicates, pipeline, store
+from .errors import ImportFileError
 from .ground import ground_claim
-from .migrations import writing
 from .models import Claim, Document, RawDocument
+from .store import Database
 
 EXTRACTOR = "import"
 _CLAIM_FIELDS = ("kind", "subject", "counterparty", "value", "unit", "value_low", "value_high", "qualifier",
                  "deal_status", "as_of", "quote", "confidence")  # fmt: skip
-
-
-class ImportFileError(ValueError):
-    """A file that cannot be imported at all (unreadable, or not JSON); the message says why."""
 
 
 @dataclass
@@ -60,7 +55,7 @@ class ImportSummary:
     ungrounded: int = 0
     documents: int = 0  # documents stored from the documents folder or recorded by source
     errors: list[str] = field(default_factory=list)
-    ledger: conflicts.Summary | None = None
+    ledger: store.ledger.Summary | None = None
 
 
 # ---------------------------------------------------------------- reading the file
@@ -186,7 +181,7 @@ def is_gold(record: dict) -> bool:
 class _Documents:
     """Finds (or stores) the document each record names, once per reference."""
 
-    def __init__(self, db: sqlite_utils.Database, docs_dir: Path | None, run_id: int, summary: ImportSummary):
+    def __init__(self, db: Database, docs_dir: Path | None, run_id: int, summary: ImportSummary):
         self.db, self.docs_dir, self.run_id, self.summary = db, docs_dir, run_id, summary
         self.found: dict[tuple, tuple[str, str] | str] = {}  # reference -> (doc id, text), or an error
         self._stems: dict[str, list[str]] | None = None
@@ -205,17 +200,12 @@ class _Documents:
             raise ValueError(got)
         return got
 
-    def _row(self, sql: str, params: list) -> tuple[str, str] | None:
-        row = self.db.execute(sql, params).fetchone()
-        return (row[0], row[1] or "") if row else None
-
     def _export(self, record: dict) -> tuple[str, str]:
         doc_id, source, url = record.get("doc_id"), record.get("source"), record.get("url")
-        if doc_id and (found := self._row("SELECT id, text FROM documents WHERE id = ?", [doc_id])):
+        if doc_id and (found := store.documents.text_of(self.db, doc_id)):
             return found
         for column, value in (("source", source), ("url", url)):
-            sql = f"SELECT id, text FROM documents WHERE {column} = ? ORDER BY length(text) DESC, id LIMIT 1"
-            if value and (found := self._row(sql, [value])):
+            if value and (found := store.documents.longest_from(self.db, column, value)):
                 return found
         if source and self.docs_dir and (path := self._file(Path(source).stem)):
             return self._store_file(path)
@@ -233,13 +223,13 @@ class _Documents:
         if len(ids) > 1:
             raise ValueError(f"doc {doc!r}: several stored documents have a source named {doc}.*; pass --docs DIR")
         if ids:
-            return self._row("SELECT id, text FROM documents WHERE id = ?", [ids[0]])
+            return store.documents.text_of(self.db, ids[0])
         return self._record_source(doc, {})
 
     def _by_stem(self) -> dict[str, list[str]]:
         if self._stems is None:
             self._stems = {}
-            for doc_id, source in self.db.execute("SELECT id, source FROM documents WHERE duplicate_of IS NULL"):
+            for doc_id, source in store.documents.first_copies(self.db):
                 self._stems.setdefault(Path(source or "").stem, []).append(doc_id)
         return self._stems
 
@@ -259,10 +249,10 @@ class _Documents:
         if not isinstance(text, str) or not text.strip():
             raise ValueError(f"{path}: no text")
         doc = clean_stage.clean(RawDocument(source=str(path), path=str(path), content_type="text", text=text))
-        if existing := store.find_by_hash(self.db, doc.content_hash):
+        if existing := store.documents.find_by_hash(self.db, doc.content_hash):
             return existing["id"], existing["text"]
         if self._index is None:
-            self._index = duplicates.NearDuplicates(self.db)
+            self._index = duplicates.NearDuplicates(store.documents.signatures(self.db))
         pipeline.store_document(self.db, doc, self.run_id, self._index, 0.0)
         self.summary.documents += 1
         return doc.id, doc.text
@@ -270,13 +260,13 @@ class _Documents:
     def _record_source(self, source: str, record: dict) -> tuple[str, str]:
         """A document known by its source alone: its claims cannot be grounded."""
         digest = hashlib.sha256(f"import:{source}".encode()).hexdigest()
-        if self.db.execute("SELECT 1 FROM documents WHERE id = ?", [digest[:16]]).fetchone():
+        if store.documents.text_of(self.db, digest[:16]):
             return digest[:16], ""
         doc = Document(
             id=digest[:16], source=source, url=record.get("url"), title=record.get("title"),
             published=record.get("published"), content_type="text", raw="", text="", content_hash=digest,
         )  # fmt: skip
-        store.save_document(self.db, doc, self.run_id, "imported", 0.0, None)
+        store.documents.save_document(self.db, doc, self.run_id, "imported", 0.0, None)
         self.summary.documents += 1
         return doc.id, ""
 
@@ -300,7 +290,7 @@ def _problem(e: ValidationError) -> str:
 
 
 def import_claims(
-    db: sqlite_utils.Database, path: str | Path, docs_dir: str | Path | None = None, recompute: bool = True
+    db: Database, path: str | Path, docs_dir: str | Path | None = None, recompute: bool = True
 ) -> ImportSummary:
     """Import the claims of ``path`` (export rows or gold records, JSONL or a JSON list); ``docs_dir``: where
     the documents the records name are (``NNN.json`` with a ``text`` field, or ``NNN.txt``). Returns what was
@@ -310,7 +300,7 @@ def import_claims(
     if docs is not None and not docs.is_dir():
         raise ImportFileError(f"--docs {docs}: no such folder")
     records = list(read_records(path))  # read the whole file before writing anything
-    run_id = store.start_run(db, {"import": str(path), "docs": docs and str(docs)}, {"extractor": EXTRACTOR})
+    run_id = store.runs.start_run(db, {"import": str(path), "docs": docs and str(docs)}, {"extractor": EXTRACTOR})
     summary = ImportSummary(str(path), run_id)
     finder = _Documents(db, docs, run_id, summary)
     by_doc: dict[str, list[tuple[Claim, str]]] = {}
@@ -335,25 +325,18 @@ def import_claims(
         for doc_id, claims in by_doc.items():
             _save(db, doc_id, run_id, claims, summary)
         if recompute:
-            summary.ledger = conflicts.recompute(db)
+            summary.ledger = store.ledger.recompute(db)
         status = "completed"
     finally:
         counts = {"records": summary.records, "new": summary.new, "errors": len(summary.errors)}
-        store.finish_run(db, run_id, status, counts, {})
+        store.runs.finish_run(db, run_id, status, counts, {})
     return summary
 
 
-def _save(db: sqlite_utils.Database, doc_id: str, run_id: int, claims: list[tuple[Claim, str]], summary) -> None:
+def _save(db: Database, doc_id: str, run_id: int, claims: list[tuple[Claim, str]], summary) -> None:
     """Store one document's imported claims in one transaction; a claim already stored is left as it is."""
-    now = time.time()
-    with writing(db):
-        for claim, origin in claims:
-            key = store.claim_key(doc_id, claim)
-            if db.execute("SELECT 1 FROM claims WHERE claim_key = ?", [key]).fetchone():
-                summary.known += 1
-                continue
-            row = {**claim.model_dump(mode="json"), "doc_id": doc_id, "run_id": run_id, "claim_key": key}
-            db["claims"].insert({**row, "origin": origin, "review_status": "pending", "created_at": now})
-            summary.new += 1
-            summary.grounded += claim.grounded
-            summary.ungrounded += not claim.grounded
+    for (claim, _), new in zip(claims, store.claims.save_imported(db, doc_id, run_id, claims), strict=True):
+        summary.known += not new
+        summary.new += new
+        summary.grounded += new and claim.grounded
+        summary.ungrounded += new and not claim.grounded

@@ -19,7 +19,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, Field
 
-from .ledger import format_hedged
+from .conflicts import format_hedged
+from .errors import PartnershipError
 
 RIGHT_KINDS = ("exclusivity", "rofr", "ip_rights")
 RIGHT_NAMES = {"exclusivity": "exclusivity", "rofr": "ROFR", "ip_rights": "IP rights"}
@@ -484,10 +485,6 @@ def edges(p: Partnership) -> list[Edge]:
 # ---------------------------------------------------------------- reading and storing (through the store)
 
 
-class PartnershipError(ValueError):
-    """A partnership that is not there, or a bad filter; the message says what to do."""
-
-
 def _signal_names(quote: str, parties: set[str]) -> list[str]:
     """Canonical names of the companies a passage names: the alias table's, and any party of the document's
     claims written out in it."""
@@ -501,24 +498,24 @@ def compute(db, names: list[str] | None = None, pairs: set[tuple[str, str]] | No
     """Partnerships from the stored ledger: all, or those of ``pairs`` (read through the claims of ``names``)."""
     from . import store
 
-    claims = [ClaimIn.model_validate(r) for r in store.ledger_pair_claims(db, names)]
+    claims = [ClaimIn.model_validate(r) for r in store.partnerships.ledger_pair_claims(db, names)]
     if pairs is not None:
         claims_of = {pair_key(c.subject, c.counterparty) for c in claims}
         pairs = pairs & claims_of
     keys = sorted({c.fact_key for c in claims if c.fact_key}) if names is not None else None
-    facts = [FactIn.model_validate(r) for r in store.ledger_facts(db, keys)]
+    facts = [FactIn.model_validate(r) for r in store.partnerships.ledger_facts(db, keys)]
     groups_ids = sorted({c.conflict_group for c in claims if c.conflict_group}) if names is not None else None
-    groups = [GroupIn.model_validate(r) for r in store.ledger_groups(db, groups_ids)]
+    groups = [GroupIn.model_validate(r) for r in store.partnerships.ledger_groups(db, groups_ids)]
     docs = sorted({c.doc_id for c in claims if pairs is None or pair_key(c.subject, c.counterparty) in pairs})
     parties: dict[str, set[str]] = defaultdict(set)
     for c in claims:
         parties[c.doc_id] |= {c.subject, c.counterparty}
     signals = [
         SignalIn.model_validate({**s, "names": _signal_names(s["quote"] or "", parties[s["doc_id"]])})
-        for s in store.document_signals(db, docs if names is not None else None)
+        for s in store.partnerships.document_signals(db, docs if names is not None else None)
         if s["doc_id"] in parties
     ]
-    single = store.single_pair_docs(db, docs if names is not None else None)
+    single = store.partnerships.single_pair_docs(db, docs if names is not None else None)
     return build(claims, facts, signals, groups, pairs, single)
 
 
@@ -555,7 +552,9 @@ def to_row(p: Partnership) -> dict:
 def _pairs_of(db, claim_ids: Iterable[int]) -> set[tuple[str, str]]:
     from . import store
 
-    return {pair_key(x, y) for x, y in store.claim_parties(db, list(claim_ids)) if x.casefold() != y.casefold()}
+    return {
+        pair_key(x, y) for x, y in store.partnerships.claim_parties(db, list(claim_ids)) if x.casefold() != y.casefold()
+    }
 
 
 def refresh(db, claim_ids: Iterable[int] | None = None) -> int:
@@ -571,7 +570,7 @@ def touch(db, claim_ids: Iterable[int]) -> None:
 
     pairs = _pairs_of(db, claim_ids)
     if pairs:
-        store.mark_stale(db, pairs)
+        store.partnerships.mark_stale(db, pairs)
 
 
 def refresh_stale(db) -> int:
@@ -579,15 +578,15 @@ def refresh_stale(db) -> int:
     database from before partnerships has a ledger but none stored); returns the number rebuilt."""
     from . import store
 
-    if not store.partnership_count(db) and store.fact_count(db):
+    if not store.partnerships.partnership_count(db) and store.partnerships.fact_count(db):
         return refresh(db)
-    pairs = store.stale_pairs(db)
+    pairs = store.partnerships.stale_pairs(db)
     return _rebuild(db, pairs) if pairs else 0
 
 
 def _rebuild(db, pairs: set[tuple[str, str]] | None) -> int:
     from . import store
-    from .migrations import writing
+    from .store.migrations import writing
 
     with writing(db):
         if pairs is None:
@@ -598,7 +597,7 @@ def _rebuild(db, pairs: set[tuple[str, str]] | None) -> int:
             found = compute(db, sorted({n for pair in pairs for n in pair}), pairs)
             keys = sorted(f"{a}|{b}" for a, b in pairs)
         rows, edge_rows = [to_row(p) for p in found], [e.model_dump() for p in found for e in edges(p)]
-        store.save_partnerships(db, rows, edge_rows, keys)
+        store.partnerships.save_partnerships(db, rows, edge_rows, keys)
     return len(found)
 
 
@@ -610,7 +609,7 @@ def partnerships(db, company: str | None = None) -> list[Partnership]:
 
     refresh_stale(db)
     name = (canonical(company) or company.strip()) if company else None
-    return [Partnership.model_validate_json(d) for d in store.partnership_details(db, name)]
+    return [Partnership.model_validate_json(d) for d in store.partnerships.partnership_details(db, name)]
 
 
 def dossier(db, a: str, b: str) -> Partnership:
@@ -619,7 +618,7 @@ def dossier(db, a: str, b: str) -> Partnership:
 
     refresh_stale(db)
     pair = pair_key(a.strip(), b.strip())
-    found = store.partnership_details(db, key="|".join(pair))
+    found = store.partnerships.partnership_details(db, key="|".join(pair))
     if not found:
         raise PartnershipError(f"no partnership of {pair[0]} and {pair[1]}: list them with `ingest partnerships`")
     return Partnership.model_validate_json(found[0])

@@ -10,13 +10,11 @@ import io
 import logging
 import re
 
+from .errors import PdfError
+
 PAGE_BREAK = "\f"
 _TERMINAL = re.compile(r"[.!?:;\"”’)]$")
 _STARTS_LOWER = re.compile(r"^[a-z0-9(“\"'$€£¥%]")
-
-
-class PdfError(ValueError):
-    """A PDF whose text cannot be read; the message says why and what to do."""
 
 
 def read_pdf(data: bytes) -> tuple[str, dict]:

@@ -9,17 +9,18 @@ from collections.abc import Callable, Iterable
 from datetime import date
 from functools import partial
 
-import sqlite_utils
 from pydantic import BaseModel, Field
 from tqdm import tqdm
 
 from . import clean as clean_stage
-from . import conflicts, duplicates, embedded, store
+from . import duplicates, store
 from . import extract as extraction
-from .llm import LLMClient, estimate_cost
-from .llm import config as llm_config
+from .extract import embedded
+from .extract.llm import LLMClient, estimate_cost
+from .extract.llm import config as llm_config
 from .load import FetchSettings, load
 from .models import Feed, LoadError, NotModified, RawDocument
+from .store import Database
 
 STATUSES = ("new", "new_version", "unchanged", "not_modified", "near_duplicate", "skipped", "failed")
 
@@ -73,7 +74,7 @@ class Stopwatch:
 
 def run(
     sources: Iterable[str],
-    db: sqlite_utils.Database,
+    db: Database,
     settings: FetchSettings | None = None,
     extract: ExtractOptions | None = None,
     progress: bool | None = None,
@@ -88,15 +89,18 @@ def run(
     sources = list(sources)
     config = {"fetch": (settings or FetchSettings()).model_dump(), "extract": extract and extract.model_dump()}
     args = {"sources": sources, **({"since": since.isoformat()} if since else {})}
-    run_id = store.start_run(db, args, config)
+    run_id = store.runs.start_run(db, args, config)
     summary = RunSummary(run_id=run_id, db=store.file_name(db))
     show_bar = sys.stderr.isatty() if progress is None else progress
     bar = tqdm(desc="ingest", unit="doc", disable=not show_bar)
     t_start = time.perf_counter()
     try:
-        index = duplicates.NearDuplicates(db)  # reads every stored signature: a damaged database fails the run here
-        stored = partial(store.stored_at, db)
-        items = iter(load(sources, settings, since=since, stored=stored, validators=partial(store.validators, db)))
+        # every stored signature is read here: a damaged database fails the run at once
+        index = duplicates.NearDuplicates(store.documents.signatures(db))
+        stored = partial(store.documents.stored_at, db)
+        items = iter(
+            load(sources, settings, since=since, stored=stored, validators=partial(store.documents.validators, db))
+        )
         while True:
             with Stopwatch(summary, "load"):
                 item = next(items, None)
@@ -111,7 +115,7 @@ def run(
             if extract is not None:
                 extract_stage(db, run_id, extract, summary, show_bar, echo)
             with Stopwatch(summary, "conflicts"):
-                ledger = conflicts.recompute(db)
+                ledger = store.ledger.recompute(db)
             summary.facts = {**ledger.by_status, "conflict_groups": ledger.groups}
         summary.status = "completed"
     except KeyboardInterrupt:
@@ -123,13 +127,13 @@ def run(
     finally:
         bar.close()
         summary.add_time("total", time.perf_counter() - t_start)
-        store.finish_run(db, run_id, summary.status, summary.counts, summary.timings)
+        store.runs.finish_run(db, run_id, summary.status, summary.counts, summary.timings)
     return summary
 
 
 def ingest_one(
     item: RawDocument | LoadError | Feed | NotModified,
-    db: sqlite_utils.Database,
+    db: Database,
     run_id: int,
     index: duplicates.NearDuplicates,
     summary: RunSummary,
@@ -138,7 +142,7 @@ def ingest_one(
     summary.sources += 1
     if isinstance(item, Feed):
         with Stopwatch(summary, "store"):
-            store.record_source(db, run_id, item.source, "feed", None, 0.0)
+            store.runs.record_source(db, run_id, item.source, "feed", None, 0.0)
         f = summary.feeds
         f["feeds"] += 1
         f["entries"] += len(item.entries)
@@ -147,12 +151,12 @@ def ingest_one(
         return f"feed ({len(item.entries)} new, {item.skipped_stored} stored, {item.skipped_old} older)"
     if isinstance(item, NotModified):
         with Stopwatch(summary, "store"):
-            store.record_not_modified(db, run_id, item.source)
+            store.runs.record_not_modified(db, run_id, item.source)
         summary.counts["not_modified"] += 1
         return "not_modified"
     if isinstance(item, LoadError) and item.stage == "robots":
         with Stopwatch(summary, "store"):
-            store.save_error(db, run_id, item, status="skipped")
+            store.runs.save_error(db, run_id, item, status="skipped")
         summary.skipped.append(item)
         summary.counts["skipped"] += 1
         return "skipped"
@@ -167,7 +171,7 @@ def ingest_one(
             item = LoadError(source=item.source, stage="clean", message=f"could not clean: {exc}")
     if isinstance(item, LoadError):
         with Stopwatch(summary, "store"):
-            store.save_error(db, run_id, item)
+            store.runs.save_error(db, run_id, item)
         summary.failed.append(item)
         summary.counts["failed"] += 1
         return "failed"
@@ -180,7 +184,7 @@ def ingest_one(
 
 
 def extract_stage(
-    db: sqlite_utils.Database,
+    db: Database,
     run_id: int,
     options: ExtractOptions,
     summary: RunSummary,
@@ -189,7 +193,7 @@ def extract_stage(
 ) -> None:
     """Extract claims from every document of this run not yet extracted (or with failed chunks)."""
     summary.extractor = options.extractor
-    pending = store.pending_extraction(db, run_id, options.extractor)
+    pending = store.documents.pending_extraction(db, run_id, options.extractor)
     client = model_client(options) if pending and options.extractor != "rules" else None
     chunk_bar = tqdm(desc="model calls", unit="chunk", disable=not show_bar or client is None)
     if client is not None:
@@ -197,18 +201,18 @@ def extract_stage(
     stats = extraction.ExtractStats()
     for doc_id in tqdm(pending, desc="extract", unit="doc", disable=not show_bar):
         with Stopwatch(summary, "extract"):
-            doc = store.get_document(db, doc_id)
+            doc = store.documents.get_document(db, doc_id)
             try:
-                result = extraction.extract(doc, options.extractor, client, db, run_id)
+                result = extraction.extract(doc, options.extractor, client, store.calls.CallLog(db, run_id))
             except store.DatabaseError:  # the database's failure, not this document's: the run stops
                 raise
             except Exception as exc:  # one document's failure; the next run retries it
                 error = LoadError(source=doc.source, stage="extract", message=f"could not extract: {exc}")
-                store.save_extract_error(db, run_id, doc_id, options.extractor, error)
+                store.runs.save_extract_error(db, run_id, doc_id, options.extractor, error)
                 summary.failed.append(error)
                 continue
         with Stopwatch(summary, "store"):
-            summary.claims["new"] += store.save_extraction(
+            summary.claims["new"] += store.claims.save_extraction(
                 db,
                 doc_id,
                 run_id,
@@ -254,23 +258,23 @@ def store_document(
     A source (a path, or a URL fetched) whose stored text differs becomes a new version of that article, which
     supersedes the previous one; ``validators`` are the fetched URL's ETag and Last-Modified, kept for next time.
     """
-    existing = store.find_by_hash(db, doc.content_hash)
+    existing = store.documents.find_by_hash(db, doc.content_hash)
     if existing:
         with store.writing(db):
-            store.record_source(db, run_id, doc.source, "unchanged", existing["id"], seconds)
+            store.runs.record_source(db, run_id, doc.source, "unchanged", existing["id"], seconds)
             if validators is not None:
-                store.save_fetch_state(db, doc.source, validators, existing["id"])
+                store.documents.save_fetch_state(db, doc.source, validators, existing["id"])
         return "unchanged"
     sig = duplicates.signature(doc.text)
-    previous = store.latest_version(db, doc.source, doc.url if validators is not None else None)
+    previous = store.documents.latest_version(db, doc.source, doc.url if validators is not None else None)
     if previous:
         doc.previous_version, doc.version = previous["id"], (previous["version"] or 1) + 1
-        chain = {v["id"] for v in store.versions(db, previous["id"])}
+        chain = {v["id"] for v in store.documents.versions(db, previous["id"])}
         doc.duplicate_of = index.first_copy(sig, exclude=chain)  # not a copy of its own earlier text
         status = "new_version"
     else:
         doc.duplicate_of = index.first_copy(sig)
         status = "near_duplicate" if doc.duplicate_of else "new"
-    created = store.save_document(db, doc, run_id, status, seconds, duplicates.to_bytes(sig), validators)
+    created = store.documents.save_document(db, doc, run_id, status, seconds, duplicates.to_bytes(sig), validators)
     index.add(doc.id, sig, created)
     return status

@@ -6,34 +6,29 @@ from __future__ import annotations
 import difflib
 from datetime import datetime, timezone
 
-import sqlite_utils
-
 from . import store
+from .errors import VersionsError
 from .review import show_value
+from .store import Database
 
 STATED = ("kind", "subject", "counterparty", "value", "unit", "value_low", "value_high", "qualifier", "as_of")
 
 
-class VersionsError(ValueError):
-    """A reference that names no document, or several."""
-
-
-def history(db: sqlite_utils.Database, ref: str) -> list[dict]:
+def history(db: Database, ref: str) -> list[dict]:
     """The versions (oldest first) of the article a reference names: a document id or prefix, or a source."""
-    rows = store.show(db, ref)
+    rows = store.documents.show(db, ref)
     if not rows:
         raise VersionsError(f"no document {ref!r}: list ids with `ingest docs`")
-    chains = {tuple(v["id"] for v in store.versions(db, r["id"])) for r in rows}
+    chains = {tuple(v["id"] for v in store.documents.versions(db, r["id"])) for r in rows}
     if len(chains) > 1:
         ids = ", ".join(r["id"][:12] for r in rows)
         raise VersionsError(f"{ref!r} names several documents ({ids}); give more of the id")
-    return store.versions(db, rows[0]["id"])
+    return store.documents.versions(db, rows[0]["id"])
 
 
-def claims_of(db: sqlite_utils.Database, doc_id: str) -> list[dict]:
+def claims_of(db: Database, doc_id: str) -> list[dict]:
     """A version's claims, by id."""
-    sql = f"SELECT id, quote, page, review_status, {', '.join(STATED)} FROM claims WHERE doc_id = ? ORDER BY id"
-    return [dict(r) for r in db.query(sql, [doc_id])]
+    return store.claims.of_document(db, doc_id, ("id", "quote", "page", "review_status", *STATED))
 
 
 def changed_claims(old: list[dict], new: list[dict]) -> tuple[list[dict], list[dict]]:
@@ -68,7 +63,7 @@ def text_diff(old: dict, new: dict, context: int = 1) -> list[str]:
     return list(lines)
 
 
-def changes(db: sqlite_utils.Database, chain: list[dict]) -> list[dict]:
+def changes(db: Database, chain: list[dict]) -> list[dict]:
     """For each change between consecutive versions: both versions, the diff, and the claims that appeared and
     disappeared."""
     out = []
@@ -78,7 +73,7 @@ def changes(db: sqlite_utils.Database, chain: list[dict]) -> list[dict]:
     return out
 
 
-def report(db: sqlite_utils.Database, ref: str) -> str:
+def report(db: Database, ref: str) -> str:
     """The versions of an article with the times they were stored, and for each change: the diff and the claims
     that appeared or disappeared."""
     chain = history(db, ref)

@@ -12,14 +12,13 @@ import json
 import time
 from typing import Any
 
-import sqlite_utils
 from pydantic import ValidationError
 
-from . import aliases, conflicts, ground
-from .ledger import STATUSES as FACT_STATUSES
-from .migrations import writing
-from .models import Alignment, Claim, ClaimKind, printable
-from .store import MAX_INT
+from .. import aliases, ground, store
+from ..conflicts import STATUSES as FACT_STATUSES
+from ..errors import InvalidCorrection, NotFound, ReviewError
+from ..models import Alignment, Claim, ClaimKind, printable
+from ..store import MAX_INT, Database, writing
 
 STATUSES = ("pending", "accepted", "rejected", "corrected")
 EDITABLE = (
@@ -39,24 +38,6 @@ EDITABLE = (
 )
 PARTIES = ("subject", "counterparty")  # names: surrounding spaces dropped; the subject cannot be cleared
 REVIEWED = (*EDITABLE, "alignment", "grounded", "review_status", "reviewer", "reviewed_at")
-LIST_COLUMNS = (
-    "c.id, c.kind, c.subject, c.counterparty, c.value, c.unit, c.value_low, c.value_high, c.qualifier, "
-    "c.deal_status, c.as_of, c.quote, c.char_start, c.char_end, c.alignment, c.grounded, c.confidence, "
-    "c.extractor, c.review_status, c.reviewer, c.reviewed_at, c.fact_key, c.conflict_group, c.doc_id, "
-    "c.page, c.superseded_by, d.title, d.source, d.url, d.published"
-)
-
-
-class ReviewError(ValueError):
-    """A decision that cannot be made; the message says which input is wrong and what to do."""
-
-
-class NotFound(ReviewError):
-    """An id that names nothing in the database."""
-
-
-class InvalidCorrection(ReviewError):
-    """A correction the Claim model refuses."""
 
 
 def reviewer_name(reviewer: str | None) -> str:
@@ -72,51 +53,28 @@ def default_reviewer() -> str:
         return "unknown"
 
 
-def _filters(
+def _checked(
     kind: str | None = None,
     status: str | None = None,
     party: str | None = None,
     doc: str | None = None,
-    conflict: bool | None = None,
-    ungrounded: bool | None = None,
     search: str | None = None,
-    superseded: bool = False,
-) -> tuple[list[str], list[Any]]:
-    """SQL conditions and parameters for the queue filters (all indexed or FTS-backed). The claims of earlier
-    versions of a changed article (superseded) are left out of the queue, or, with ``superseded``, listed alone."""
-    where: list[str] = ["c.superseded_by IS NOT NULL" if superseded else "c.superseded_by IS NULL"]
-    params: list[Any] = []
+    **filters: Any,
+) -> dict[str, Any]:
+    """The queue filters, checked: an unknown kind or status is refused; typed text that is not UTF-8 is escaped
+    as stored; a party is found by its aliases too."""
+    if kind and kind not in {k.value for k in ClaimKind}:
+        raise ReviewError(f"unknown kind {kind!r}; use one of {', '.join(k.value for k in ClaimKind)}")
+    if status and status not in STATUSES:
+        raise ReviewError(f"unknown review status {status!r}; use one of {', '.join(STATUSES)}")
     party, doc, search = (printable(x) if x else x for x in (party, doc, search))  # typed bytes that are not UTF-8
-    if kind:
-        if kind not in {k.value for k in ClaimKind}:
-            raise ReviewError(f"unknown kind {kind!r}; use one of {', '.join(k.value for k in ClaimKind)}")
-        where.append("c.kind = ?")
-        params.append(kind)
-    if status:
-        if status not in STATUSES:
-            raise ReviewError(f"unknown review status {status!r}; use one of {', '.join(STATUSES)}")
-        where.append("c.review_status = ?")
-        params.append(status)
     if party:
         party = aliases.canonical(party) or party  # Azure finds Microsoft's claims
-        where.append("(c.subject = ? COLLATE NOCASE OR c.counterparty = ? COLLATE NOCASE)")
-        params += [party, party]
-    if doc:
-        where.append("((c.doc_id >= ? AND c.doc_id < ?) OR c.doc_id IN (SELECT id FROM documents WHERE source = ?))")
-        params += [doc, doc + "\uffff", doc]
-    if conflict is not None:
-        where.append("c.conflict_group IS NOT NULL" if conflict else "c.conflict_group IS NULL")
-    if ungrounded is not None:
-        where.append("COALESCE(c.grounded, 0) = 0" if ungrounded else "c.grounded = 1")
-    if search and search.strip():
-        terms = " ".join('"' + t.replace('"', '""') + '"' for t in search.split())
-        where.append("c.id IN (SELECT rowid FROM claims_fts WHERE claims_fts MATCH ?)")
-        params.append(terms)
-    return where, params
+    return {"kind": kind, "status": status, "party": party, "doc": doc, "search": search, **filters}
 
 
 def claims(
-    db: sqlite_utils.Database,
+    db: Database,
     *,
     after: int | None = None,
     before: int | None = None,
@@ -128,27 +86,12 @@ def claims(
     Filters: kind, status, party (subject or counterparty), doc (document id prefix or source),
     conflict (in a conflict group or not), ungrounded, search (words of the quote).
     """
-    where, params = _filters(**filters)
-    if after is not None:
-        where.append("c.id > ?")
-        params.append(after)
-    if before is not None:
-        where.append("c.id < ?")
-        params.append(before)
-    backwards = before is not None and after is None
-    sql = f"SELECT {LIST_COLUMNS} FROM claims c JOIN documents d ON d.id = c.doc_id"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    sql += f" ORDER BY c.id {'DESC' if backwards else 'ASC'} LIMIT ?"
-    rows = [dict(r) for r in db.query(sql, [*params, int(limit)])]
-    return rows[::-1] if backwards else rows
+    return store.reviews.queue(db, after, before, limit, _checked(**filters))
 
 
-def count(db: sqlite_utils.Database, **filters: Any) -> int:
+def count(db: Database, **filters: Any) -> int:
     """Number of claims matching the filters."""
-    where, params = _filters(**filters)
-    sql = "SELECT COUNT(*) FROM claims c" + (" WHERE " + " AND ".join(where) if where else "")
-    return db.execute(sql, params).fetchone()[0]
+    return store.reviews.count(db, _checked(**filters))
 
 
 def _in_range(value: int, what: str = "claim") -> int:
@@ -158,59 +101,47 @@ def _in_range(value: int, what: str = "claim") -> int:
     return value
 
 
-def get(db: sqlite_utils.Database, claim_id: int) -> dict:
+def get(db: Database, claim_id: int) -> dict:
     """One claim with its document's metadata and text; NotFound if there is none."""
     _in_range(claim_id)
-    sql = (
-        "SELECT c.*, d.title, d.source, d.url, d.published, d.duplicate_of, d.text AS doc_text, "
-        "d.version AS doc_version, d.superseded_by AS doc_superseded_by "
-        "FROM claims c JOIN documents d ON d.id = c.doc_id WHERE c.id = ?"
-    )
-    rows = list(db.query(sql, [claim_id]))
-    if not rows:
+    row = store.reviews.claim(db, claim_id)
+    if row is None:
         raise NotFound(f"no claim with id {claim_id}; list claims with `ingest claims`")
-    return rows[0]
+    return row
 
 
-def _snapshot(db: sqlite_utils.Database, claim_id: int) -> dict:
-    rows = list(db.query(f"SELECT {', '.join(REVIEWED)} FROM claims WHERE id = ?", [claim_id]))
-    if not rows:
+def _snapshot(db: Database, claim_id: int) -> dict:
+    row = store.reviews.snapshot(db, claim_id, REVIEWED)
+    if row is None:
         raise NotFound(f"no claim with id {claim_id}; list claims with `ingest claims`")
-    return rows[0]
+    return row
 
 
-def _log(db: sqlite_utils.Database, decision: int, claim_id: int, action: str, before: dict, **extra) -> dict:
+def _log(db: Database, decision: int, claim_id: int, action: str, before: dict, **extra) -> dict:
     """Append the audit row of one claim's change; returns the claim's reviewed fields after it."""
     after = _snapshot(db, claim_id)
-    db["reviews"].insert(
-        {
-            "claim_id": claim_id,
-            "action": action,
-            "before": json.dumps(before, sort_keys=True),
-            "after": json.dumps(after, sort_keys=True),
-            "decision": decision,
-            **extra,
-        }
-    )
+    before, after_json = json.dumps(before, sort_keys=True), json.dumps(after, sort_keys=True)
+    row = {"claim_id": claim_id, "action": action, "before": before, "after": after_json, "decision": decision}
+    store.reviews.log(db, {**row, **extra})
     return after
 
 
 ACTIONS = {"accepted": "accept", "rejected": "reject", "corrected": "correct"}
 
 
-def _decide(db: sqlite_utils.Database, updates: dict[int, dict], reviewer: str | None, note: str | None) -> int:
+def _decide(db: Database, updates: dict[int, dict], reviewer: str | None, note: str | None) -> int:
     """Apply ``updates`` (claim id -> new values incl. review_status) and log them as one decision, the fact
     ledger refreshed in the same transaction."""
     if not updates:
         raise ReviewError("no claim ids given")
     reviewer, note = reviewer_name(reviewer), note and printable(note)
     with writing(db):
-        decision = db.execute("SELECT COALESCE(MAX(decision), 0) + 1 FROM reviews").fetchone()[0]
+        decision = store.reviews.next_decision(db)
         now = time.time()
         changes = []
         for claim_id, values in updates.items():
             before = _snapshot(db, claim_id)
-            db["claims"].update(claim_id, {**values, "reviewer": reviewer, "reviewed_at": now})
+            store.reviews.update_claim(db, claim_id, {**values, "reviewer": reviewer, "reviewed_at": now})
             action = ACTIONS[values["review_status"]]
             after = _log(db, decision, claim_id, action, before, reviewer=reviewer, at=now, note=note or None)
             changes.append((claim_id, before, after))
@@ -218,15 +149,15 @@ def _decide(db: sqlite_utils.Database, updates: dict[int, dict], reviewer: str |
     return decision
 
 
-def recompute_conflicts(db: sqlite_utils.Database, changes: list[tuple[int, dict, dict]] | None = None) -> None:
+def recompute_conflicts(db: Database, changes: list[tuple[int, dict, dict]] | None = None) -> None:
     """Refresh the fact ledger and conflict groups: all of it, or, given ``changes`` (claim id, reviewed
     fields before, after), only the scopes of the claims whose change can alter it (accepting one does not)."""
     if changes is None:
-        conflicts.recompute(db)
+        store.ledger.recompute(db)
         return
-    ids = [claim_id for claim_id, before, after in changes if conflicts.changes_ledger(before, after)]
+    ids = [claim_id for claim_id, before, after in changes if store.ledger.changes_ledger(before, after)]
     if ids:
-        conflicts.recompute(db, claim_ids=ids)
+        store.ledger.recompute(db, claim_ids=ids)
 
 
 def _ids(ids: Any) -> list[int]:
@@ -240,7 +171,7 @@ def _ids(ids: Any) -> list[int]:
     return list(dict.fromkeys(map(_in_range, out)))
 
 
-def _changing(db: sqlite_utils.Database, ids: list[int], status: str) -> dict[int, dict]:
+def _changing(db: Database, ids: list[int], status: str) -> dict[int, dict]:
     """The claims a decision changes, with their reviewed fields (unknown ids refused): one already in
     ``status`` is left out of it."""
     todo = {i: row for i in ids if (row := _snapshot(db, i))["review_status"] != status}
@@ -249,7 +180,7 @@ def _changing(db: sqlite_utils.Database, ids: list[int], status: str) -> dict[in
     return todo
 
 
-def accept(db: sqlite_utils.Database, ids: Any, reviewer: str | None = None, note: str | None = None) -> int:
+def accept(db: Database, ids: Any, reviewer: str | None = None, note: str | None = None) -> int:
     """Accept grounded claims; an ungrounded claim must be corrected first."""
     rows = _changing(db, _ids(ids), "accepted")
     for claim_id, row in rows.items():
@@ -260,7 +191,7 @@ def accept(db: sqlite_utils.Database, ids: Any, reviewer: str | None = None, not
     return _decide(db, {i: {"review_status": "accepted"} for i in rows}, reviewer, note)
 
 
-def reject(db: sqlite_utils.Database, ids: Any, reviewer: str | None = None, note: str | None = None) -> int:
+def reject(db: Database, ids: Any, reviewer: str | None = None, note: str | None = None) -> int:
     """Reject claims."""
     ids = _changing(db, _ids(ids), "rejected")
     return _decide(db, {i: {"review_status": "rejected"} for i in ids}, reviewer, note)
@@ -296,9 +227,7 @@ def _span(text: str, new: dict, moved: bool, quote_changed: bool) -> tuple[str, 
     return quote, found, found + len(quote)
 
 
-def correct(
-    db: sqlite_utils.Database, claim_id: int, changes: dict, reviewer: str | None = None, note: str | None = None
-) -> int:
+def correct(db: Database, claim_id: int, changes: dict, reviewer: str | None = None, note: str | None = None) -> int:
     """Edit fields of a claim, validated by the Claim model; the quote is re-checked against the text.
 
     Empty strings clear a field. Changing char_start/char_end alone takes the quote from the text at the
@@ -339,17 +268,12 @@ def correct(
     return _decide(db, {claim_id: values}, reviewer, note)
 
 
-def last_decision(db: sqlite_utils.Database, reviewer: str | None = None) -> list[dict]:
+def last_decision(db: Database, reviewer: str | None = None) -> list[dict]:
     """The audit rows of the reviewer's last decision not yet undone (empty when there is none)."""
-    decision = db.execute(
-        "SELECT MAX(decision) FROM reviews WHERE reviewer = ? AND action != 'undo' "
-        "AND decision NOT IN (SELECT undoes FROM reviews WHERE undoes IS NOT NULL)",
-        [reviewer_name(reviewer)],
-    ).fetchone()[0]
-    return list(db.query("SELECT * FROM reviews WHERE decision = ? ORDER BY id", [decision])) if decision else []
+    return store.reviews.last_decision(db, reviewer_name(reviewer))
 
 
-def undo(db: sqlite_utils.Database, reviewer: str | None = None) -> list[int]:
+def undo(db: Database, reviewer: str | None = None) -> list[int]:
     """Reverse this reviewer's last decision not yet undone; returns the ids of the claims restored."""
     reviewer = reviewer_name(reviewer)
     rows = last_decision(db, reviewer)
@@ -357,7 +281,7 @@ def undo(db: sqlite_utils.Database, reviewer: str | None = None) -> list[int]:
         raise ReviewError(f"reviewer {reviewer!r} has no decision left to undo")
     decision = rows[0]["decision"]
     with writing(db):
-        new_decision = db.execute("SELECT COALESCE(MAX(decision), 0) + 1 FROM reviews").fetchone()[0]
+        new_decision = store.reviews.next_decision(db)
         now = time.time()
         changes = []
         for r in rows:
@@ -366,20 +290,20 @@ def undo(db: sqlite_utils.Database, reviewer: str | None = None) -> list[int]:
                 raise ReviewError(
                     f"claim {r['claim_id']} has changed since decision {decision}; undo the later decision first"
                 )
-            db["claims"].update(r["claim_id"], json.loads(r["before"]))
+            store.reviews.update_claim(db, r["claim_id"], json.loads(r["before"]))
             after = _log(db, new_decision, r["claim_id"], "undo", current, reviewer=reviewer, at=now, undoes=decision)
             changes.append((r["claim_id"], current, after))
         lifted = sorted({r["dismissal"] for r in rows if r.get("dismissal")})
         if lifted:  # a dismissal: the group comes back
-            db.execute(f"UPDATE dismissals SET active = 0 WHERE id IN ({', '.join('?' * len(lifted))})", lifted)
-            conflicts.recompute(db, claim_ids=[r["claim_id"] for r in rows])
+            store.reviews.lift_dismissals(db, lifted)
+            store.ledger.recompute(db, claim_ids=[r["claim_id"] for r in rows])
         else:
             recompute_conflicts(db, changes)
     return [r["claim_id"] for r in rows]
 
 
 def bulk_accept(
-    db: sqlite_utils.Database,
+    db: Database,
     fact_key: str,
     min_sources: int,
     reviewer: str | None = None,
@@ -387,7 +311,7 @@ def bulk_accept(
 ) -> int:
     """Accept the pending grounded claims of a ledger fact that at least ``min_sources`` independent
     sources support; a fact in conflict must be settled in its conflict view instead."""
-    fact = next(iter(db.query("SELECT * FROM facts WHERE key = ?", [fact_key])), None)
+    fact = store.ledger.fact(db, fact_key)
     if fact is None:
         raise NotFound(f"no fact with key {fact_key!r} in the ledger; run the conflict check first")
     if fact["conflict_group"] is not None:
@@ -395,38 +319,30 @@ def bulk_accept(
     if (fact["support"] or 0) < min_sources:
         raise ReviewError(f"fact {fact_key!r} has {fact['support']} independent source(s), fewer than {min_sources}")
     ids = _ids(json.loads(fact["claim_ids"] or "[]"))
-    marks = ", ".join("?" * len(ids))
-    sql = f"SELECT id FROM claims WHERE id IN ({marks}) AND review_status = 'pending' AND grounded = 1 ORDER BY id"
-    pending = [r["id"] for r in db.query(sql, ids)]
+    pending = store.reviews.pending_grounded(db, ids)
     if not pending:
         raise ReviewError(f"fact {fact_key!r} has no pending grounded claims left to accept")
     return _decide(db, {i: {"review_status": "accepted"} for i in pending}, reviewer, note)
 
 
-def conflict(db: sqlite_utils.Database, group_id: int) -> dict:
+def conflict(db: Database, group_id: int) -> dict:
     """A conflict group with its sides; each side gets its claims (with sources) and support count."""
     _in_range(group_id, "conflict group")
-    group = next(iter(db.query("SELECT * FROM conflict_groups WHERE id = ?", [group_id])), None)
+    group = store.ledger.group(db, group_id)
     if group is None:
         raise NotFound(f"no conflict group with id {group_id}")
     try:
         sides = json.loads(group["sides"] or "[]")
     except json.JSONDecodeError:
         raise ReviewError(f"conflict group {group_id} has unreadable sides; re-run the conflict check") from None
-    sql = (
-        "SELECT c.*, d.title, d.source, d.url, d.published, d.duplicate_of FROM claims c "
-        "JOIN documents d ON d.id = c.doc_id WHERE c.id IN (SELECT value FROM json_each(?)) ORDER BY c.id"
-    )
     for side in sides:
         ids = _ids(side.get("claim_ids") or [c.get("id", c.get("claim_id")) for c in side.get("claims", [])])
-        side["claims"] = [dict(r) for r in db.query(sql, [json.dumps(ids)])]
+        side["claims"] = store.reviews.claims_with_documents(db, ids)
         side["support"] = side.get("support") or len({c["duplicate_of"] or c["doc_id"] for c in side["claims"]})
     return {**group, "sides": sides}
 
 
-def accept_side(
-    db: sqlite_utils.Database, group_id: int, side: int, reviewer: str | None = None, note: str | None = None
-) -> int:
+def accept_side(db: Database, group_id: int, side: int, reviewer: str | None = None, note: str | None = None) -> int:
     """Settle a conflict: accept the grounded claims of one side, reject the claims of the other sides."""
     group = conflict(db, group_id)
     if not 0 <= side < len(group["sides"]):
@@ -441,7 +357,7 @@ def accept_side(
     return _decide(db, updates, reviewer, note)
 
 
-def dismiss(db: sqlite_utils.Database, group_id: int, note: str | None, reviewer: str | None = None) -> int:
+def dismiss(db: Database, group_id: int, note: str | None, reviewer: str | None = None) -> int:
     """Mark a conflict group "not a conflict" with a note: logged as one decision (an audit row per claim),
     undone with `undo`; recomputes leave the group out while its claims stay those the reviewer saw."""
     group = conflict(db, group_id)
@@ -451,62 +367,39 @@ def dismiss(db: sqlite_utils.Database, group_id: int, note: str | None, reviewer
     reviewer = reviewer_name(reviewer)
     ids = sorted({c["id"] for side in group["sides"] for c in side["claims"]})
     with writing(db):
-        decision = db.execute("SELECT COALESCE(MAX(decision), 0) + 1 FROM reviews").fetchone()[0]
+        decision = store.reviews.next_decision(db)
         now = time.time()
         row = {"fact_key": group["fact_key"], "claim_ids": json.dumps(ids), "reason": group["reason"], "note": note,
                "reviewer": reviewer, "at": now, "active": 1}  # fmt: skip
-        dismissal = db["dismissals"].insert(row).last_pk
+        dismissal = store.reviews.add_dismissal(db, row)
         for claim_id in ids:
             before = _snapshot(db, claim_id)
             _log(db, decision, claim_id, "dismiss", before, reviewer=reviewer, at=now, note=note, dismissal=dismissal)
-        conflicts.recompute(db, claim_ids=ids)
+        store.ledger.recompute(db, claim_ids=ids)
     return decision
 
 
-def history(db: sqlite_utils.Database, claim_id: int) -> list[dict]:
+def history(db: Database, claim_id: int) -> list[dict]:
     """The audit log of one claim, oldest first."""
-    return [dict(r) for r in db.query("SELECT * FROM reviews WHERE claim_id = ? ORDER BY id", [claim_id])]
+    return store.reviews.history(db, claim_id)
 
 
-def ledger(
-    db: sqlite_utils.Database, status: str | None = None, after: str | None = None, limit: int = 50
-) -> list[dict]:
+def ledger(db: Database, status: str | None = None, after: str | None = None, limit: int = 50) -> list[dict]:
     """One keyset page of the fact ledger, by key."""
-    where, params = ["key > ?"], [after or ""]
-    if status:
-        if status not in FACT_STATUSES:
-            raise ReviewError(f"unknown fact status {status!r}; use one of {', '.join(FACT_STATUSES)}")
-        where.append("status = ?")
-        params.append(status)
-    sql = f"SELECT * FROM facts WHERE {' AND '.join(where)} ORDER BY key LIMIT ?"
-    return [{**r, "claim_ids": json.loads(r["claim_ids"] or "[]")} for r in db.query(sql, [*params, int(limit)])]
+    if status and status not in FACT_STATUSES:
+        raise ReviewError(f"unknown fact status {status!r}; use one of {', '.join(FACT_STATUSES)}")
+    return store.ledger.facts_page(db, status, after, limit)
 
 
-def groups(db: sqlite_utils.Database, open_only: bool = True, after: int = 0, limit: int = 50) -> list[dict]:
+def groups(db: Database, open_only: bool = True, after: int = 0, limit: int = 50) -> list[dict]:
     """One keyset page of conflict groups with their claim and pending counts, largest disagreement first,
     after the group with id ``after`` (0: from the start)."""
-    pending = "(SELECT COUNT(*) FROM claims c WHERE c.conflict_group = g.id AND c.review_status = 'pending')"
-    last = next(iter(db.query("SELECT rank, support, fact_key, id FROM conflict_groups WHERE id = ?", [after])), None)
-    where, params = ["1"], []
-    if last:  # after `last` in the order rank DESC, support DESC, fact_key, id
-        where.append(
-            "(g.rank < :rank OR (g.rank = :rank AND (g.support < :support OR (g.support = :support AND "
-            "(g.fact_key > :fact_key OR (g.fact_key = :fact_key AND g.id > :id))))))"
-        )
-        params = last
-    if open_only:
-        where.append(f"{pending} > 0")
-    sql = (
-        f"SELECT g.id, g.fact_key, g.disagreement, g.reason, g.majority_value, g.spread, {pending} AS pending, "
-        "(SELECT COUNT(*) FROM claims c WHERE c.conflict_group = g.id) AS claims FROM conflict_groups g "
-        f"WHERE {' AND '.join(where)} ORDER BY g.rank DESC, g.support DESC, g.fact_key, g.id LIMIT {int(limit)}"
-    )
-    return [dict(r) for r in db.query(sql, params)]
+    return store.ledger.groups_page(db, open_only, after, limit)
 
 
 def show_value(c: dict) -> str:
     """A claim's figure as an analyst reads it, with its hedge: 'more than $13B', '$1B-$2B', ''."""
-    from .ledger import format_value
+    from ..conflicts import format_value
 
     if c["value_low"] is not None and c["value_high"] is not None:
         return "-".join(format_value(v, c["unit"]) for v in (c["value_low"], c["value_high"]))

@@ -18,8 +18,8 @@ from importlib import resources
 
 import yaml
 
-from .aliases import PartyMention, canonical, find_parties
-from .figures import currency_codes, parse_figures
+from ..aliases import PartyMention, canonical, find_parties
+from ..figures import currency_codes, parse_figures
 
 UPPER = "A-Z\u00c0-\u00de\u0100-\u017f"
 WORD = "0-9A-Za-z\u00c0-\u024f"

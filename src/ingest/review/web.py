@@ -33,11 +33,10 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from . import aliases, dealmap, review, store
-from . import partnerships as pt
-from .conflicts import topic
-from .ledger import format_value
-from .models import ClaimKind, DealStatus, Qualifier
+from .. import aliases, dealmap, review, store
+from .. import partnerships as pt
+from ..conflicts import format_value, topic
+from ..models import ClaimKind, DealStatus, Qualifier
 
 PAGE = 50
 MAP_LIMIT = 500  # partnerships listed on one page
@@ -58,7 +57,7 @@ def http_url(url: str | None) -> str | None:
 
 
 def _templates() -> Jinja2Templates:
-    env = jinja2.Environment(loader=jinja2.PackageLoader("ingest", "templates"), autoescape=True)
+    env = jinja2.Environment(loader=jinja2.PackageLoader("ingest.review", "templates"), autoescape=True)
     env.filters["http_url"] = http_url
     env.filters["show_value"] = review.show_value
     env.filters["format_value"] = format_value
@@ -221,7 +220,7 @@ def create_app(
         )
 
     async def versions_view(request: Request) -> Response:
-        from . import versions
+        from .. import versions
 
         try:
             chain = versions.history(db, request.path_params["doc_id"])
@@ -283,7 +282,7 @@ def create_app(
         if side is None:
             raise review.ReviewError("say which side to accept")
         review.accept_side(db, group_id, side, reviewer, data.get("note"))
-        settled = db.execute("SELECT 1 FROM conflict_groups WHERE id = ?", [group_id]).fetchone() is None
+        settled = store.ledger.settled(db, group_id)
         return done(request, data, "/conflicts" if settled else f"/conflicts/{group_id}")
 
     async def dismiss(request: Request) -> Response:
@@ -299,7 +298,7 @@ def create_app(
         company = (request.query_params.get("company") or "").strip()
         name = (aliases.canonical(company) or company) if company else None
         pt.refresh_stale(db)
-        rows = store.partnership_list(db, name, MAP_LIMIT + 1)
+        rows = store.partnerships.partnership_list(db, name, MAP_LIMIT + 1)
         for r in rows:
             r["qs"] = pair_qs(r["a"], r["b"])
         return render(request, "partnerships.html", rows=rows[:MAP_LIMIT], more=len(rows) > MAP_LIMIT, company=company)
@@ -314,14 +313,14 @@ def create_app(
         except pt.PartnershipError as e:
             raise review.NotFound(str(e)) from None
         ids = [i for e in found.timeline for i in e.claim_ids[:QUOTES]]
-        docs = store.documents_by_id(db, [s.doc_id for u in found.patterns for s in u.passages])
+        docs = store.partnerships.documents_by_id(db, [s.doc_id for u in found.patterns for s in u.passages])
         return render(
             request,
             "dossier.html",
             p=found,
-            claims=store.claims_by_id(db, ids),
+            claims=store.partnerships.claims_by_id(db, ids),
             docs=docs,
-            groups=store.open_groups(db, found.conflicts),
+            groups=store.partnerships.open_groups(db, found.conflicts),
             labels={k: v[0] for k, v in pt.TOTALS.items()},
             right_names=pt.RIGHT_NAMES,
             quotes=QUOTES,
@@ -337,7 +336,7 @@ def create_app(
             raise review.ReviewError(f"unknown kind {kind!r}; use one of {', '.join(kinds)}")
         since, until = (_period(p.get(k), k) for k in ("since", "until"))
         pt.refresh_stale(db)
-        rows = store.deal_edges(db, [kind] if kind else None, since, until)
+        rows = store.partnerships.deal_edges(db, [kind] if kind else None, since, until)
         return render(
             request,
             "map.html",
@@ -387,7 +386,7 @@ def create_app(
         Route("/conflicts/{group_id:int}", conflict_view),
         Route("/conflicts/{group_id:int}/accept", accept_side, methods=["POST"]),
         Route("/conflicts/{group_id:int}/dismiss", dismiss, methods=["POST"]),
-        Mount("/static", StaticFiles(packages=[("ingest", "static")]), name="static"),
+        Mount("/static", StaticFiles(packages=[("ingest.review", "static")]), name="static"),
     ]
     hosts = allowed_hosts or ["127.0.0.1", "localhost", "::1"]
     return Starlette(

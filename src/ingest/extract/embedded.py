@@ -4,6 +4,7 @@ by llama.cpp (xllamacpp) on 127.0.0.1 through its OpenAI-compatible API."""
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
 import tempfile
@@ -11,14 +12,11 @@ import time
 from importlib import metadata
 from pathlib import Path
 
+from ..errors import ModelMissingError
 from .llm import LLMClient, config
 
 CHUNK = 1 << 20
 _SERVER: dict = {}  # the one running model: name, server, url, load_s (one model process at a time)
-
-
-class ModelMissingError(RuntimeError):
-    """The weights of an embedded model are not installed or do not verify."""
 
 
 def model_spec(name: str | None = None) -> dict:
@@ -150,6 +148,11 @@ def client(name: str | None = None, workers: int = 1, **kwargs) -> LLMClient:
     """An LLM client on the embedded model, started on its first uncached call; its cache endpoint names the
     weights, not the ephemeral port."""
     spec = model_spec(name)
+    if importlib.util.find_spec("xllamacpp") is None:
+        raise ModelMissingError(
+            f"the embedded model's runtime (xllamacpp) is not installed: run `pip install 'ingest[{spec['extra']}]'`,"
+            " or use --base-url URL for an OpenAI-compatible endpoint, or --extractor rules"
+        )
     gguf_path(spec["name"])  # missing or corrupt weights fail here, before any work
     return LLMClient(
         model=spec["name"],

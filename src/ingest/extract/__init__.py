@@ -8,12 +8,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-import sqlite_utils
 from pydantic import BaseModel, Field, create_model
 
-from . import figures, ground, orgs, rules
-from .llm import LLMClient, Request, Result, Usage, config, messages
-from .models import Claim, ClaimKind, Document, PatternSignal
+from .. import figures, ground
+from ..models import Claim, ClaimKind, Document, PatternSignal
+from . import orgs, rules
+from .llm import CallCache, LLMClient, Request, Result, Usage, config, messages
 
 EXTRACTORS = ("rules", "hybrid", "passage")
 KINDS = tuple(k.value for k in ClaimKind)
@@ -41,9 +41,10 @@ class ExtractResult:
 
 
 def extract(
-    doc: Document, extractor: str, client: LLMClient | None, db: sqlite_utils.Database, run_id: int | None
+    doc: Document, extractor: str, client: LLMClient | None = None, cache: CallCache | None = None
 ) -> ExtractResult:
-    """Extract the claims and pattern signals of one document with the named strategy."""
+    """Extract the claims and pattern signals of one document with the named strategy; the model's calls are
+    looked up in and recorded to ``cache``."""
     if extractor not in EXTRACTORS:
         raise ValueError(f"unknown extractor {extractor!r}; choose one of {', '.join(EXTRACTORS)}")
     if extractor != "rules" and client is None:
@@ -51,9 +52,9 @@ def extract(
     claims, signals = rules.extract_rules(doc)
     stats = ExtractStats()
     if extractor == "hybrid":
-        claims = resolve_open(doc, claims, client, db, run_id, stats)
+        claims = resolve_open(doc, claims, client, cache, stats)
     elif extractor == "passage":
-        found = read_passages(doc, client, db, run_id, stats)
+        found = read_passages(doc, client, cache, stats)
         stats.recall_gaps = len(recall_gaps(claims, found))
         claims = found
     merged, evidence = merge(claims)
@@ -111,7 +112,7 @@ def resolve_model(kinds: tuple[str, ...], companies: tuple[str, ...]) -> type[Ba
 
 
 def resolve_open(
-    doc: Document, claims: list[Claim], client: LLMClient, db, run_id: int | None, stats: ExtractStats
+    doc: Document, claims: list[Claim], client: LLMClient, cache: CallCache | None, stats: ExtractStats
 ) -> list[Claim]:
     """Rules claims as they are, plus the open candidates the model completes (one short call each)."""
     text = doc.text
@@ -128,7 +129,7 @@ def resolve_open(
             )
         )
     out = [c.model_copy(update={"extractor": "hybrid"}) for c in claims]
-    for cand, result in zip(todo, client.complete_many(requests, db, run_id), strict=True):
+    for cand, result in zip(todo, client.complete_many(requests, cache), strict=True):
         stats.chunks += 1
         stats += result.usage
         stats.failed_chunks += result.obj is None
@@ -197,14 +198,14 @@ def halves(chunk: str) -> list[str]:
     return [chunk[:cut].strip(), chunk[cut:].strip()]
 
 
-def read_passages(doc: Document, client: LLMClient, db, run_id: int | None, stats: ExtractStats) -> list[Claim]:
+def read_passages(doc: Document, client: LLMClient, cache: CallCache | None, stats: ExtractStats) -> list[Claim]:
     """One call per passage; a truncated answer is retried once on the two halves of its passage."""
     cap = config()["max_tokens"]["passage"]
     parts = chunks(doc.text, config()["extract"]["chunk_chars"])
-    results = client.complete_many([_passage_request(p, cap) for p in parts], db, run_id)
+    results = client.complete_many([_passage_request(p, cap) for p in parts], cache)
     retry = [h for p, r in zip(parts, results, strict=True) if r.truncated for h in halves(p)]
     answers = [r for r in results if not r.truncated] + client.complete_many(
-        [_passage_request(h, cap) for h in retry], db, run_id
+        [_passage_request(h, cap) for h in retry], cache
     )
     claims = []
     for result in answers:

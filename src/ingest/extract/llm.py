@@ -1,5 +1,6 @@
-"""Structured LLM calls on any OpenAI-compatible endpoint (instructor, JSON-schema mode), every call
-cached in the ``llm_calls`` table: a cached answer is returned without touching the network."""
+"""Structured LLM calls on any OpenAI-compatible endpoint (instructor, JSON-schema mode). Every call is
+recorded in the cache the caller hands in (the pipeline's is the ``llm_calls`` table): a cached answer is
+returned without touching the network."""
 
 from __future__ import annotations
 
@@ -13,11 +14,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
-import sqlite_utils
 import yaml
 from pydantic import BaseModel
+
+from ..errors import LLMError
 
 if TYPE_CHECKING:
     from instructor.core.hooks import Hooks
@@ -47,6 +49,16 @@ class Usage:
         return self
 
 
+class CallCache(Protocol):
+    """Where model calls are looked up and recorded: the latest good answer by cache key, and each call's
+    attempts as rows (cache key, model, endpoint, prompt version, hashes, request, response, ok, error, tokens,
+    duration, time)."""
+
+    def answer(self, key: str) -> str | None: ...
+
+    def record(self, rows: list[dict]) -> None: ...
+
+
 @dataclass
 class Request:
     """One structured call: chat messages, the pydantic model of the answer, an output-token cap."""
@@ -65,14 +77,6 @@ class Result:
     error: str | None = None
     truncated: bool = False
     attempts: list[dict] = field(default_factory=list)
-
-
-class LLMError(RuntimeError):
-    """A call that failed after all retries."""
-
-    def __init__(self, message: str, truncated: bool = False):
-        super().__init__(message)
-        self.truncated = truncated
 
 
 def digest(value: object) -> str:
@@ -175,25 +179,22 @@ class LLMClient:
         self,
         messages: list[dict],
         response_model: type[BaseModel],
-        db: sqlite_utils.Database,
-        run_id: int | None = None,
+        cache: CallCache | None = None,
         max_tokens: int | None = None,
     ) -> tuple[BaseModel, Usage]:
         """One structured call (cached); raises LLMError when it still fails after retries."""
-        result = self.complete_many([Request(messages, response_model, max_tokens)], db, run_id)[0]
+        result = self.complete_many([Request(messages, response_model, max_tokens)], cache)[0]
         if result.error:
             raise LLMError(result.error, result.truncated)
         return result.obj, result.usage
 
-    def complete_many(
-        self, requests: list[Request], db: sqlite_utils.Database, run_id: int | None = None
-    ) -> list[Result]:
+    def complete_many(self, requests: list[Request], cache: CallCache | None = None) -> list[Result]:
         """Answer requests in order: cache hits first, the rest over at most ``workers`` parallel calls.
 
-        Only the network calls run in threads; the database is read and written on this thread.
+        Only the network calls run in threads; the cache is read and written on this thread.
         """
         keys = [self.cache_key(r) for r in requests]
-        results: list[Result | None] = [self._cached(db, r, k[0]) for r, k in zip(requests, keys, strict=True)]
+        results: list[Result | None] = [self._cached(cache, r, k[0]) for r, k in zip(requests, keys, strict=True)]
         todo = [i for i, r in enumerate(results) if r is None]
         self.progress(len(requests) - len(todo))
         load = 0.0
@@ -203,7 +204,8 @@ class LLMClient:
             self._start, load = None, time.perf_counter() - t0
         with ThreadPoolExecutor(self.workers) as pool:
             for i, result in zip(todo, pool.map(lambda i: self._call(requests[i]), todo), strict=True):
-                self._log(db, run_id, requests[i], keys[i], result)
+                if cache is not None:
+                    cache.record(self._rows(requests[i], keys[i], result))
                 results[i] = result
                 self.progress(1)
         if load:
@@ -213,17 +215,11 @@ class LLMClient:
     def _max_tokens(self, request: Request) -> int | None:
         return request.max_tokens or self.max_tokens
 
-    def _cached(self, db: sqlite_utils.Database, request: Request, key: str) -> Result | None:
-        row = next(
-            db.query(
-                "SELECT response FROM llm_calls WHERE cache_key = ? AND ok = 1 ORDER BY id DESC LIMIT 1",
-                [key],
-            ),
-            None,
-        )
-        if row is None:
+    def _cached(self, cache: CallCache | None, request: Request, key: str) -> Result | None:
+        answer = cache.answer(key) if cache is not None else None
+        if answer is None:
             return None
-        return Result(request.response_model.model_validate_json(row["response"]), Usage(cached=1))
+        return Result(request.response_model.model_validate_json(answer), Usage(cached=1))
 
     def _call(self, request: Request) -> Result:
         """The network call with instructor's validation retry; each attempt's raw output is kept."""
@@ -255,7 +251,8 @@ class LLMClient:
         truncated = obj is None and any(a["finish"] == "length" for a in attempts)
         return Result(obj, usage, error, truncated, attempts)
 
-    def _log(self, db: sqlite_utils.Database, run_id: int | None, request: Request, key: tuple, result: Result) -> None:
+    def _rows(self, request: Request, key: tuple, result: Result) -> list[dict]:
+        """The record of a call: one row per attempt."""
         cache_key, schema, inputs = key
         payload = json.dumps(
             {
@@ -265,7 +262,7 @@ class LLMClient:
             },
             ensure_ascii=False,
         )
-        rows = [
+        return [
             {
                 "cache_key": cache_key,
                 "model": self.model,
@@ -280,13 +277,10 @@ class LLMClient:
                 "prompt_tokens": a["prompt_tokens"],
                 "completion_tokens": a["completion_tokens"],
                 "duration_ms": a["seconds"] * 1000,
-                "run_id": run_id,
                 "created_at": time.time(),
             }
             for a in result.attempts
         ]
-        with db.conn:
-            db["llm_calls"].insert_all(rows)
 
 
 class _AttemptLog:

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
 
-from .aliases import PartyMention, canonical
-from .figures import Figure, unit_class
-from .models import Claim
+from ..aliases import PartyMention, canonical
+from ..figures import Figure, unit_class
+from ..models import Claim
 from .parties import Sentence
 from .rulebook import vocabulary
 

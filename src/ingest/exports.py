@@ -22,11 +22,12 @@ from typing import Any, Literal
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-import sqlite_utils
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from . import catalog, conflicts, migrations
+from . import catalog, store
+from .errors import ExportError
 from .models import Claim, ClaimKind, DealStatus, PatternSignal, Qualifier
+from .store import Database, migrations
 
 FORMATS = ("jsonl", "csv", "parquet")
 SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
@@ -111,10 +112,6 @@ SCHEMAS: dict[str, type[BaseModel]] = {
 }
 
 
-class ExportError(ValueError):
-    """An export that cannot be written; the message says why."""
-
-
 def write_schemas(directory: str | os.PathLike) -> list[Path]:
     """Write the JSON Schemas of export rows (claim, fact) and of extraction output into ``directory``."""
     out = Path(directory)
@@ -132,15 +129,12 @@ def _iso(ts: float | None) -> str | None:
     return None if ts is None else datetime.fromtimestamp(ts, timezone.utc).isoformat().replace("+00:00", "Z")
 
 
-def claim_rows(
-    db: sqlite_utils.Database, verified: bool = False, where: str = "1", params: list | None = None
-) -> list[dict]:
+def claim_rows(db: Database, verified: bool = False, ids: list[int] | None = None) -> list[dict]:
     """Claims as export rows (validated by ExportRow), sorted by id: the verified ones (accepted or
-    corrected, and grounded) or all; ``where`` filters further."""
+    corrected, and grounded) or all; with ``ids``, only those."""
     fields = list(ExportRow.model_fields)
-    view = "verified_claims" if verified else "claim_rows"
     out = []
-    for r in db.query(f"SELECT * FROM {view} WHERE {where} ORDER BY id", params or []):
+    for r in store.claims.export_rows(db, verified, ids):
         try:
             row = ExportRow.model_validate({**{k: r[k] for k in fields}, "reviewed_at": _iso(r["reviewed_at"])})
         except ValidationError as e:
@@ -150,12 +144,12 @@ def claim_rows(
     return out
 
 
-def conflict_rows(db: sqlite_utils.Database, reason: str | None = None) -> list[dict]:
+def conflict_rows(db: Database, reason: str | None = None) -> list[dict]:
     """The conflict groups, largest disagreement first (one class with ``reason``), each side listing its
     claims as export rows."""
-    groups = conflicts.conflicts(db, reason)
+    groups = store.ledger.conflicts(db, reason)
     ids = sorted({i for g in groups for side in g["sides"] for i in side["claim_ids"]})
-    found = claim_rows(db, where="id IN (SELECT value FROM json_each(?))", params=[json.dumps(ids)])
+    found = claim_rows(db, ids=ids)
     rows = {r["id"]: r for r in found}
     for g in groups:
         for side in g["sides"]:
@@ -163,11 +157,11 @@ def conflict_rows(db: sqlite_utils.Database, reason: str | None = None) -> list[
     return groups
 
 
-def fact_rows(db: sqlite_utils.Database) -> list[dict]:
+def fact_rows(db: Database) -> list[dict]:
     """The fact ledger as export rows, sorted by key."""
     fields = list(FactRow.model_fields)
     rows = []
-    for r in db.query("SELECT * FROM facts ORDER BY key"):
+    for r in store.ledger.facts_by_key(db):
         data = {**{k: r[k] for k in fields if k in r}, "claim_ids": sorted(json.loads(r["claim_ids"] or "[]"))}
         rows.append(FactRow.model_validate(data).model_dump())
     return rows
@@ -207,7 +201,7 @@ def _write(rows: list[dict], model: type[BaseModel], path: Path, fmt: str) -> No
 
 
 def export(
-    db: sqlite_utils.Database,
+    db: Database,
     path: str | os.PathLike,
     status: str = "accepted",
     fmt: str | None = None,
@@ -224,8 +218,7 @@ def export(
         raise ExportError(f"unknown status {status!r}; use accepted or all")
     if facts:
         rows, model, name = fact_rows(db), FactRow, "facts"
-        sql = "SELECT DISTINCT run_id FROM claims WHERE fact_key IN (SELECT key FROM facts)"
-        runs = [r[0] for r in db.execute(sql)]
+        runs = store.ledger.fact_runs(db)
     else:
         rows, model, name = claim_rows(db, verified=status == "accepted"), ExportRow, status
         runs = [r["run_id"] for r in rows]

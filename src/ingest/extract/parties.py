@@ -15,9 +15,9 @@ import re
 from bisect import bisect_left
 from dataclasses import dataclass
 
+from ..aliases import PartyMention, canonical
+from ..figures import Figure
 from . import orgs
-from .aliases import PartyMention, canonical
-from .figures import Figure
 from .rulebook import vocabulary
 
 

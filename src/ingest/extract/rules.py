@@ -18,10 +18,10 @@ import re
 from bisect import bisect_left
 from dataclasses import replace
 
+from ..aliases import PartyMention
+from ..figures import Figure, claim_fields, mentions_value, parse_figures, unit_class
+from ..models import Claim, Document, PatternSignal
 from . import classify
-from .aliases import PartyMention
-from .figures import Figure, claim_fields, mentions_value, parse_figures, unit_class
-from .models import Claim, Document, PatternSignal
 from .orgs import listed, long_forms
 from .parties import Sentence, context_parties, fits, listed_pairs, mentions, place
 from .rulebook import taxonomy, vocabulary
