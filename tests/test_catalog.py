@@ -148,7 +148,7 @@ def test_export_keeps_the_description_files_for_itself(db, tmp_path):
     target.write_text("keep me")
     (tmp_path / "metadata.json").symlink_to(target)
     result = CliRunner().invoke(cli, ["export", "--db", str(tmp_path / "t.db"), "-o", str(tmp_path / "c.jsonl")])
-    assert result.exit_code == 1 and "metadata.json is not a regular file" in result.output
+    assert result.exit_code == 2 and "metadata.json is not a regular file" in result.output
     assert len(result.output.strip().splitlines()) == 1 and target.read_text() == "keep me"
     ok = CliRunner().invoke(cli, ["export", "--db", str(tmp_path / "t.db"), "-o", str(tmp_path / "sub" / "c.csv")])
     assert ok.exit_code == 0, ok.output

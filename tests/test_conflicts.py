@@ -579,7 +579,7 @@ def test_cli_facts_and_conflicts(db, tmp_path):
     assert res.exit_code == 0
     assert json.loads(out.read_text())[0]["sides"][0]["claims"][0]["doc_id"] in {a, b}
     res = runner.invoke(cli, ["conflicts", "--db", path, "-o", str(tmp_path / "missing" / "x.txt")])
-    assert res.exit_code == 1 and "cannot write" in res.output and "Traceback" not in res.output
+    assert res.exit_code == 2 and "cannot write" in res.output and "Traceback" not in res.output
 
 
 # ---------------------------------------------------------------- seeds
@@ -898,4 +898,4 @@ def test_dismissing_an_unknown_group_is_one_line(db, tmp_path):
     path = tmp_path / "t.db"
     store.open_db(path)
     out = CliRunner().invoke(cli, ["dismiss", "99", "--db", str(path), "--note", "x"])
-    assert out.exit_code == 1 and out.output.strip().count("\n") == 0 and "no conflict group with id 99" in out.output
+    assert out.exit_code == 2 and out.output.strip().count("\n") == 0 and "no conflict group with id 99" in out.output

@@ -42,7 +42,7 @@ def damage(seeded, tmp_path, table: str):
 def test_a_damaged_page_is_one_line_naming_the_file_and_the_way_out(seeded, tmp_path, table, args):
     path = damage(seeded, tmp_path, table)
     result = CliRunner().invoke(cli, [*args, "--db", str(path)])
-    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.exit_code == 2 and "Traceback" not in result.output
     assert result.output == (
         f"Error: --db {path}: SQLite error: database disk image is malformed; recover what it holds with "
         f'`sqlite3 {path} ".recover" | sqlite3 recovered.db` and use --db recovered.db\n'

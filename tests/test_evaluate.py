@@ -120,7 +120,7 @@ def test_a_gold_document_that_is_a_folder_is_one_line(db_file, tmp_path):
     gold = tmp_path / "gold.json"
     gold.write_text(json.dumps({"version": 1, "documents": [{"file": ".", "claims": []}]}))
     result = CliRunner().invoke(cli, ["eval", str(gold), "--db", str(db_file)])
-    assert result.exit_code == 1 and result.exception.__class__ is SystemExit
+    assert result.exit_code == 2 and result.exception.__class__ is SystemExit
     assert result.output == f"Error: {gold}: cannot read . (Is a directory)\n"
 
 
@@ -143,7 +143,7 @@ def test_a_malformed_gold_file_is_one_line(tmp_path, db_file, content, message):
     gold = tmp_path / "gold.json"
     gold.write_text(content)
     result = CliRunner().invoke(cli, ["eval", str(gold), "--db", str(db_file)])
-    assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output
+    assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) == 1
 
 

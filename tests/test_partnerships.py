@@ -165,4 +165,4 @@ def test_cli_lists_filters_and_prints_json(seeded):
     data = json.loads(runner.invoke(cli, ["partnerships", "--db", str(seeded), "--company", "Azure", "--json"]).output)
     assert [p["key"] for p in data] == ["Microsoft|OpenAI"] and data[0]["timeline"]
     bad = runner.invoke(cli, ["partnerships", "--db", str(seeded), "--company", "Nobody Inc"])
-    assert bad.exit_code == 1 and bad.output.count("\n") == 1 and "no partnership of 'Nobody Inc'" in bad.output
+    assert bad.exit_code == 2 and bad.output.count("\n") == 1 and "no partnership of 'Nobody Inc'" in bad.output

@@ -81,7 +81,7 @@ def test_cli_run_prints_summary_and_database(db_file):
     shown = CliRunner().invoke(cli, ["show", doc_id[:8], "--db", str(db_file)])
     assert shown.exit_code == 0 and f"id: {doc_id}" in shown.output
     missing = CliRunner().invoke(cli, ["show", "zzzz", "--db", str(db_file)])
-    assert missing.exit_code == 1 and "no document 'zzzz'" in missing.output
+    assert missing.exit_code == 2 and "no document 'zzzz'" in missing.output
 
 
 def test_cli_without_sources_is_a_usage_error(db_file):
@@ -165,7 +165,7 @@ def test_show_names_a_document_by_source_and_refuses_an_ambiguous_prefix(db_file
     source = str(SEEDS / "004_0001dc4371515a91.txt")
     assert "title: WHERE DEPENDENCE SITS" in CliRunner().invoke(cli, ["show", source, "--db", str(db_file)]).output
     ambiguous = CliRunner().invoke(cli, ["show", "", "--db", str(db_file)])
-    assert ambiguous.exit_code == 1 and "names several documents" in ambiguous.output
+    assert ambiguous.exit_code == 2 and "names several documents" in ambiguous.output
 
 
 def test_settle_a_seed_conflict_from_the_terminal_then_undo(db_file):
@@ -185,7 +185,7 @@ def test_settle_a_seed_conflict_from_the_terminal_then_undo(db_file):
     CliRunner().invoke(cli, ["undo", "--db", str(db_file), "--reviewer", "ann"])
     assert db["conflict_groups"].count == 1
     missing = CliRunner().invoke(cli, ["settle", str(group["id"]), "9", "--db", str(db_file)])
-    assert missing.exit_code == 1 and "has no side" in missing.output
+    assert missing.exit_code == 2 and "has no side" in missing.output
 
 
 def test_a_file_name_not_utf8_and_a_malformed_url_do_not_stop_the_batch(db_file, tmp_path):

@@ -251,7 +251,7 @@ def test_cli_commands_share_the_audit_log(db, tmp_path):
     assert result.exit_code == 0, result.output
     assert (db["claims"].get(b)["value"], db["claims"].get(b)["subject"]) == (13e9, "Microsoft")
     bad = run(cli, ["correct", str(b), "--db", path, "--value", "lots"])
-    assert bad.exit_code == 1 and "value: Input should be a valid number" in bad.output
+    assert bad.exit_code == 2 and "value: Input should be a valid number" in bad.output
     assert "Traceback" not in bad.output
     listed = run(cli, ["claims", "--db", path, "--status", "accepted"])
     assert f"#{a}  accepted" in listed.output and db["claims"].get(a)["quote"] in listed.output
@@ -319,7 +319,7 @@ def test_correct_refuses_an_absurd_value_in_one_line(db, tmp_path):
     claim_id = grounded_ids(db, 1)[0]
     result = CliRunner().invoke(cli, ["correct", str(claim_id), "--db", str(tmp_path / "t.db"), "--value", "1e308"])
     assert (result.exit_code, result.output) == (
-        1,
+        2,
         f"Error: claim {claim_id}: invalid correction: value: Input should be less than 1000000000000000\n",
     )
     assert audit(db) == []

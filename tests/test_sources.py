@@ -273,7 +273,7 @@ def test_a_local_file_that_changes_is_versioned_too(db_file, tmp_path):
 def test_versions_of_an_unknown_source_is_one_line(db_file):
     store.open_db(db_file)
     result = CliRunner().invoke(cli, ["show", "--versions", "nowhere", "--db", str(db_file)])
-    assert result.exit_code == 1 and result.output == "Error: no document 'nowhere': list ids with `ingest docs`\n"
+    assert result.exit_code == 2 and result.output == "Error: no document 'nowhere': list ids with `ingest docs`\n"
 
 
 def test_crawl_delay_spaces_requests_to_a_host():

@@ -27,17 +27,23 @@ ID = click.IntRange(1, store.MAX_INT)  # a claim or conflict id: a larger number
 COUNT = click.IntRange(1, store.MAX_INT, clamp=True)  # "at most N": a larger N means all
 
 
+class Failed(click.ClickException):
+    """What a command could not do, in one line; exit status 2 (1 means a run stored what it could)."""
+
+    exit_code = 2
+
+
 class _Commands(click.Group):
     """The command group: an IngestError in any command becomes its one-line message, and a SQLite error one
-    line naming the database file; any other exception is a bug and keeps its traceback."""
+    line naming the database file (exit status 2); any other exception is a bug and keeps its traceback."""
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except IngestError as e:
-            raise click.ClickException(shown(str(e))) from None
+            raise Failed(shown(str(e))) from None
         except store.DatabaseError as e:
-            raise click.ClickException(shown(store.database_error(ctx.meta.get("ingest.db", "?"), e))) from None
+            raise Failed(shown(store.database_error(ctx.meta.get("ingest.db", "?"), e))) from None
         except click.ClickException as e:  # a typed path or text in the message: bytes that are not UTF-8 escaped
             e.message = shown(e.message)
             raise
@@ -59,13 +65,13 @@ def open_db(db_path: str | None, create: bool = False):
     path = store.db_path(db_path)
     click.get_current_context().meta["ingest.db"] = path  # named by a SQLite error later in the command
     if not create and not path.exists():
-        raise click.ClickException(f"--db {path}: no such database; run `ingest run SOURCES` first or pass --db.")
+        raise Failed(f"--db {path}: no such database; run `ingest run SOURCES` first or pass --db.")
     try:
         return store.open_db(path)
     except store.NotIngestDatabase as e:
-        raise click.ClickException(f"--db {path}: {e}") from None
+        raise Failed(f"--db {path}: {e}") from None
     except (store.DatabaseError, OSError) as e:
-        raise click.ClickException(f"--db {path}: cannot open it as a database ({e}); check the path.") from None
+        raise Failed(f"--db {path}: cannot open it as a database ({e}); check the path.") from None
 
 
 @cli.command()
@@ -227,7 +233,7 @@ def partnerships_(db_path: str | None, company: str | None, as_json: bool) -> No
 
     rows = pt.partnerships(open_db(db_path), company)
     if company and not rows:
-        raise click.ClickException(f"no partnership of {company!r}: list the parties with `ingest parties`.")
+        raise Failed(f"no partnership of {company!r}: list the parties with `ingest parties`.")
     if as_json:
         click.echo(json.dumps([p.model_dump(mode="json") for p in rows], indent=2, ensure_ascii=False))
         return
@@ -251,10 +257,10 @@ def show(doc_id: str, db_path: str | None, raw: bool, versions: bool) -> None:
         return
     rows = store.documents.show(db, doc_id)
     if not rows:
-        raise click.ClickException(f"no document {doc_id!r}: list ids with `ingest docs`.")
+        raise Failed(f"no document {doc_id!r}: list ids with `ingest docs`.")
     if len(rows) > 1:
         ids = ", ".join(r["id"][:12] for r in rows)
-        raise click.ClickException(f"{doc_id!r} names several documents ({ids}); give more of the id.")
+        raise Failed(f"{doc_id!r} names several documents ({ids}); give more of the id.")
     row = rows[0]
     for key in ("id", "source", "url", "title", "author", "published", "site", "language", "duplicate_of"):
         if row[key]:
@@ -312,10 +318,10 @@ def eval_(
         try:
             reports += [evaluate(gold, name, cache, client=client, split=split) for split in splits]
         except (ValueError, KeyError) as e:
-            raise click.ClickException(f"{gold}: {e}") from e
+            raise Failed(f"{gold}: {e}") from e
         except OSError as e:  # a document it names is missing, a folder, unreadable
             why = f"cannot read {e.filename} ({e.strerror})" if e.strerror else str(e)
-            raise click.ClickException(f"{gold}: {why}") from e
+            raise Failed(f"{gold}: {why}") from e
     if as_json:
         click.echo(json.dumps([r.as_dict(details=details) for r in reports], indent=2, ensure_ascii=False))
         return
@@ -373,7 +379,7 @@ def conflicts(db_path: str | None, as_json: bool, output: str | None, reason: st
         with open(output, "w", encoding="utf-8") as f:
             f.write(text + "\n")
     except OSError as e:
-        raise click.ClickException(f"-o {output}: cannot write it ({e.strerror}); choose another path.") from e
+        raise Failed(f"-o {output}: cannot write it ({e.strerror}); choose another path.") from e
     click.echo(f"wrote {len(groups)} conflict groups to {shown(output)}", err=True)
 
 
@@ -460,7 +466,7 @@ def review(db_path: str | None, host: str, port: int, token: str | None, reviewe
         sock = web.bind(host, port)
     except OSError as e:
         message = f"--host {host} --port {port}: cannot listen there ({e.strerror}); try another --port."
-        raise click.ClickException(message) from None
+        raise Failed(message) from None
     if not web.is_loopback(host):
         token = token or secrets.token_urlsafe(32)
         click.echo(f"warning: --host {host} makes the review page reachable from other machines", err=True)
@@ -603,7 +609,7 @@ def export_(db_path: str | None, status: str, fmt: str | None, facts: bool, outp
     try:
         manifest = ex.export(open_db(db_path), output, status=status, fmt=fmt, facts=facts)
     except OSError as e:
-        raise click.ClickException(f"-o {output}: cannot write it ({e.strerror}); choose another path.") from None
+        raise Failed(f"-o {output}: cannot write it ({e.strerror}); choose another path.") from None
     click.echo(f"wrote {manifest.rows} rows to {shown(output)} (manifest: {shown(ex.manifest_path(output))})")
     metadata, package = (Path(output).parent / name for name in (catalog.METADATA, catalog.DATAPACKAGE))
     click.echo(f"described in {shown(metadata)} (Datasette) and {shown(package)} (Frictionless)")
@@ -618,6 +624,6 @@ def schema(directory: str) -> None:
     try:
         paths = write_schemas(directory)
     except OSError as e:
-        raise click.ClickException(f"{directory}: cannot write there ({e.strerror}); choose another folder.") from None
+        raise Failed(f"{directory}: cannot write there ({e.strerror}); choose another folder.") from None
     for path in paths:
         click.echo(shown(path))
