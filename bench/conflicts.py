@@ -164,9 +164,9 @@ def score(ledger: conflicts.Ledger, gen: Generator) -> tuple[float, float]:
     """Precision and recall of the detected groups on the planted conflicts."""
     found, correct = set(), 0
     for g in ledger.groups:
-        ids = {gen.truth.get(cid) for s in g["sides"] for cid in s["claim_ids"]}
+        ids = {gen.truth.get(cid) for s in g.sides for cid in s.claim_ids}
         planted = next(iter(ids)) if len(ids) == 1 else None
-        if planted is not None and gen.planted[planted] == g["disagreement"]:
+        if planted is not None and gen.planted[planted] == g.disagreement:
             correct += 1
             found.add(planted)
     precision = correct / len(ledger.groups) if ledger.groups else 1.0

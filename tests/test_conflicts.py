@@ -81,6 +81,28 @@ def test_value_conflict_reports_majority_and_sources_side_by_side(db):
     assert {r["conflict_group"] for r in db["claims"].rows_where("id in (?, ?, ?)", ids)} == {g["id"]}
 
 
+def test_detection_returns_typed_facts_and_groups():
+    rows = [
+        {"id": i, "kind": "investment", "subject": "Microsoft", "counterparty": "OpenAI", "value": v, "unit": "USD",
+         "doc_id": f"d{i}", "published": "2025-01-01"}
+        for i, v in enumerate((13e9, 13e9, 10e9), start=1)
+    ]  # fmt: skip
+    ledger = conflicts.detect(rows)
+    (fact,), (group,) = ledger.facts, ledger.groups
+    assert isinstance(fact, conflicts.Fact) and isinstance(group, conflicts.ConflictGroup)
+    assert (fact.status, fact.value, fact.support, fact.claim_ids, fact.conflict_group) == (
+        "conflicting", 13e9, 3, [1, 2, 3], 1,
+    )  # fmt: skip
+    assert (group.id, group.fact_key, group.disagreement, group.majority_value, group.support) == (
+        1, fact.key, "value", 13e9, 3,
+    )  # fmt: skip
+    assert all(isinstance(s, conflicts.Side) for s in group.sides)
+    assert [(s.label, s.support, s.claim_ids, s.doc_ids) for s in group.sides] == [
+        ("$13.0B", 2, [1, 2], ["d1", "d2"]),
+        ("$10.0B", 1, [3], ["d3"]),
+    ]
+
+
 def test_date_conflict_for_the_same_event_whatever_the_party_order(db):
     a, b = docs(db, 2)
     add_claim(db, a, "partnership_start", 2019, unit="year", as_of="2019")
@@ -550,8 +572,8 @@ def test_groups_are_listed_largest_disagreement_first_whatever_their_ids(db):
     groups = store.ledger.conflicts(db)
     order = [(-g["rank"], -g["support"], g["fact_key"]) for g in groups]
     assert order == sorted(order) and [g["id"] for g in groups] != sorted(g["id"] for g in groups)
-    assert [g["id"] for g in review.groups(db, open_only=False)] == [g["id"] for g in groups]
-    assert [g["id"] for g in review.groups(db, open_only=False, after=groups[0]["id"])] == [g["id"] for g in groups[1:]]
+    assert [g.id for g in review.groups(db, open_only=False)] == [g["id"] for g in groups]
+    assert [g.id for g in review.groups(db, open_only=False, after=groups[0]["id"])] == [g["id"] for g in groups[1:]]
 
 
 # ---------------------------------------------------------------- command line

@@ -210,7 +210,7 @@ def test_conflict_view_and_accepting_a_side(app):
 def test_fact_ledger_and_bulk_accept(app):
     client, db, token, _ = app
     page = client.get("/facts").text
-    assert all(str(escape(f["key"])) in page for f in review.ledger(db, limit=web.PAGE))
+    assert all(str(escape(f.key)) in page for f in review.ledger(db, limit=web.PAGE))
     sql = (
         "SELECT * FROM facts f WHERE conflict_group IS NULL AND support >= 2 AND EXISTS "
         "(SELECT 1 FROM claims c WHERE c.fact_key = f.key AND c.review_status = 'pending' AND c.grounded = 1)"

@@ -23,6 +23,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import yaml
+from pydantic import BaseModel, Field
 from tabulate import tabulate
 
 from . import currency
@@ -193,12 +194,60 @@ class _Fact:
     slip: str = ""  # currency: the same figure stated in two currencies
 
 
-@dataclass
-class Ledger:
-    """What detection produces: fact rows and conflict group rows (sides as lists, ids in rank order)."""
+class Side(BaseModel):
+    """One side of a conflict: claims whose values agree."""
 
-    facts: list[dict]
-    groups: list[dict]
+    value: float | None = Field(description="The side's consensus value.")
+    label: str = Field(description="The side in words ('$13.0B', 'up to 2 GW', a state, a subject).")
+    qualifiers: list[str] = Field(description="The qualifiers its claims state the value with.")
+    subject: str | None = Field(description="The subject as its first claim names it.")
+    counterparty: str | None = Field(description="The counterparty as its first claim names it.")
+    support: int = Field(description="Independent sources stating it.")
+    claim_ids: list[int] = Field(description="Its claims, by id.")
+    doc_ids: list[str] = Field(description="The documents of its claims.")
+
+
+class Fact(BaseModel):
+    """One fact of the ledger: the claims of a fact base in one time window, and what they agree on."""
+
+    key: str = Field(description="The fact base and its window, joined by '|'.")
+    kind: str = Field(description="The claim kind (investment, valuation, ...).")
+    subject: str | None = Field(description="As its first claim names it.")
+    counterparty: str | None = Field(description="As its first claim names it.")
+    unit: str | None = Field(description="The unit of the value (the base currency when its claims mix).")
+    as_of: str | None = Field(description="The latest date its dated claims state.")
+    value: float | None = Field(description="The consensus value (the majority's, in conflict).")
+    status: str = Field(description="One of STATUSES.")
+    support: int = Field(description="Independent sources stating it.")
+    first_seen: str | None = Field(description="The earliest publication date of its claims.")
+    last_seen: str | None = Field(description="The latest publication date of its claims.")
+    claim_ids: list[int] = Field(description="Its claims, by id.")
+    conflict_group: int | None = Field(description="The id of its conflict group, if any.")
+    note: str | None = Field(description="Why sources that agree still differ (qualifiers, states), if they do.")
+    scope: str | None = Field(description="The facts detection compares it with (fact_scope); None until rebuilt.")
+    base: str | None = Field(description="Its fact base, joined by '|'; None until rebuilt.")
+
+
+class ConflictGroup(BaseModel):
+    """Facts that disagree, as sides, with the disagreement in words and its rank."""
+
+    id: int = Field(description="Its rank from 1 as detected; a stable id once stored.")
+    fact_key: str = Field(description="The key of the fact (or the scope) in conflict.")
+    disagreement: str = Field(description="value, date, qualifier, magnitude, period, currency or attribution.")
+    reason: str = Field(description="The disagreement in one line.")
+    majority_value: float | None = Field(description="The value of the best supported side, if one leads.")
+    spread: float = Field(description="How far apart the sides are (relative, or years).")
+    sides: list[Side] = Field(description="Best supported first.")
+    scope: str | None = Field(description="The scope detection compared in; None until rebuilt.")
+    rank: float | None = Field(description="How large the disagreement is (groups come largest first).")
+    support: int | None = Field(description="Independent sources over all sides.")
+
+
+class Ledger(BaseModel):
+    """What detection produces: the facts and the conflict groups, in rank order."""
+
+    facts: list[Fact]
+    groups: list[ConflictGroup]
 
 
 # ---------------------------------------------------------------- reading claims
@@ -616,23 +665,23 @@ def _support(n: int) -> str:
     return f"{n} source" if n == 1 else f"{n} sources"
 
 
-def _side_row(side: _Side, label: str) -> dict:
-    return {
-        "value": side.value,
-        "label": label,
-        "qualifiers": sorted({c.qualifier for c in side.claims}),
-        "subject": side.claims[0].subject,
-        "counterparty": side.claims[0].counterparty,
-        "support": len(side.sources),
-        "claim_ids": sorted(c.id for c in side.claims),
-        "doc_ids": sorted({c.doc for c in side.claims}),
-    }
+def _side_row(side: _Side, label: str) -> Side:
+    return Side(
+        value=side.value,
+        label=label,
+        qualifiers=sorted({c.qualifier for c in side.claims}),
+        subject=side.claims[0].subject,
+        counterparty=side.claims[0].counterparty,
+        support=len(side.sources),
+        claim_ids=sorted(c.id for c in side.claims),
+        doc_ids=sorted({c.doc for c in side.claims}),
+    )
 
 
 def _group(
     key: str, scope: str, disagreement: str, sides: list[_Side], labels: list[str], cfg: Config, lead: str = ""
-) -> dict:
-    """A conflict group row: sides ordered by support, majority, spread, one-line reason and rank."""
+) -> ConflictGroup:
+    """A conflict group (numbered once ranked): sides ordered by support, majority, spread, one-line reason, rank."""
     order = sorted(range(len(sides)), key=lambda i: (-len(sides[i].sources), sides[i].value or 0))
     sides, labels = [sides[i] for i in order], [labels[i] for i in order]
     supports = [len(s.sources) for s in sides]
@@ -671,20 +720,21 @@ def _group(
         reason += f", {spread:.0%} apart"
     if len({c.source for s in sides for c in s.claims}) == 1:
         reason += ", within one document"
-    return {
-        "fact_key": key,
-        "disagreement": what,
-        "reason": reason,
-        "majority_value": majority,
-        "spread": spread,
-        "sides": [_side_row(s, lab) for s, lab in zip(sides, labels, strict=True)],
-        "scope": scope,
-        "rank": rank,
-        "support": sum(supports),
-    }
+    return ConflictGroup(
+        id=0,
+        fact_key=key,
+        disagreement=what,
+        reason=reason,
+        majority_value=majority,
+        spread=spread,
+        sides=[_side_row(s, lab) for s, lab in zip(sides, labels, strict=True)],
+        scope=scope,
+        rank=rank,
+        support=sum(supports),
+    )
 
 
-def _fact_groups(facts: list[_Fact], cfg: Config) -> list[dict]:
+def _fact_groups(facts: list[_Fact], cfg: Config) -> list[ConflictGroup]:
     """Mark conflicting facts and build their groups; set each fact's value and note."""
     groups = []
     for f in facts:
@@ -705,7 +755,7 @@ def _fact_groups(facts: list[_Fact], cfg: Config) -> list[dict]:
             f.value = f.sides[0].value if f.sides else None
             continue
         f.group, f.status = len(groups) - 1, "conflicting"
-        f.value = groups[-1]["majority_value"]
+        f.value = groups[-1].majority_value
     return groups
 
 
@@ -713,7 +763,7 @@ _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augu
            "November", "December")  # fmt: skip
 
 
-def _date_slip_groups(facts: list[_Fact], groups: list[dict], cfg: Config) -> None:
+def _date_slip_groups(facts: list[_Fact], groups: list[ConflictGroup], cfg: Config) -> None:
     """Flag the same figure of one base dated to the same calendar month of different years by different
     sources (a contract from July 2025 vs from July 2024): one of the years is a slip, whatever the windows."""
     by_base: dict[tuple, list[_Claim]] = defaultdict(list)
@@ -763,7 +813,7 @@ def _date_slip(base: tuple, cluster: list[tuple[int, _Claim]], facts: list[_Fact
         f.value = f.value if f.value is not None else value
 
 
-def _attribution_groups(facts: list[_Fact], groups: list[dict], cfg: Config) -> None:
+def _attribution_groups(facts: list[_Fact], groups: list[ConflictGroup], cfg: Config) -> None:
     """Flag the same figure for the same counterparty and time given to different subjects by different
     sources. Compares facts (not claims): grouped by counterparty, clustered by value in one pass."""
     by_party: dict[tuple, list[_Fact]] = defaultdict(list)
@@ -792,7 +842,7 @@ def _in_base(f: _Fact, cfg: Config) -> float:
     return f.value * sum(c.rate for c in f.claims) / len(f.claims)
 
 
-def _attribution(facts: list[_Fact], key: str, groups: list[dict], cfg: Config) -> None:
+def _attribution(facts: list[_Fact], key: str, groups: list[ConflictGroup], cfg: Config) -> None:
     subjects = {f.base[1] for f in facts}
     if len(subjects) < 2 or sum(len(f.sources) for f in facts) != len(set().union(*(f.sources for f in facts))):
         return  # one subject, or a source that states several: different facts, not a disagreement
@@ -841,36 +891,37 @@ def detect(rows: Iterable[dict], config: Config | None = None) -> Ledger:
         groups = _fact_groups(facts, cfg)
         _date_slip_groups(facts, groups, cfg)
         _attribution_groups(facts, groups, cfg)
-    order = sorted(range(len(groups)), key=lambda i: (-groups[i]["rank"], -groups[i]["support"], groups[i]["fact_key"]))
+    order = sorted(range(len(groups)), key=lambda i: (-groups[i].rank, -groups[i].support, groups[i].fact_key))
     ids = {old: new for new, old in enumerate(order, start=1)}
-    ranked = [{"id": ids[i], **groups[i]} for i in order]
-    return Ledger([_fact_row(f, ids, cfg) for f in facts], ranked)
+    for old, new in ids.items():
+        groups[old].id = new
+    return Ledger(facts=[_fact_row(f, ids, cfg) for f in facts], groups=[groups[i] for i in order])
 
 
-def _fact_row(f: _Fact, ids: dict[int, int], cfg: Config) -> dict:
+def _fact_row(f: _Fact, ids: dict[int, int], cfg: Config) -> Fact:
     published = [c.published for c in f.claims if c.published]
     as_of = [c.as_of for c in f.claims if c.start is not None]
     support = len(f.sources)
     status = f.status or ("agreed" if support >= 2 else "single_source")
     first = f.claims[0]
-    return {
-        "key": f.key,
-        "kind": f.kind,
-        "subject": first.subject,
-        "counterparty": first.counterparty,
-        "unit": f.unit,
-        "as_of": max(as_of) if as_of else None,
-        "value": f.value,
-        "status": status,
-        "support": support,
-        "first_seen": min(published) if published else None,
-        "last_seen": max(published) if published else None,
-        "claim_ids": sorted(c.id for c in f.claims),
-        "conflict_group": ids[f.group] if f.group is not None else None,
-        "note": _note(f, cfg) if status != "conflicting" else None,
-        "scope": fact_scope(f.base, cfg),
-        "base": "|".join(f.base),
-    }
+    return Fact(
+        key=f.key,
+        kind=f.kind,
+        subject=first.subject,
+        counterparty=first.counterparty,
+        unit=f.unit,
+        as_of=max(as_of) if as_of else None,
+        value=f.value,
+        status=status,
+        support=support,
+        first_seen=min(published) if published else None,
+        last_seen=max(published) if published else None,
+        claim_ids=sorted(c.id for c in f.claims),
+        conflict_group=ids[f.group] if f.group is not None else None,
+        note=_note(f, cfg) if status != "conflicting" else None,
+        scope=fact_scope(f.base, cfg),
+        base="|".join(f.base),
+    )
 
 
 HEDGE_WORDS = {"more_than": "more than ", "at_least": "at least ", "approx": "~", "up_to": "up to "}

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from .. import aliases, ground, store
 from ..conflicts import STATUSES as FACT_STATUSES
+from ..conflicts import Fact
 from ..errors import InvalidCorrection, NotFound, ReviewError
 from ..models import Alignment, Claim, ClaimKind, printable
 from ..store import MAX_INT, Database, writing
@@ -314,32 +315,27 @@ def bulk_accept(
     fact = store.ledger.fact(db, fact_key)
     if fact is None:
         raise NotFound(f"no fact with key {fact_key!r} in the ledger; run the conflict check first")
-    if fact["conflict_group"] is not None:
-        raise ReviewError(f"fact {fact_key!r} is in conflict {fact['conflict_group']}; settle it in its conflict view")
-    if (fact["support"] or 0) < min_sources:
-        raise ReviewError(f"fact {fact_key!r} has {fact['support']} independent source(s), fewer than {min_sources}")
-    ids = _ids(json.loads(fact["claim_ids"] or "[]"))
-    pending = store.reviews.pending_grounded(db, ids)
+    if fact.conflict_group is not None:
+        raise ReviewError(f"fact {fact_key!r} is in conflict {fact.conflict_group}; settle it in its conflict view")
+    if fact.support < min_sources:
+        raise ReviewError(f"fact {fact_key!r} has {fact.support} independent source(s), fewer than {min_sources}")
+    pending = store.reviews.pending_grounded(db, fact.claim_ids)
     if not pending:
         raise ReviewError(f"fact {fact_key!r} has no pending grounded claims left to accept")
     return _decide(db, {i: {"review_status": "accepted"} for i in pending}, reviewer, note)
 
 
 def conflict(db: Database, group_id: int) -> dict:
-    """A conflict group with its sides; each side gets its claims (with sources) and support count."""
+    """A conflict group as its view shows it: the stored group, each side with its claims (with sources)."""
     _in_range(group_id, "conflict group")
-    group = store.ledger.group(db, group_id)
+    try:
+        group = store.ledger.group(db, group_id)
+    except ValueError:
+        raise ReviewError(f"conflict group {group_id} has unreadable sides; re-run the conflict check") from None
     if group is None:
         raise NotFound(f"no conflict group with id {group_id}")
-    try:
-        sides = json.loads(group["sides"] or "[]")
-    except json.JSONDecodeError:
-        raise ReviewError(f"conflict group {group_id} has unreadable sides; re-run the conflict check") from None
-    for side in sides:
-        ids = _ids(side.get("claim_ids") or [c.get("id", c.get("claim_id")) for c in side.get("claims", [])])
-        side["claims"] = store.reviews.claims_with_documents(db, ids)
-        side["support"] = side.get("support") or len({c["duplicate_of"] or c["doc_id"] for c in side["claims"]})
-    return {**group, "sides": sides}
+    sides = [{**s.model_dump(), "claims": store.reviews.claims_with_documents(db, s.claim_ids)} for s in group.sides]
+    return {**group.model_dump(), "sides": sides}
 
 
 def accept_side(db: Database, group_id: int, side: int, reviewer: str | None = None, note: str | None = None) -> int:
@@ -384,14 +380,14 @@ def history(db: Database, claim_id: int) -> list[dict]:
     return store.reviews.history(db, claim_id)
 
 
-def ledger(db: Database, status: str | None = None, after: str | None = None, limit: int = 50) -> list[dict]:
+def ledger(db: Database, status: str | None = None, after: str | None = None, limit: int = 50) -> list[Fact]:
     """One keyset page of the fact ledger, by key."""
     if status and status not in FACT_STATUSES:
         raise ReviewError(f"unknown fact status {status!r}; use one of {', '.join(FACT_STATUSES)}")
     return store.ledger.facts_page(db, status, after, limit)
 
 
-def groups(db: Database, open_only: bool = True, after: int = 0, limit: int = 50) -> list[dict]:
+def groups(db: Database, open_only: bool = True, after: int = 0, limit: int = 50) -> list[store.ledger.ConflictRow]:
     """One keyset page of conflict groups with their claim and pending counts, largest disagreement first,
     after the group with id ``after`` (0: from the start)."""
     return store.ledger.groups_page(db, open_only, after, limit)

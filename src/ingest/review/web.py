@@ -253,7 +253,7 @@ def create_app(
         p = request.query_params
         rows = review.ledger(db, p.get("status") or None, p.get("after") or None, PAGE)
         params = {"status": p["status"]} if p.get("status") else {}
-        more = urlencode({**params, "after": rows[-1]["key"]}) if len(rows) == PAGE else None
+        more = urlencode({**params, "after": rows[-1].key}) if len(rows) == PAGE else None
         return render(request, "facts.html", rows=rows, status=p.get("status", ""), next_qs=more)
 
     async def bulk_accept(request: Request) -> Response:
@@ -268,7 +268,7 @@ def create_app(
         p = request.query_params
         open_only = p.get("all") != "1"
         rows = review.groups(db, open_only, _int(p.get("after"), "after", 0), PAGE)
-        more = urlencode({"all": "0" if open_only else "1", "after": rows[-1]["id"]}) if len(rows) == PAGE else None
+        more = urlencode({"all": "0" if open_only else "1", "after": rows[-1].id}) if len(rows) == PAGE else None
         return render(request, "conflicts.html", rows=rows, open_only=open_only, next_qs=more)
 
     async def conflict_view(request: Request) -> Response:

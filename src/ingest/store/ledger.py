@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from operator import itemgetter
 
 import sqlite_utils
+from pydantic import BaseModel, Field
 
 from .. import partnerships
-from ..conflicts import STATUSES, Config, Ledger, detect, fact_base, fact_scope, load_config
+from ..conflicts import STATUSES, Config, ConflictGroup, Fact, Ledger, detect, fact_base, fact_scope, load_config
 from .migrations import writing
 
 _CLAIM_SQL = (
@@ -37,13 +38,6 @@ LEDGER_INPUTS = (
     "kind", "subject", "counterparty", "value", "unit", "value_low", "value_high", "qualifier", "deal_status",
     "as_of", "quote", "doc_id",
 )  # fmt: skip  # the claim columns detection reads (besides whether the claim is in the ledger at all)
-_FACT_COLUMNS = (
-    "key", "kind", "subject", "counterparty", "unit", "as_of", "value", "status", "support", "first_seen",
-    "last_seen", "claim_ids", "conflict_group", "note", "scope", "base",
-)  # fmt: skip
-_GROUP_COLUMNS = (
-    "id", "fact_key", "disagreement", "reason", "majority_value", "spread", "sides", "scope", "rank", "support",
-)  # fmt: skip
 
 
 # ---------------------------------------------------------------- storage
@@ -79,7 +73,7 @@ def recompute(
         if claim_ids is not None:
             rows, part = _refresh_rows(db, sorted(set(claim_ids)), cfg)
             ledger = detect((r for r in rows if not _left_out(r)), cfg)
-            if part is not None and not all(f["base"] in part.bases or f["key"] in part.rivals for f in ledger.facts):
+            if part is not None and not all(f.base in part.bases or f.key in part.rivals for f in ledger.facts):
                 part = None  # a stored fact is out of date
         if part is None:
             rows = list(db.query(_CLAIM_SQL.format(index="") + " ORDER BY c.id"))
@@ -92,7 +86,7 @@ def recompute(
             partnerships.touch(db, claim_ids)
     by_status = dict.fromkeys(STATUSES, 0)
     for f in ledger.facts:
-        by_status[f["status"]] += 1
+        by_status[f.status] += 1
     claims, seconds = sum(not _left_out(r) for r in rows), time.perf_counter() - t0
     return Summary(claims, len(ledger.facts), by_status, len(ledger.groups), seconds, part and len(part.bases))
 
@@ -107,17 +101,17 @@ def _leave_out_dismissed(db: sqlite_utils.Database, ledger: Ledger) -> None:
         return
     drop = set()
     for g in ledger.groups:
-        ids = {i for side in g["sides"] for i in side["claim_ids"]}
-        if any(ids <= seen for seen in dismissed.get(g["fact_key"], ())):
-            drop.add(g["id"])
+        ids = {i for side in g.sides for i in side.claim_ids}
+        if any(ids <= seen for seen in dismissed.get(g.fact_key, ())):
+            drop.add(g.id)
     if not drop:
         return
-    ledger.groups[:] = [g for g in ledger.groups if g["id"] not in drop]
+    ledger.groups[:] = [g for g in ledger.groups if g.id not in drop]
     for f in ledger.facts:
-        if f["conflict_group"] in drop:
-            f["conflict_group"] = None
-            f["status"] = "agreed" if f["support"] >= 2 else "single_source"
-            f["note"] = "not a conflict (a reviewer dismissed it)"
+        if f.conflict_group in drop:
+            f.conflict_group = None
+            f.status = "agreed" if f.support >= 2 else "single_source"
+            f.note = "not a conflict (a reviewer dismissed it)"
 
 
 def changes_ledger(before: dict, after: dict) -> bool:
@@ -184,9 +178,10 @@ def _store(db: sqlite_utils.Database, ledger: Ledger, rows: list[dict], part: _P
         )
         conn.execute(f"DELETE FROM facts WHERE base IN {_IN} OR key IN {_IN}", [bases, json.dumps(sorted(part.rivals))])
     ids = _group_ids(conn, ledger.groups)
-    facts = [{**f, "conflict_group": ids.get(f["conflict_group"])} for f in ledger.facts]
-    _insert(conn, "facts", _FACT_COLUMNS, facts, "claim_ids")
-    _insert(conn, "conflict_groups", _GROUP_COLUMNS, [{**g, "id": ids[g["id"]]} for g in ledger.groups], "sides")
+    facts = [{**f.model_dump(), "conflict_group": ids.get(f.conflict_group)} for f in ledger.facts]
+    _insert(conn, "facts", Fact, facts, "claim_ids")
+    groups = [{**g.model_dump(), "id": ids[g.id]} for g in ledger.groups]
+    _insert(conn, "conflict_groups", ConflictGroup, groups, "sides")
     now = {cid: (f["key"], f["conflict_group"], f["scope"]) for f in facts for cid in f["claim_ids"]}
     moved = []
     for r in rows:
@@ -196,37 +191,44 @@ def _store(db: sqlite_utils.Database, ledger: Ledger, rows: list[dict], part: _P
     conn.executemany("UPDATE claims SET fact_key = ?, conflict_group = ?, fact_scope = ? WHERE id = ?", moved)
 
 
-def _group_ids(conn: sqlite3.Connection, groups: list[dict]) -> dict[int, int]:
+def _group_ids(conn: sqlite3.Connection, groups: list[ConflictGroup]) -> dict[int, int]:
     """Stored ids of detected groups (given in rank order): the n-th group of a fact key gets the id it had
     before (kept in conflict_group_ids), else the next new one. The id depends on the fact key alone, so a
     full rebuild and a refresh give the same ids, and a conflict that is settled and undone gets its id back."""
-    keys = json.dumps(sorted({g["fact_key"] for g in groups}))
+    keys = json.dumps(sorted({g.fact_key for g in groups}))
     sql = f"SELECT fact_key, n, id FROM conflict_group_ids WHERE fact_key IN {_IN}"
     known = {(key, n): gid for key, n, gid in conn.execute(sql, [keys])}
     next_id = (conn.execute("SELECT MAX(id) FROM conflict_group_ids").fetchone()[0] or 0) + 1
     seen: dict[str, int] = defaultdict(int)
     ids, new = {}, []
     for g in groups:
-        key = g["fact_key"]
+        key = g.fact_key
         n, seen[key] = seen[key], seen[key] + 1
         if (key, n) not in known:
             known[key, n], next_id = next_id, next_id + 1
             new.append((key, n, known[key, n]))
-        ids[g["id"]] = known[key, n]
+        ids[g.id] = known[key, n]
     conn.executemany("INSERT INTO conflict_group_ids (fact_key, n, id) VALUES (?, ?, ?)", new)
     return ids
 
 
-def _insert(conn: sqlite3.Connection, table: str, columns: tuple, rows: list[dict], json_column: str) -> None:
+def _insert(conn: sqlite3.Connection, table: str, model: type[BaseModel], rows: list[dict], json_column: str) -> None:
+    """Insert dumps of ``model`` (a column per field), ``json_column`` as JSON."""
+    columns = tuple(model.model_fields)
     sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
     conn.executemany(sql, ([json.dumps(r[c]) if c == json_column else r[c] for c in columns] for r in rows))
+
+
+def _parsed(row: dict, column: str) -> dict:
+    """A stored row with its JSON list column read."""
+    return {**row, column: json.loads(row[column] or "[]")}
 
 
 def facts(db: sqlite_utils.Database, status: str | None = None) -> list[dict]:
     """The fact ledger, optionally one status only, ordered by kind and parties."""
     where, params = ("WHERE status = ?", [status]) if status else ("", [])
     sql = f"SELECT * FROM facts {where} ORDER BY kind, subject COLLATE NOCASE, counterparty COLLATE NOCASE, key"
-    return [{**r, "claim_ids": json.loads(r["claim_ids"] or "[]")} for r in db.query(sql, params)]
+    return [_parsed(r, "claim_ids") for r in db.query(sql, params)]
 
 
 def conflicts(db: sqlite_utils.Database, reason: str | None = None) -> list[dict]:
@@ -234,7 +236,7 @@ def conflicts(db: sqlite_utils.Database, reason: str | None = None) -> list[dict
     carries its claims with their documents."""
     where, params = ("WHERE disagreement = ?", [reason]) if reason else ("", [])
     sql = f"SELECT * FROM conflict_groups {where} ORDER BY rank DESC, support DESC, fact_key, id"
-    groups = [{**g, "sides": json.loads(g["sides"] or "[]")} for g in db.query(sql, params)]
+    groups = [_parsed(g, "sides") for g in db.query(sql, params)]
     ids = [i for g in groups for s in g["sides"] for i in s["claim_ids"]]
     claims = {}
     for n in range(0, len(ids), 500):
@@ -252,27 +254,42 @@ def conflicts(db: sqlite_utils.Database, reason: str | None = None) -> list[dict
     return groups
 
 
-def fact(db: sqlite_utils.Database, key: str) -> dict | None:
-    """One fact of the ledger, claim ids as stored (JSON)."""
-    return next(iter(db.query("SELECT * FROM facts WHERE key = ?", [key])), None)
+def fact(db: sqlite_utils.Database, key: str) -> Fact | None:
+    """One fact of the ledger."""
+    row = next(iter(db.query("SELECT * FROM facts WHERE key = ?", [key])), None)
+    return None if row is None else Fact.model_validate(_parsed(row, "claim_ids"))
 
 
-def group(db: sqlite_utils.Database, group_id: int) -> dict | None:
-    """One conflict group, sides as stored (JSON)."""
-    return next(iter(db.query("SELECT * FROM conflict_groups WHERE id = ?", [group_id])), None)
+def group(db: sqlite_utils.Database, group_id: int) -> ConflictGroup | None:
+    """One conflict group; a ValueError when its stored sides are unreadable."""
+    row = next(iter(db.query("SELECT * FROM conflict_groups WHERE id = ?", [group_id])), None)
+    return None if row is None else ConflictGroup.model_validate(_parsed(row, "sides"))
 
 
-def facts_page(db: sqlite_utils.Database, status: str | None, after: str | None, limit: int) -> list[dict]:
+def facts_page(db: sqlite_utils.Database, status: str | None, after: str | None, limit: int) -> list[Fact]:
     """One keyset page of the fact ledger, by key."""
     where, params = ["key > ?"], [after or ""]
     if status:
         where.append("status = ?")
         params.append(status)
     sql = f"SELECT * FROM facts WHERE {' AND '.join(where)} ORDER BY key LIMIT ?"
-    return [{**r, "claim_ids": json.loads(r["claim_ids"] or "[]")} for r in db.query(sql, [*params, int(limit)])]
+    return [Fact.model_validate(_parsed(r, "claim_ids")) for r in db.query(sql, [*params, int(limit)])]
 
 
-def groups_page(db: sqlite_utils.Database, open_only: bool, after: int, limit: int) -> list[dict]:
+class ConflictRow(BaseModel):
+    """A conflict group as the review list shows it, with its claim counts."""
+
+    id: int
+    fact_key: str
+    disagreement: str
+    reason: str
+    majority_value: float | None
+    spread: float
+    pending: int = Field(description="Its claims pending review.")
+    claims: int = Field(description="Its claims.")
+
+
+def groups_page(db: sqlite_utils.Database, open_only: bool, after: int, limit: int) -> list[ConflictRow]:
     """One keyset page of conflict groups with their claim and pending counts, largest disagreement first,
     after the group with id ``after`` (0: from the start)."""
     pending = "(SELECT COUNT(*) FROM claims c WHERE c.conflict_group = g.id AND c.review_status = 'pending')"
@@ -291,7 +308,7 @@ def groups_page(db: sqlite_utils.Database, open_only: bool, after: int, limit: i
         "(SELECT COUNT(*) FROM claims c WHERE c.conflict_group = g.id) AS claims FROM conflict_groups g "
         f"WHERE {' AND '.join(where)} ORDER BY g.rank DESC, g.support DESC, g.fact_key, g.id LIMIT {int(limit)}"
     )
-    return [dict(r) for r in db.query(sql, params)]
+    return [ConflictRow.model_validate(r) for r in db.query(sql, params)]
 
 
 def settled(db: sqlite_utils.Database, group_id: int) -> bool:
