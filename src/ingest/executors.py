@@ -167,7 +167,9 @@ class Ray:
     def __init__(self, address: str | None = None, batch_size: int = 64, num_cpus: int | None = None):
         try:
             import ray
-        except ImportError:
+
+            ray.init  # noqa: B018 - a folder named ray (Ray's own /tmp/ray) imports as an empty namespace package
+        except (ImportError, AttributeError):
             raise RayMissingError(RAY_MISSING) from None
         self.ray = ray
         self.address, self.batch_size, self.num_cpus = address, batch_size, num_cpus
