@@ -15,6 +15,7 @@ from conftest import ROOT, SEEDS
 from ingest import executors, pipeline, store
 from ingest.cli import cli
 from ingest.models import Document
+from test_pipeline import stored
 
 TIMING = {"created_at", "seconds", "at", "started_at", "finished_at", "timings", "checked_at", "pid", "applied_at"}
 TABLES = ["documents", "run_sources", "errors", "claims", "evidence", "signals", "extractions", "facts"]
@@ -96,23 +97,14 @@ def test_a_pool_run_killed_mid_extraction_then_rerun_equals_one_clean_run(corpus
     cmd = [sys.executable, "-m", "ingest", "run", str(corpus), "--db", str(db_file), "--jobs", "2"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy())
     deadline = time.time() + 120
-    while time.time() < deadline and proc.poll() is None and extracted(db_file) < 3:
+    while time.time() < deadline and proc.poll() is None and stored(db_file, "extractions") < 3:
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    assert 3 <= extracted(db_file) < 39, "the kill should land mid-extraction"
+    assert 3 <= stored(db_file, "extractions") < 39, "the kill should land mid-extraction"
     subprocess.run(cmd, check=True, capture_output=True)
     results = {t: rows for t, rows in dump(db_file, TIMING | {"run_id"}).items() if t != "run_sources"}
     assert results == {t: rows for t, rows in dump(clean_db, TIMING | {"run_id"}).items() if t != "run_sources"}
-
-
-def extracted(db_file) -> int:
-    """Documents extracted so far in a database another process is writing."""
-    try:
-        with sqlite3.connect(f"file:{db_file}?mode=ro", uri=True, timeout=5) as conn:
-            return conn.execute("SELECT count(*) FROM extractions").fetchone()[0]
-    except sqlite3.OperationalError:
-        return 0
 
 
 @pytest.fixture(scope="module")
