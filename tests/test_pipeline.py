@@ -22,11 +22,11 @@ def documents(db_file) -> set[tuple[str, str]]:
     return {(r["id"], r["source"]) for r in db.query("SELECT id, source FROM documents")}
 
 
-def stored(db_file) -> int:
-    """Documents in a database another process is writing (0 while it is being created)."""
+def stored(db_file, table: str = "documents") -> int:
+    """Rows of a table (documents) in a database another process is writing (0 while it is being created)."""
     try:
         with sqlite3.connect(f"file:{db_file}?mode=ro", uri=True, timeout=5) as conn:
-            return conn.execute("SELECT count(*) FROM documents").fetchone()[0]
+            return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
     except sqlite3.OperationalError:
         return 0
 

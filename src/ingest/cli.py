@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from . import store
-from .errors import IngestError
+from .errors import IngestError, RayMissingError
 from .models import printable
 
 DEFAULT_EXTRACTOR = "rules"  # chosen by `ingest eval` on the gold set: see README, Extraction
@@ -47,6 +47,12 @@ class _Commands(click.Group):
         except click.ClickException as e:  # a typed path or text in the message: bytes that are not UTF-8 escaped
             e.message = shown(e.message)
             raise
+
+
+class UsageLine(click.ClickException):
+    """A usage problem told in one line (exit status 2, no usage text)."""
+
+    exit_code = 2
 
 
 def shown(text: str | os.PathLike) -> str:
@@ -95,6 +101,33 @@ def open_db(db_path: str | None, create: bool = False):
     metavar="DATE",
     help="Feeds and sitemaps: only entries dated this day or later (YYYY-MM-DD, today, yesterday, or Nd).",
 )
+@click.option("--max-calls", type=click.IntRange(min=1), help="Issue at most this many model calls in this run.")
+@click.option(
+    "--max-cost",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="USD",
+    help="Issue no model call once the run's estimated cost (list prices in llm.yaml) reaches this.",
+)
+@click.option(
+    "--executor",
+    type=click.Choice(["local", "ray"]),
+    default="local",
+    show_default=True,
+    help="Where cleaning and rules extraction run: local processes, or a Ray cluster (pip install 'ingest[ray]').",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    help="--executor local: worker processes (default: all cores; 1 runs everything in this process).",
+)
+@click.option("--ray-address", metavar="ADDR", help="--executor ray: the cluster to join (default: start a local one).")
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=64,
+    show_default=True,
+    help="--executor ray: documents per Ray task.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
 def run(
     sources: tuple[str, ...],
@@ -105,6 +138,12 @@ def run(
     base_url: str | None,
     workers: int,
     since: str | None,
+    max_calls: int | None,
+    max_cost: float | None,
+    executor: str,
+    jobs: int | None,
+    ray_address: str | None,
+    batch_size: int,
     as_json: bool,
 ) -> None:
     """Run the pipeline on files, folders, URLs, PDFs, feeds and sitemaps: load, clean, store, extract claims,
@@ -114,7 +153,7 @@ def run(
     already stored are not fetched again. A source whose text changed is stored as a new version of its article.
     Exits with status 1 if any source failed, 0 otherwise.
     """
-    from . import feeds, load, pipeline
+    from . import executors, feeds, load, pipeline
 
     try:
         since_day = feeds.parse_since(since) if since is not None else None
@@ -132,13 +171,19 @@ def run(
             raise click.UsageError(message) from exc
     if not all_sources:
         raise click.UsageError("no sources: give files, folders or URLs, or --from-file FILE.")
+    try:
+        runner = executors.Ray(ray_address, batch_size) if executor == "ray" else executors.Local(jobs)
+    except RayMissingError as exc:
+        raise UsageLine(str(exc)) from None
     db = open_db(db_path, create=True)
     options = None
     if extractor != "none":
-        options = pipeline.ExtractOptions(extractor=extractor, model=model, base_url=base_url, workers=workers)
+        options = pipeline.ExtractOptions(
+            extractor=extractor, model=model, base_url=base_url, workers=workers, max_calls=max_calls, max_cost=max_cost
+        )
     try:
         echo = None if as_json else click.echo
-        summary = pipeline.run(all_sources, db, extract=options, echo=echo, since=since_day)
+        summary = pipeline.run(all_sources, db, extract=options, echo=echo, since=since_day, executor=runner)
     except KeyboardInterrupt:
         raise click.ClickException("interrupted: what was stored is kept; run the same command to finish.") from None
     click.echo(summary.model_dump_json(indent=2) if as_json else format_summary(summary))
@@ -163,6 +208,8 @@ def format_summary(summary) -> str:
     if f["feeds"]:
         rows.append(("feeds and sitemaps", f"{f['feeds']}: {f['entries']} entries queued, {f['stored']} stored before"))
         rows.append(("  older than --since", f["older"]))
+    if summary.executor:
+        rows.append(("executor", summary.executor))
     if summary.extractor:
         cl = summary.claims
         rows += [
@@ -177,6 +224,8 @@ def format_summary(summary) -> str:
             ("model time (s)", f"{m['seconds']:.1f} calls + {m['load_seconds']:.1f} load"),
             ("estimated cost (USD)", f"{m['cost_usd']:.4f}"),
         ]
+        if summary.budget:
+            rows.append(("model budget", budget_line(summary.budget)))
         if summary.extractor == "passage":  # the rules cross-check the model's reading
             rows.append(("recall gaps", f"{m['recall_gaps']:.0f} figures the rules claim and the model missed"))
     if summary.facts:
@@ -187,6 +236,13 @@ def format_summary(summary) -> str:
     lines += [f"  failed: {e.source}: {e.message}" for e in summary.failed]
     lines.append(f"database: {summary.db}")
     return "\n".join(lines)
+
+
+def budget_line(budget: dict) -> str:
+    """Spend against --max-calls/--max-cost: "12 of 12 calls, $0.0042 of $0.0100 (reached: run again ...)"."""
+    calls = f"{budget['calls']} of {budget['max_calls']} calls" if budget["max_calls"] else f"{budget['calls']} calls"
+    cost = f"${budget['cost_usd']:.4f}" + (f" of ${budget['max_cost_usd']:.4f}" if budget["max_cost_usd"] else "")
+    return f"{calls}, {cost}" + (" (reached: run again to continue)" if budget["reached"] else "")
 
 
 @cli.command()

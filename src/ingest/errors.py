@@ -17,6 +17,7 @@ __all__ = [
     "NotIngestDatabase",
     "PartnershipError",
     "PdfError",
+    "RayMissingError",
     "ReviewError",
     "VersionsError",
 ]
@@ -44,6 +45,10 @@ class LLMError(IngestError, RuntimeError):
     def __init__(self, message: str, truncated: bool = False):
         super().__init__(message)
         self.truncated = truncated
+
+
+class RayMissingError(IngestError, RuntimeError):
+    """``--executor ray`` without the ray extra installed."""
 
 
 class ModelMissingError(IngestError, RuntimeError):

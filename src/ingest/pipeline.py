@@ -5,21 +5,21 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from functools import partial
 
 from pydantic import BaseModel, Field
 from tqdm import tqdm
 
-from . import clean as clean_stage
-from . import duplicates, store
+from . import duplicates, executors, store
 from . import extract as extraction
 from .extract import embedded
+from .extract.budget import Budget
 from .extract.llm import LLMClient, estimate_cost
 from .extract.llm import config as llm_config
 from .load import FetchSettings, load
-from .models import Feed, LoadError, NotModified, RawDocument
+from .models import Feed, LoadError, NotModified
 from .store import Database
 
 STATUSES = ("new", "new_version", "unchanged", "not_modified", "near_duplicate", "skipped", "failed")
@@ -32,6 +32,8 @@ class ExtractOptions(BaseModel):
     model: str | None = None
     base_url: str | None = None
     workers: int = 1
+    max_calls: int | None = None
+    max_cost: float | None = None
 
 
 class RunSummary(BaseModel):
@@ -48,9 +50,11 @@ class RunSummary(BaseModel):
         default_factory=lambda: {"feeds": 0, "entries": 0, "older": 0, "stored": 0},
         description="Feeds and sitemaps read; their entries queued, older than --since, and already stored.",
     )
+    executor: str | None = None
     extractor: str | None = None
     claims: dict[str, int] = Field(default_factory=lambda: {"documents": 0, "new": 0, "grounded": 0, "ungrounded": 0})
     model: dict[str, float] = Field(default_factory=dict)
+    budget: dict = Field(default_factory=dict, description="Model calls and USD spent against --max-calls/--max-cost.")
     facts: dict[str, int] = Field(default_factory=dict)
     timings: dict[str, float] = Field(default_factory=dict)
 
@@ -80,12 +84,15 @@ def run(
     progress: bool | None = None,
     echo: Callable[[str], None] | None = None,
     since: date | None = None,
+    executor: executors.Local | executors.Ray | None = None,
 ) -> RunSummary:
     """Load, clean, store, extract and consolidate; a bad source is recorded and the batch goes on.
 
     Feeds and sitemaps expand into their entries (``since``: only those dated that day or later); entries
     already stored are not fetched again unless the feed says they were updated, and URLs stored before are
-    fetched with a conditional request (a 304 leaves them as they are)."""
+    fetched with a conditional request (a 304 leaves them as they are). ``executor`` runs cleaning and rules
+    extraction (default: this process); this process stores everything, in the same order whatever runs them."""
+    executor = executor or executors.Local(jobs=1)
     sources = list(sources)
     config = {"fetch": (settings or FetchSettings()).model_dump(), "extract": extract and extract.model_dump()}
     args = {"sources": sources, **({"since": since.isoformat()} if since else {})}
@@ -98,14 +105,8 @@ def run(
         # every stored signature is read here: a damaged database fails the run at once
         index = duplicates.NearDuplicates(store.documents.signatures(db))
         stored = partial(store.documents.stored_at, db)
-        items = iter(
-            load(sources, settings, since=since, stored=stored, validators=partial(store.documents.validators, db))
-        )
-        while True:
-            with Stopwatch(summary, "load"):
-                item = next(items, None)
-            if item is None:
-                break
+        items = load(sources, settings, since=since, stored=stored, validators=partial(store.documents.validators, db))
+        for item in executor.map(executors.clean_one, timed(items, summary, "load")):
             status = ingest_one(item, db, run_id, index, summary)
             bar.update(1)
             if echo and not show_bar:
@@ -113,11 +114,11 @@ def run(
         bar.close()
         if extract is not None or summary.counts["new_version"]:  # superseded claims leave the ledger
             if extract is not None:
-                extract_stage(db, run_id, extract, summary, show_bar, echo)
+                extract_stage(db, run_id, extract, summary, show_bar, echo, executor)
             with Stopwatch(summary, "conflicts"):
                 ledger = store.ledger.recompute(db)
             summary.facts = {**ledger.by_status, "conflict_groups": ledger.groups}
-        summary.status = "completed"
+        summary.status = "budget" if summary.budget.get("reached") else "completed"
     except KeyboardInterrupt:
         summary.status = "interrupted"
         raise
@@ -126,19 +127,32 @@ def run(
         raise
     finally:
         bar.close()
+        summary.executor = executor.describe()
+        executor.close()
         summary.add_time("total", time.perf_counter() - t_start)
         store.runs.finish_run(db, run_id, summary.status, summary.counts, summary.timings)
     return summary
 
 
+def timed(items: Iterable, summary: RunSummary, stage: str) -> Iterator:
+    """The items, the time taken to produce each added to a stage of the summary."""
+    items = iter(items)
+    while True:
+        with Stopwatch(summary, stage):
+            item = next(items, None)
+        if item is None:
+            return
+        yield item
+
+
 def ingest_one(
-    item: RawDocument | LoadError | Feed | NotModified,
+    item: executors.Cleaned | LoadError | Feed | NotModified,
     db: Database,
     run_id: int,
     index: duplicates.NearDuplicates,
     summary: RunSummary,
 ) -> str:
-    """Clean and store one loaded item (or record its error); returns its status."""
+    """Store one cleaned item (or record its error); returns its status."""
     summary.sources += 1
     if isinstance(item, Feed):
         with Stopwatch(summary, "store"):
@@ -160,15 +174,9 @@ def ingest_one(
         summary.skipped.append(item)
         summary.counts["skipped"] += 1
         return "skipped"
-    if isinstance(item, RawDocument):
-        t0 = time.perf_counter()
-        try:
-            with Stopwatch(summary, "clean"):
-                doc = clean_stage.clean(item)
-                if not doc.text:
-                    raise ValueError("no article text found after cleaning")
-        except Exception as exc:  # a page that breaks the cleaner is that source's failure only
-            item = LoadError(source=item.source, stage="clean", message=f"could not clean: {exc}")
+    if isinstance(item, executors.Cleaned):
+        summary.add_time("clean", item.seconds)
+        item = item.error or item
     if isinstance(item, LoadError):
         with Stopwatch(summary, "store"):
             store.runs.save_error(db, run_id, item)
@@ -176,9 +184,7 @@ def ingest_one(
         summary.counts["failed"] += 1
         return "failed"
     with Stopwatch(summary, "store"):
-        fetched = item.url is not None
-        validators = (item.etag, item.last_modified) if fetched else None
-        status = store_document(db, doc, run_id, index, time.perf_counter() - t0, validators)
+        status = store_document(db, item.doc, run_id, index, item.seconds, item.validators)
     summary.counts[status] += 1
     return status
 
@@ -190,8 +196,11 @@ def extract_stage(
     summary: RunSummary,
     show_bar: bool,
     echo: Callable[[str], None] | None,
+    executor: executors.Local | executors.Ray,
 ) -> None:
-    """Extract claims from every document of this run not yet extracted (or with failed chunks)."""
+    """Extract claims from every document of this run not yet extracted (or with failed chunks).
+
+    The rules extractor runs on the executor; a model extractor runs here, its calls in bounded threads."""
     summary.extractor = options.extractor
     pending = store.documents.pending_extraction(db, run_id, options.extractor)
     client = model_client(options) if pending and options.extractor != "rules" else None
@@ -199,22 +208,21 @@ def extract_stage(
     if client is not None:
         client.progress = chunk_bar.update
     stats = extraction.ExtractStats()
-    for doc_id in tqdm(pending, desc="extract", unit="doc", disable=not show_bar):
-        with Stopwatch(summary, "extract"):
-            doc = store.documents.get_document(db, doc_id)
-            try:
-                result = extraction.extract(doc, options.extractor, client, store.calls.CallLog(db, run_id))
-            except store.DatabaseError:  # the database's failure, not this document's: the run stops
-                raise
-            except Exception as exc:  # one document's failure; the next run retries it
-                error = LoadError(source=doc.source, stage="extract", message=f"could not extract: {exc}")
-                store.runs.save_extract_error(db, run_id, doc_id, options.extractor, error)
-                summary.failed.append(error)
-                continue
+    docs = (store.documents.get_document(db, doc_id) for doc_id in pending)
+    here = {"client": client, "cache": store.calls.CallLog(db, run_id)} if client is not None else {}
+    work = partial(executors.extract_one, extractor=options.extractor, **here)
+    outcomes = executor.map(work, docs, in_process=client is not None)
+    for outcome in tqdm(outcomes, total=len(pending), desc="extract", unit="doc", disable=not show_bar):
+        summary.add_time("extract", outcome.seconds)
+        doc, result = outcome.doc, outcome.result
+        if outcome.error is not None:
+            store.runs.save_extract_error(db, run_id, doc.id, options.extractor, outcome.error)
+            summary.failed.append(outcome.error)
+            continue
         with Stopwatch(summary, "store"):
             summary.claims["new"] += store.claims.save_extraction(
                 db,
-                doc_id,
+                doc.id,
                 run_id,
                 options.extractor,
                 result.claims,
@@ -231,18 +239,25 @@ def extract_stage(
         summary.claims["grounded"] += sum(c.grounded for c in result.claims)
         summary.claims["ungrounded"] += sum(not c.grounded for c in result.claims)
         if echo and not show_bar:
-            echo(f"extracted       {doc_id}: {len(result.claims)} claims, {len(result.signals)} signals")
+            echo(f"extracted       {doc.id}: {len(result.claims)} claims, {len(result.signals)} signals")
+        if client is not None and client.budget is not None and client.budget.reached:
+            break  # the documents left wait for the next run
     chunk_bar.close()
     if client is not None:
         summary.model = {**vars(stats), "cost_usd": estimate_cost(client.model, stats) or 0.0}
+        summary.budget = client.budget.report() if client.budget is not None else {}
 
 
 def model_client(options: ExtractOptions) -> LLMClient:
     """The model client: an OpenAI-compatible endpoint when a base URL is set, else the embedded model."""
     base_url = options.base_url or os.environ.get("OPENAI_BASE_URL")
     if base_url:
-        return LLMClient(model=options.model or "gpt-4o-mini", base_url=base_url, workers=options.workers)
-    return embedded.client(options.model, workers=options.workers)
+        client = LLMClient(model=options.model or "gpt-4o-mini", base_url=base_url, workers=options.workers)
+    else:
+        client = embedded.client(options.model, workers=options.workers)
+    if options.max_calls is not None or options.max_cost is not None:
+        client.budget = Budget(client.model, options.max_calls, options.max_cost)
+    return client
 
 
 def store_document(

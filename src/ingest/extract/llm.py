@@ -152,6 +152,7 @@ class LLMClient:
         self.http_retries = cfg["http_retries"] if http_retries is None else http_retries
         self.api_key = api_key
         self.progress: Callable[[int], object] = lambda n: None  # told of each answered request (a progress bar)
+        self.budget = None  # a budget.Budget: no call is issued once it is reached
         self._start = start
         if start is None:
             self._connect(base_url or os.environ.get("OPENAI_BASE_URL"))
@@ -223,6 +224,8 @@ class LLMClient:
 
     def _call(self, request: Request) -> Result:
         """The network call with instructor's validation retry; each attempt's raw output is kept."""
+        if self.budget is not None and not self.budget.reserve():
+            return Result(None, Usage(), self.budget.message)
         log = _AttemptLog()
         t0 = time.perf_counter()
         obj, error = None, None
@@ -249,6 +252,8 @@ class LLMClient:
             failed=int(obj is None),
         )
         truncated = obj is None and any(a["finish"] == "length" for a in attempts)
+        if self.budget is not None:
+            self.budget.spend(usage)
         return Result(obj, usage, error, truncated, attempts)
 
     def _rows(self, request: Request, key: tuple, result: Result) -> list[dict]:

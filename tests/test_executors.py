@@ -1,0 +1,121 @@
+"""Executors: one process, the local pool and Ray store the same database; failures stay per document."""
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from functools import partial
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import ROOT, SEEDS
+from ingest import executors, pipeline, store
+from ingest.cli import cli
+from ingest.models import Document
+from test_pipeline import stored
+
+TIMING = {"created_at", "seconds", "at", "started_at", "finished_at", "timings", "checked_at", "pid", "applied_at"}
+TABLES = ["documents", "run_sources", "errors", "claims", "evidence", "signals", "extractions", "facts"]
+TABLES += ["conflict_groups", "partnerships", "partnership_edges"]
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    """The seeds and the test articles, each also as two syndicated copies (near-duplicates): 39 documents."""
+    folder = tmp_path_factory.mktemp("corpus")
+    for path in [*sorted(SEEDS.glob("*.txt")), *sorted((ROOT / "tests" / "data" / "articles").glob("*.txt"))]:
+        text = path.read_text()
+        (folder / path.name).write_text(text)
+        for n in range(2):
+            (folder / f"copy{n}_{path.name}").write_text(f"Syndicated by Example Wire {n}.\n" + text)
+    return folder
+
+
+def dump(db_file, skip: set[str] = TIMING) -> dict[str, list[tuple]]:
+    """Every stored row of the result tables, timing columns (and ``skip``) left out."""
+    conn = sqlite3.connect(db_file)
+    out = {}
+    for table in TABLES:
+        columns = [r[1] for r in conn.execute(f"PRAGMA table_info({table})") if r[1] not in skip]
+        out[table] = conn.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY rowid").fetchall()
+    return out
+
+
+def run_with(executor, corpus, db_file) -> pipeline.RunSummary:
+    return pipeline.run([str(corpus)], store.open_db(db_file), extract=pipeline.ExtractOptions(), executor=executor)
+
+
+@pytest.fixture(scope="module")
+def one_process(corpus, tmp_path_factory):
+    db_file = tmp_path_factory.mktemp("one") / "one.db"
+    summary = run_with(executors.Local(jobs=1), corpus, db_file)
+    assert summary.executor == "local, 1 process"
+    return dump(db_file)
+
+
+def test_the_pool_stores_what_one_process_stores(corpus, one_process, tmp_path):
+    summary = run_with(executors.Local(jobs=2), corpus, tmp_path / "pool.db")
+    assert summary.executor == "local, 2 processes" and summary.counts["near_duplicate"] == 24
+    assert dump(tmp_path / "pool.db") == one_process
+    assert len(one_process["claims"]) > 50 and one_process["conflict_groups"]
+
+
+def test_a_document_whose_extraction_raises_in_a_worker_is_returned_as_its_error():
+    text = "Microsoft invested $1 billion in OpenAI."
+    good = Document(id="a", source="a.txt", content_type="text", raw=text, text=text, content_hash="a")
+    broken = Document.model_construct(**{**good.model_dump(), "id": "b", "text": None})  # rules cannot read it
+    pool = executors.Local(jobs=2, min_pool=1)
+    try:
+        outcomes = list(pool.map(partial(executors.extract_one, extractor="rules"), [good, broken, good]))
+    finally:
+        pool.close()
+    assert [o.doc.id for o in outcomes] == ["a", "b", "a"]
+    assert outcomes[0].result.claims and outcomes[2].result.claims
+    assert outcomes[1].result is None and outcomes[1].error.message.startswith("could not extract: ")
+
+
+def test_a_stage_with_few_items_stays_in_this_process():
+    local = executors.Local(jobs=2)
+    assert list(local.map(str.upper, ["a", "b"])) == ["A", "B"] and local.describe() == "local, 1 process"
+
+
+def test_executor_ray_without_ray_says_how_to_install_it(db_file, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray fails as when the extra is missing
+    result = CliRunner().invoke(cli, ["run", str(SEEDS), "--executor", "ray", "--db", str(db_file)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.output == f"Error: {executors.RAY_MISSING}\n"
+    assert not db_file.exists()
+
+
+def test_a_pool_run_killed_mid_extraction_then_rerun_equals_one_clean_run(corpus, one_process, tmp_path):
+    clean_db = tmp_path / "clean.db"
+    run_with(executors.Local(jobs=1), corpus, clean_db)
+    db_file = tmp_path / "killed.db"
+    cmd = [sys.executable, "-m", "ingest", "run", str(corpus), "--db", str(db_file), "--jobs", "2"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy())
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None and stored(db_file, "extractions") < 3:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert 3 <= stored(db_file, "extractions") < 39, "the kill should land mid-extraction"
+    subprocess.run(cmd, check=True, capture_output=True)
+    results = {t: rows for t, rows in dump(db_file, TIMING | {"run_id"}).items() if t != "run_sources"}
+    assert results == {t: rows for t, rows in dump(clean_db, TIMING | {"run_id"}).items() if t != "run_sources"}
+
+
+@pytest.fixture(scope="module")
+def ray_cluster():
+    ray = pytest.importorskip("ray", reason="Ray is not installed: pip install -e '.[ray]'")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield
+    ray.shutdown()
+
+
+def test_ray_stores_what_one_process_stores(ray_cluster, corpus, one_process, tmp_path):
+    summary = run_with(executors.Ray(batch_size=4), corpus, tmp_path / "ray.db")
+    assert summary.executor == "ray, local cluster" and not summary.failed
+    assert dump(tmp_path / "ray.db") == one_process
