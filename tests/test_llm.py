@@ -6,10 +6,13 @@ import json
 import time
 
 import pytest
+from click.testing import CliRunner
 
+from conftest import SEEDS
 from ingest import store
+from ingest.cli import cli
 from ingest.extract import llm
-from openai_server import GOOD, Pick
+from openai_server import GOOD, FakeServer, Pick
 
 
 def client(server, **kw) -> llm.LLMClient:
@@ -173,3 +176,21 @@ def test_estimate_cost():
     price = llm.config()["prices"]["gpt-4o-mini"]
     assert llm.estimate_cost("gpt-4o-mini", usage) == pytest.approx(price["prompt"] + price["completion"] / 2)
     assert llm.estimate_cost("unknown-model", usage) is None
+
+
+def test_several_endpoints_take_the_calls_in_turn(server, tmp_path):
+    """Two servers of one model share a run's calls; together they answer what one server answers alone."""
+    other = FakeServer()
+    try:
+        nothing = json.dumps({"claims": []})
+        server.script = other.script = [{"content": nothing}] * 200
+        args = ["run", str(SEEDS), "--extractor", "passage", "--model", "gpt-4o-mini", "--workers", "2"]
+        both = CliRunner().invoke(cli, [*args, "--base-url", server.url, "--base-url", other.url, "--db",
+                                        str(tmp_path / "both.db")])  # fmt: skip
+        assert both.exit_code == 0, both.output
+        shared = (len(server.requests), len(other.requests))
+        alone = CliRunner().invoke(cli, [*args, "--base-url", other.url, "--db", str(tmp_path / "alone.db")])
+        assert alone.exit_code == 0, alone.output
+        assert min(shared) >= 1 and sum(shared) == len(other.requests) - shared[1]
+    finally:
+        other.httpd.shutdown()

@@ -94,7 +94,14 @@ def open_db(db_path: str | None, create: bool = False):
 @click.option(
     "--model", help="Model name: an embedded model (qwen2.5-coder-1.5b, qwen2.5-coder-0.5b) or the endpoint's."
 )
-@click.option("--base-url", envvar="OPENAI_BASE_URL", help="OpenAI-compatible endpoint (default: the embedded model).")
+@click.option(
+    "--base-url",
+    "base_urls",
+    multiple=True,
+    envvar="OPENAI_BASE_URL",
+    help="OpenAI-compatible endpoint (default: the embedded model); repeat it for servers of one model that take "
+    "the calls in turn.",
+)
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Parallel model requests.")
 @click.option(
     "--since",
@@ -135,7 +142,7 @@ def run(
     db_path: str | None,
     extractor: str,
     model: str | None,
-    base_url: str | None,
+    base_urls: tuple[str, ...],
     workers: int,
     since: str | None,
     max_calls: int | None,
@@ -179,7 +186,12 @@ def run(
     options = None
     if extractor != "none":
         options = pipeline.ExtractOptions(
-            extractor=extractor, model=model, base_url=base_url, workers=workers, max_calls=max_calls, max_cost=max_cost
+            extractor=extractor,
+            model=model,
+            base_url=list(base_urls) if len(base_urls) > 1 else next(iter(base_urls), None),
+            workers=workers,
+            max_calls=max_calls,
+            max_cost=max_cost,
         )
     try:
         echo = None if as_json else click.echo

@@ -30,7 +30,7 @@ class ExtractOptions(BaseModel):
 
     extractor: str = "rules"
     model: str | None = None
-    base_url: str | None = None
+    base_url: str | list[str] | None = Field(None, description="An endpoint, or several that share the calls.")
     workers: int = 1
     max_calls: int | None = None
     max_cost: float | None = None

@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
+from itertools import cycle
 from typing import TYPE_CHECKING, Protocol
 
 import yaml
@@ -135,7 +136,7 @@ class LLMClient:
     def __init__(
         self,
         model: str,
-        base_url: str | None = None,
+        base_url: str | list[str] | None = None,
         api_key: str | None = None,
         workers: int = 1,
         timeout: float | None = None,
@@ -158,16 +159,19 @@ class LLMClient:
             self._connect(base_url or os.environ.get("OPENAI_BASE_URL"))
         self.endpoint = endpoint or self.base_url
 
-    def _connect(self, base_url: str | None) -> None:
+    def _connect(self, base_url: str | list[str] | None) -> None:
+        """Clients of the endpoint, or of several that serve the same model and take the calls in turn."""
         import instructor  # imported here: slow to import, and rules-only runs never connect
         import openai
 
-        api_key = self.api_key or os.environ.get("OPENAI_API_KEY") or ("none" if base_url else None)
-        self.openai = openai.OpenAI(
-            base_url=base_url, api_key=api_key, timeout=self.timeout, max_retries=self.http_retries
-        )
-        self.base_url = str(self.openai.base_url)
-        self.instructor = instructor.from_openai(self.openai, mode=instructor.Mode.JSON_SCHEMA)
+        urls = base_url if isinstance(base_url, list) else [base_url]
+        api_key = self.api_key or os.environ.get("OPENAI_API_KEY") or ("none" if urls[0] else None)
+        clients = [
+            openai.OpenAI(base_url=url, api_key=api_key, timeout=self.timeout, max_retries=self.http_retries)
+            for url in urls
+        ]
+        self.base_url = ",".join(str(c.base_url) for c in clients)
+        self._instructors = cycle([instructor.from_openai(c, mode=instructor.Mode.JSON_SCHEMA) for c in clients])
 
     def cache_key(self, request: Request) -> tuple[str, str, str]:
         """(cache key, schema hash, input hash) of a request."""
@@ -230,7 +234,7 @@ class LLMClient:
         t0 = time.perf_counter()
         obj, error = None, None
         try:
-            obj = self.instructor.chat.completions.create(
+            obj = next(self._instructors).chat.completions.create(
                 model=self.model,
                 messages=[dict(m) for m in request.messages],
                 response_model=request.response_model,
