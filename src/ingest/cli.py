@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from . import store
-from .errors import IngestError, RayMissingError
+from .errors import IngestError
 from .models import printable
 
 DEFAULT_EXTRACTOR = "rules"  # chosen by `ingest eval` on the gold set: see README, Extraction
@@ -47,12 +47,6 @@ class _Commands(click.Group):
         except click.ClickException as e:  # a typed path or text in the message: bytes that are not UTF-8 escaped
             e.message = shown(e.message)
             raise
-
-
-class UsageLine(click.ClickException):
-    """A usage problem told in one line (exit status 2, no usage text)."""
-
-    exit_code = 2
 
 
 def shown(text: str | os.PathLike) -> str:
@@ -178,10 +172,7 @@ def run(
             raise click.UsageError(message) from exc
     if not all_sources:
         raise click.UsageError("no sources: give files, folders or URLs, or --from-file FILE.")
-    try:
-        runner = executors.Ray(ray_address, batch_size) if executor == "ray" else executors.Local(jobs)
-    except RayMissingError as exc:
-        raise UsageLine(str(exc)) from None
+    runner = executors.Ray(ray_address, batch_size) if executor == "ray" else executors.Local(jobs)
     db = open_db(db_path, create=True)
     options = None
     if extractor != "none":

@@ -259,6 +259,7 @@ def mentions_value(quote: str, value: float, unit: str | None) -> bool:
     return False
 
 
+@cache
 def currency_codes() -> frozenset[str]:
     """The ISO codes of the currencies the vocabulary knows ("AUD" is a currency, not a company)."""
     return frozenset(_vocab().prefixes.values()) | frozenset(c for c, _ in _vocab().suffixes.values())

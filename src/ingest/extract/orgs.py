@@ -58,9 +58,14 @@ def mentions(text: str) -> list[PartyMention]:
 def long_forms(found: list[PartyMention]) -> dict[str, str]:
     """The one longer name of the text that each short form's words start ("Talen" is "Talen Energy", "ZT"
     is "ZT Systems" where the text names both); alias-table names stay as they are."""
-    names = {p.canonical for p in found if not listed(p)}
-    longer = {n: [m for m in names if m.startswith(n + " ")] for n in names}
-    return {n: ms[0] for n, ms in longer.items() if len(ms) == 1}
+    names = sorted({p.canonical for p in found if not listed(p)})
+    out = {}
+    for n in names:
+        i = bisect_left(names, n + " ")  # sorted: the names that start with n's words follow here
+        starts = [m for m in names[i : i + 2] if m.startswith(n + " ")]
+        if len(starts) == 1:
+            out[n] = starts[0]
+    return out
 
 
 def overlapping(mentions: list[PartyMention], starts: list[int], start: int, end: int) -> bool:
