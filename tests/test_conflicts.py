@@ -769,6 +769,54 @@ def test_a_year_as_a_time_is_not_a_period(db):
     assert store.ledger.recompute(db).groups == 0
 
 
+def test_the_same_figure_by_different_target_years(db):
+    # "targeting 500MW of carbon-free energy by 2035" vs "500 megawatts ... by the end of the decade" (2024)
+    a, b, c = docs(db, 3)
+    kw = {"kind": "compute_commitment", "subject": "Google", "counterparty": "Kairos Power", "unit": "GW"}
+    add_claim(db, a, value=0.5, qualifier="up_to", quote="targeting 500MW of carbon-free energy by 2035", **kw)
+    quote = "introduce 500 megawatts of nuclear power by the end of the decade"
+    add_claim(db, b, value=0.5, as_of="2024-10", quote=quote, **kw)
+    add_claim(db, c, value=0.5, quote="a deal for 500 megawatts of nuclear power", **kw)
+    store.ledger.recompute(db)
+    g = only_group(db)
+    assert g["disagreement"] == "target"
+    assert [s["label"] for s in g["sides"]] == ["up to 0.5 GW by 2035", "0.5 GW by 2030"]
+
+
+def test_an_undated_end_of_the_decade_is_no_target(db):
+    a, b = docs(db, 2)
+    add_claim(db, a, value=0.5, unit="GW", quote="500MW by 2035")
+    add_doc(db, "undated", published=None)
+    add_claim(db, "undated", value=0.5, unit="GW", quote="500 megawatts by the end of the decade")
+    assert store.ledger.recompute(db).groups == 0
+
+
+def test_a_planned_and_a_reported_figure_of_one_deal_are_compared(db):
+    # "restart expected by 2028" made the 835 MW claim planned; "as reported by WSJ" made the $20B one rumored
+    a, b, c, d = docs(db, 4)
+    kw = {"kind": "compute_commitment", "subject": "Microsoft", "counterparty": "Constellation Energy", "unit": "GW"}
+    add_claim(db, a, value=0.835, deal_status="planned", quote="produce 835 megawatts of carbon-free energy", **kw)
+    add_claim(db, b, value=0.837, quote="in an 837MW, 20-year deal", **kw)
+    kw = {"kind": "acquisition", "subject": "AI Infrastructure Partnership", "counterparty": "Aligned Data Centers"}
+    add_claim(db, c, value=40e9, quote="values Plano-based Aligned Data Centers at $40 billion", **kw)
+    quote = "reported the sale price as about $20 billion"
+    add_claim(db, d, value=20e9, qualifier="approx", deal_status="rumored", quote=quote, **kw)
+    store.ledger.recompute(db)
+    assert sorted(g["fact_key"].split("|")[0] for g in store.ledger.conflicts(db)) == [
+        "acquisition",
+        "compute_commitment",
+    ]
+
+
+def test_a_value_if_options_are_exercised_is_its_own_fact(db):
+    # Cipher-Fluidstack: "a $3 billion, 10-year agreement" vs "that figure would rise to about $7 billion"
+    a, b = docs(db, 2)
+    kw = {"kind": "compute_commitment", "subject": "Fluidstack", "counterparty": "Cipher Mining"}
+    add_claim(db, a, value=3e9, quote="a $3 billion, 10-year agreement with crypto miner Cipher", **kw)
+    add_claim(db, b, value=7e9, qualifier="approx", quote="that figure would rise to about $7 billion", **kw)
+    assert store.ledger.recompute(db).groups == 0
+
+
 def test_precise_figures_apart_beyond_their_last_digit_disagree(db):
     # "835 megawatts" vs "an 837MW, 20-year deal": within 2%, but two different ratings
     a, b = docs(db, 2)

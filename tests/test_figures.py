@@ -68,6 +68,14 @@ CASES = [
     ("mehr als 10 Milliarden Euro", [("mehr als 10 Milliarden Euro", 10e9, "EUR", "more_than", None, None)]),
     ("27 Prozent der Anteile", [("27 Prozent", 27, "percent", "exact", None, None)]),
     ("über 100.000 GPUs", [("über 100.000 GPUs", 100e3, "chips", "more_than", None, None)]),
+    (
+        "auf mehr als 10.000 Hochleistungsprozessoren",
+        [("mehr als 10.000 Hochleistungsprozessoren", 1e4, "chips", "more_than", None, None)],
+    ),
+    (
+        "to procure 10,000 graphics processing units",
+        [("10,000 graphics processing units", 1e4, "chips", "exact", None, None)],
+    ),
     # Chinese
     ("投资135亿美元", [("135亿美元", 13.5e9, "USD", "exact", None, None)]),
     ("约100亿美元", [("约100亿美元", 10e9, "USD", "approx", None, None)]),

@@ -64,6 +64,8 @@ class Config:
     slip_years: int  # the same figure dated to one month of years at most this far apart: a date conflict
     periods: tuple  # (period name, cue pattern)
     period_words: tuple  # every period cue, lower case: a cheap substring test
+    target_year: re.Pattern  # "by 2035": the year is group 1
+    decade_end: re.Pattern  # "by the end of the decade"
 
 
 def _cue_pattern(cues: Iterable[str]) -> re.Pattern:
@@ -106,6 +108,8 @@ def load_config(path: str | None = None) -> Config:
             (name, _period_pattern(cues, raw["periods"]["not_before"])) for name, cues in raw["periods"]["cues"].items()
         ),
         period_words=tuple({c.lower() for cues in raw["periods"]["cues"].values() for c in cues}),
+        target_year=re.compile(raw["targets"]["year"], re.IGNORECASE),
+        decade_end=re.compile(raw["targets"]["decade_end"], re.IGNORECASE),
     )
 
 
@@ -137,6 +141,7 @@ class _Claim:
     end: int | None
     rate: float = 1.0  # value of one unit in the base currency (money in another currency), else 1
     period: str = ""  # the period its quote names ("per year"), if any
+    target: str = ""  # the target year its quote names ("by 2035"), if any
 
 
 @dataclass(slots=True)
@@ -233,7 +238,7 @@ class ConflictGroup(BaseModel):
 
     id: int = Field(description="Its rank from 1 as detected; a stable id once stored.")
     fact_key: str = Field(description="The key of the fact (or the scope) in conflict.")
-    disagreement: str = Field(description="value, date, qualifier, magnitude, period, currency or attribution.")
+    disagreement: str = Field(description="value, date, qualifier, magnitude, period, target, currency or attribution.")
     reason: str = Field(description="The disagreement in one line.")
     majority_value: float | None = Field(description="The value of the best supported side, if one leads.")
     spread: float = Field(description="How far apart the sides are (relative, or years).")
@@ -302,6 +307,16 @@ def _period(quote: str | None, cfg: Config) -> str:
     if not any(map(lower.__contains__, cfg.period_words)):
         return ""
     return next((name for name, cues in cfg.periods if cues.search(quote)), "")
+
+
+def _target(quote: str | None, when: str | None, cfg: Config) -> str:
+    """The year by which the quote says its figure is reached: "by 2035", or the end of the decade of ``when``."""
+    if not quote or "by " not in quote.lower():
+        return ""
+    if m := cfg.target_year.search(quote):
+        return m.group(1)
+    year = _months(when)[0]
+    return str(year // 120 * 10 + 10) if year is not None and cfg.decade_end.search(quote) else ""
 
 
 def _family(unit: str | None, cfg: Config) -> str:
@@ -388,6 +403,7 @@ def _read(rows: Iterable[dict], cfg: Config) -> dict[tuple, list[_Claim]]:
             r["id"], r.get("subject"), r.get("counterparty"), r.get("unit"), value, lo, hi, bound, tol,
             r.get("qualifier") or "exact", state, _source(r), r["doc_id"],
             r.get("published"), r.get("as_of"), start, end, rate, _period(r.get("quote"), cfg),
+            _target(r.get("quote"), r.get("as_of") or r.get("published"), cfg),
         )  # fmt: skip
         groups[base].append(claim)
     return groups
@@ -625,14 +641,17 @@ def _side_of(claims: list[_Claim], tol: float) -> _Side:
     return side
 
 
-def _period_sides(side: _Side) -> list[_Side] | None:
-    """Two sides from one whose claims agree on the figure, when some name a period (per year) and others,
-    from other sources, none."""
-    named = [c for c in side.claims if c.period]
-    bare = [c for c in side.claims if not c.period]
-    if not named or not bare or {c.source for c in named} == {c.source for c in bare}:
+def _quote_sides(side: _Side, attr: str, bare: bool) -> list[_Side] | None:
+    """Sides from one whose claims agree on the figure but whose quotes differ on ``attr`` (the period, the target
+    year), when the parts come from different sources; claims that name none are a part of their own if ``bare``."""
+    parts: dict[str, list[_Claim]] = defaultdict(list)
+    for c in side.claims:
+        if bare or getattr(c, attr):
+            parts[getattr(c, attr)].append(c)
+    sources = [frozenset(c.source for c in claims) for claims in parts.values()]
+    if len(parts) < 2 or len(set(sources)) < 2:
         return None
-    return [_side_of(named, side.tol), _side_of(bare, side.tol)]
+    return [_side_of(claims, side.tol) for _, claims in sorted(parts.items(), reverse=True)]
 
 
 def _disagreement(fact: _Fact, sides: list[_Side], cfg: Config) -> str:
@@ -704,6 +723,9 @@ def _group(
     elif disagreement == "period":
         spread, rank = 0.0, cfg.ranking["period"]
         reason += "; a figure for a period vs the same figure with none"
+    elif disagreement == "target":
+        spread, rank = 0.0, cfg.ranking["target"]
+        reason += "; the same figure by different target years"
     elif disagreement == "dated":
         years = [min(c.start for c in s.claims) // 12 for s in sides]
         spread = float(max(years) - min(years))
@@ -742,10 +764,14 @@ def _fact_groups(facts: list[_Fact], cfg: Config) -> list[ConflictGroup]:
         never = f.base[3] in cfg.magnitude["never"]
         if len(f.sides) == 1 and not never and (split := _magnitude_split(f.sides[0], cfg)):
             f.sides = split
-        if len(f.sides) == 1 and (periods := _period_sides(f.sides[0])):
+        if len(f.sides) == 1 and (periods := _quote_sides(f.sides[0], "period", bare=True)):
             labels = [f"{_label(s, unit, cfg)} {s.claims[0].period}".strip() for s in periods]
             f.sides = periods
             groups.append(_group(f.key, scope, "period", f.sides, labels, cfg))
+        elif len(f.sides) == 1 and (targets := _quote_sides(f.sides[0], "target", bare=False)):
+            f.sides = targets
+            labels = [f"{_label(s, unit, cfg)} by {s.claims[0].target}" for s in targets]
+            groups.append(_group(f.key, scope, "target", f.sides, labels, cfg))
         elif len(f.sides) >= 2:
             labels = [_label(s, unit, cfg) for s in f.sides]
             groups.append(_group(f.key, scope, _disagreement(f, f.sides, cfg), f.sides, labels, cfg))
