@@ -163,6 +163,19 @@ def test_disagreement_inside_one_document(db):
     assert g["majority_value"] is None
 
 
+def test_figures_one_article_gives_side_by_side_are_different_facts(db):
+    # Sanmina-ZT: "$3 billion" headline, "$2.55 billion in cash and equity", "up to $450 million" earnout
+    (a,) = docs(db, 1)
+    kw = {"kind": "acquisition", "subject": "Sanmina", "counterparty": "ZT Systems"}
+    add_claim(db, a, value=3e9, quote="Sanmina to buy ZT Systems' manufacturing business for $3 billion", **kw)
+    add_claim(db, a, value=2.55e9, quote="$2.55 billion in cash and equity", **kw)
+    assert store.ledger.recompute(db).groups == 0
+    assert sorted(f["value"] for f in store.ledger.facts(db)) == [2.55e9, 3e9]
+    b = add_doc(db, "other")
+    add_claim(db, b, value=2.8e9, quote="a $2.8 billion deal", **kw)  # another source: a disagreement again
+    assert store.ledger.recompute(db).groups == 1
+
+
 def test_state_conflict_exclusivity_ended_vs_in_force_in_the_same_window(db):
     a, b = docs(db, 2)
     add_claim(db, a, "exclusivity", None, unit=None, deal_status="ended", as_of="2025")

@@ -516,19 +516,44 @@ def _facts(groups: dict[tuple, list[_Claim]], cfg: Config) -> list[_Fact]:
         if window is not None:
             windows = [part for w in windows for part in _successive(w, absolute, cfg)]
         for n, w in enumerate(windows):
-            anchor = min((c for c in w if c.start is not None), key=lambda c: c.start, default=None)
-            label = anchor.as_of if anchor else (w[0].state or "")  # undated states: "in force", "ended"
-            fact = _Fact("|".join((*base, label)), kind, base, w, [], _state_sides(w), label, unit=w[0].unit)
-            if family == cfg.currencies["family"] and any(c.unit != w[0].unit for c in w):
-                fact.sides, fact.slip = _currency_sides(w, cfg)
-                fact.unit = cfg.currencies["base"]
-            else:
-                fact.sides = _value_sides(w, absolute, (cfg.min_digits, cfg.max_digits))
-            fact.start, fact.end = (anchor.start, anchor.end) if anchor else (None, None)
-            fact.sources, fact.tol = {c.source for c in w}, cfg.tolerance
-            fact.status = "superseded" if kind in cfg.supersede_kinds and n < len(windows) - 1 else ""
-            facts.append(fact)
+            fact = _fact(base, w, absolute, cfg)
+            status = "superseded" if kind in cfg.supersede_kinds and n < len(windows) - 1 else ""
+            for part in _distinguished(fact, cfg):
+                part.status = status
+                facts.append(part)
     return facts
+
+
+def _fact(base: tuple, claims: list[_Claim], absolute: bool, cfg: Config, suffix: str = "") -> _Fact:
+    """The fact of one window's claims, its sides clustered (in the base currency when currencies mix)."""
+    anchor = min((c for c in claims if c.start is not None), key=lambda c: c.start, default=None)
+    label = anchor.as_of if anchor else (claims[0].state or "")  # undated states: "in force", "ended"
+    key = "|".join((*base, label)) + suffix
+    fact = _Fact(key, base[0], base, claims, [], _state_sides(claims), label, unit=claims[0].unit)
+    if base[3] == cfg.currencies["family"] and any(c.unit != claims[0].unit for c in claims):
+        fact.sides, fact.slip = _currency_sides(claims, cfg)
+        fact.unit = cfg.currencies["base"]
+    else:
+        fact.sides = _value_sides(claims, absolute, (cfg.min_digits, cfg.max_digits))
+    fact.start, fact.end = (anchor.start, anchor.end) if anchor else (None, None)
+    fact.sources, fact.tol = {c.source for c in claims}, cfg.tolerance
+    return fact
+
+
+def _distinguished(fact: _Fact, cfg: Config) -> list[_Fact]:
+    """A fact of one document whose claims disagree is as many facts as sides: figures an article gives side by
+    side, and no other source gives, are facts it tells apart (a component and its total, the stages of a ramp,
+    successive rounds). A decimal or unit slip between them stays one fact, to be flagged."""
+    sides = fact.sides
+    if len(sides) < 2 or len({c.doc for c in fact.claims}) > 1:
+        return [fact]
+    values = [s.value for s in sides if s.value]
+    if fact.base[3] not in cfg.magnitude["never"] and any(
+        _magnitude([a, b], cfg) for i, a in enumerate(values) for b in values[i + 1 :]
+    ):
+        return [fact]
+    absolute = fact.base[3] in cfg.absolute_tolerance
+    return [_fact(fact.base, s.claims, absolute, cfg, f"|={s.value:g}") for s in sides]
 
 
 def _successive(claims: list[_Claim], absolute: bool, cfg: Config) -> list[list[_Claim]]:
