@@ -11,6 +11,7 @@ import sqlite_utils
 
 from ..models import Claim, PatternSignal, page_of
 from .migrations import writing
+from .sql import IN_JSON
 
 
 def parties(db: sqlite_utils.Database) -> list[dict]:
@@ -138,5 +139,5 @@ def of_document(db: sqlite_utils.Database, doc_id: str, columns: tuple[str, ...]
 def export_rows(db: sqlite_utils.Database, verified: bool = False, ids: list[int] | None = None) -> Iterator[dict]:
     """Claims as the export views give them, by id: the verified ones or all (with ``ids``, only those)."""
     view = "verified_claims" if verified else "claim_rows"
-    where, params = ("id IN (SELECT value FROM json_each(?))", [json.dumps(ids)]) if ids is not None else ("1", [])
+    where, params = (f"id IN {IN_JSON}", [json.dumps(ids)]) if ids is not None else ("1", [])
     yield from db.query(f"SELECT * FROM {view} WHERE {where} ORDER BY id", params)

@@ -25,6 +25,7 @@ from pydantic import BaseModel, Field
 from .. import partnerships
 from ..conflicts import STATUSES, Config, ConflictGroup, Fact, Ledger, detect, fact_base, fact_scope, load_config
 from .migrations import writing
+from .sql import IN_JSON
 
 _CLAIM_SQL = (
     "SELECT c.id, c.kind, c.subject, c.counterparty, c.value, c.unit, c.value_low, c.value_high, c.qualifier, "
@@ -33,7 +34,6 @@ _CLAIM_SQL = (
     "o.url AS source_url, o.site AS source_site FROM claims c {index} LEFT JOIN documents d ON d.id = c.doc_id "
     "LEFT JOIN documents o ON o.id = COALESCE(d.duplicate_of, d.id)"
 )
-_IN = "(SELECT value FROM json_each(?))"
 LEDGER_INPUTS = (
     "kind", "subject", "counterparty", "value", "unit", "value_low", "value_high", "qualifier", "deal_status",
     "as_of", "quote", "doc_id",
@@ -141,24 +141,24 @@ def _refresh_rows(db: sqlite_utils.Database, ids: list[int], cfg: Config) -> tup
     rebuilds; None when some claim has no scope yet (the ledger is not up to date)."""
     if db.execute("SELECT 1 FROM claims WHERE fact_scope IS NULL LIMIT 1").fetchone():
         return [], None
-    changed = list(db.query(_CLAIM_SQL.format(index="") + f" WHERE c.id IN {_IN}", [json.dumps(ids)]))
+    changed = list(db.query(_CLAIM_SQL.format(index="") + f" WHERE c.id IN {IN_JSON}", [json.dumps(ids)]))
     keys = json.dumps([r["fact_key"] for r in changed if r["fact_key"]])
-    was = db.execute(f"SELECT kind, base, scope FROM facts WHERE key IN {_IN}", [keys]).fetchall()
+    was = db.execute(f"SELECT kind, base, scope FROM facts WHERE key IN {IN_JSON}", [keys]).fetchall()
     now = [(b[0], "|".join(b), fact_scope(b, cfg)) for b in (fact_base(r, cfg) for r in changed if not _left_out(r))]
     part = _Part({b for _, b, _ in was + now}, {s for k, _, s in was + now if k in cfg.attribution_kinds}, set())
     bases, scopes = json.dumps(sorted(part.bases)), json.dumps(sorted(part.scopes))
     sql = (
-        f"SELECT key FROM facts WHERE scope IN {_IN} AND base NOT IN {_IN} AND value IS NOT NULL AND (status IN "
-        "('agreed', 'single_source') OR conflict_group IN (SELECT id FROM conflict_groups WHERE disagreement = "
-        f"'attribution' AND scope IN {_IN}))"
+        f"SELECT key FROM facts WHERE scope IN {IN_JSON} AND base NOT IN {IN_JSON} AND value IS NOT NULL "
+        "AND (status IN ('agreed', 'single_source') OR conflict_group IN (SELECT id FROM conflict_groups "
+        f"WHERE disagreement = 'attribution' AND scope IN {IN_JSON}))"
     )
     part.rivals = {r[0] for r in db.execute(sql, [scopes, bases, scopes])}
-    facts = [r[0] for r in db.execute(f"SELECT key FROM facts WHERE base IN {_IN}", [bases])] + sorted(part.rivals)
+    facts = [r[0] for r in db.execute(f"SELECT key FROM facts WHERE base IN {IN_JSON}", [bases])] + sorted(part.rivals)
     # the index by name: statistics gathered before the ledger was built would have the planner scan the table
     sql = _CLAIM_SQL.format(index="INDEXED BY idx_claims_fact_key")
-    sql += f" WHERE c.fact_key IN {_IN} AND COALESCE(c.review_status, '') != 'rejected' AND c.grounded = 1"
+    sql += f" WHERE c.fact_key IN {IN_JSON} AND COALESCE(c.review_status, '') != 'rejected' AND c.grounded = 1"
     sql += " AND c.superseded_by IS NULL"
-    sql += f" AND c.id NOT IN {_IN}"
+    sql += f" AND c.id NOT IN {IN_JSON}"
     rows = [*changed, *db.query(sql, [json.dumps(facts), json.dumps(ids)])]
     return sorted(rows, key=itemgetter("id")), part
 
@@ -172,11 +172,12 @@ def _store(db: sqlite_utils.Database, ledger: Ledger, rows: list[dict], part: _P
     else:
         bases, scopes = json.dumps(sorted(part.bases)), json.dumps(sorted(part.scopes))
         conn.execute(
-            f"DELETE FROM conflict_groups WHERE id IN (SELECT conflict_group FROM facts WHERE base IN {_IN}) "
-            f"OR (disagreement = 'attribution' AND scope IN {_IN})",
+            f"DELETE FROM conflict_groups WHERE id IN (SELECT conflict_group FROM facts WHERE base IN {IN_JSON}) "
+            f"OR (disagreement = 'attribution' AND scope IN {IN_JSON})",
             [bases, scopes],
         )
-        conn.execute(f"DELETE FROM facts WHERE base IN {_IN} OR key IN {_IN}", [bases, json.dumps(sorted(part.rivals))])
+        rivals = json.dumps(sorted(part.rivals))
+        conn.execute(f"DELETE FROM facts WHERE base IN {IN_JSON} OR key IN {IN_JSON}", [bases, rivals])
     ids = _group_ids(conn, ledger.groups)
     facts = [{**f.model_dump(), "conflict_group": ids.get(f.conflict_group)} for f in ledger.facts]
     _insert(conn, "facts", Fact, facts, "claim_ids")
@@ -196,7 +197,7 @@ def _group_ids(conn: sqlite3.Connection, groups: list[ConflictGroup]) -> dict[in
     before (kept in conflict_group_ids), else the next new one. The id depends on the fact key alone, so a
     full rebuild and a refresh give the same ids, and a conflict that is settled and undone gets its id back."""
     keys = json.dumps(sorted({g.fact_key for g in groups}))
-    sql = f"SELECT fact_key, n, id FROM conflict_group_ids WHERE fact_key IN {_IN}"
+    sql = f"SELECT fact_key, n, id FROM conflict_group_ids WHERE fact_key IN {IN_JSON}"
     known = {(key, n): gid for key, n, gid in conn.execute(sql, [keys])}
     next_id = (conn.execute("SELECT MAX(id) FROM conflict_group_ids").fetchone()[0] or 0) + 1
     seen: dict[str, int] = defaultdict(int)

@@ -7,6 +7,7 @@ import json
 import sqlite_utils
 
 from .migrations import writing
+from .sql import IN_JSON
 
 _PAIR_CLAIMS = (
     "SELECT c.id, c.kind, c.subject, c.counterparty, c.value, c.unit, c.qualifier, c.deal_status, c.as_of, c.quote, "
@@ -14,9 +15,6 @@ _PAIR_CLAIMS = (
     "JOIN documents d ON d.id = c.doc_id WHERE c.grounded = 1 AND COALESCE(c.review_status, '') != 'rejected' "
     "AND c.superseded_by IS NULL AND c.subject IS NOT NULL AND c.counterparty IS NOT NULL"
 )
-
-
-_JSON_IN = "(SELECT value FROM json_each(?))"
 
 
 def ledger_pair_claims(
@@ -27,10 +25,10 @@ def ledger_pair_claims(
     those of these documents."""
     sql, params = _PAIR_CLAIMS, []
     if names is not None:  # both parties among the names
-        sql += f" AND c.subject IN {_JSON_IN} AND c.counterparty IN {_JSON_IN}"
+        sql += f" AND c.subject IN {IN_JSON} AND c.counterparty IN {IN_JSON}"
         params = [json.dumps(sorted(set(names)))] * 2
     if doc_ids is not None:
-        sql += f" AND c.doc_id IN {_JSON_IN}"
+        sql += f" AND c.doc_id IN {IN_JSON}"
         params.append(json.dumps(sorted(set(doc_ids))))
     return [dict(r) for r in db.query(sql + " ORDER BY c.id", params)]
 
@@ -41,7 +39,7 @@ def single_pair_docs(db: sqlite_utils.Database, doc_ids: list[str] | None = None
     pair = "min(c.subject, c.counterparty) || char(0) || max(c.subject, c.counterparty)"
     sql = (
         f"SELECT c.doc_id FROM ({_PAIR_CLAIMS} AND lower(c.subject) != lower(c.counterparty)"
-        f"{f' AND c.doc_id IN {_JSON_IN}' if doc_ids is not None else ''}) c "
+        f"{f' AND c.doc_id IN {IN_JSON}' if doc_ids is not None else ''}) c "
         f"GROUP BY c.doc_id HAVING COUNT(DISTINCT {pair}) = 1"
     )
     params = [json.dumps(sorted(set(doc_ids)))] if doc_ids is not None else []
@@ -52,7 +50,7 @@ def ledger_facts(db: sqlite_utils.Database, keys: list[str] | None = None) -> li
     """Facts of the ledger (those with ``keys``, or all), claim ids decoded."""
     sql, params = "SELECT * FROM facts", []
     if keys is not None:
-        sql, params = sql + f" WHERE key IN {_JSON_IN}", [json.dumps(sorted(set(keys)))]
+        sql, params = sql + f" WHERE key IN {IN_JSON}", [json.dumps(sorted(set(keys)))]
     return [{**r, "claim_ids": json.loads(r["claim_ids"] or "[]")} for r in db.query(sql, params)]
 
 
@@ -60,7 +58,7 @@ def ledger_groups(db: sqlite_utils.Database, ids: list[int] | None = None) -> li
     """Conflict groups (with ``ids``, or all): id, fact key, disagreement, reason."""
     sql, params = "SELECT id, fact_key, disagreement, reason FROM conflict_groups", []
     if ids is not None:
-        sql, params = sql + f" WHERE id IN {_JSON_IN}", [json.dumps(sorted(set(ids)))]
+        sql, params = sql + f" WHERE id IN {IN_JSON}", [json.dumps(sorted(set(ids)))]
     return [dict(r) for r in db.query(sql, params)]
 
 
@@ -68,7 +66,7 @@ def document_signals(db: sqlite_utils.Database, doc_ids: list[str] | None = None
     """Pattern signals of the documents (or all)."""
     sql, params = "SELECT id, doc_id, pattern, phase, quote, char_start, char_end FROM signals", []
     if doc_ids is not None:
-        sql, params = sql + f" WHERE doc_id IN {_JSON_IN}", [json.dumps(sorted(set(doc_ids)))]
+        sql, params = sql + f" WHERE doc_id IN {IN_JSON}", [json.dumps(sorted(set(doc_ids)))]
     return [dict(r) for r in db.query(sql + " ORDER BY id", params)]
 
 
@@ -76,13 +74,13 @@ def claim_parties(db: sqlite_utils.Database, claim_ids: list[int]) -> set[tuple[
     """The (subject, counterparty) of these claims now, and of the stored partnerships that held them."""
     ids = json.dumps(sorted(set(claim_ids)))
     now = db.execute(
-        f"SELECT subject, counterparty FROM claims WHERE id IN {_JSON_IN} AND subject IS NOT NULL "
+        f"SELECT subject, counterparty FROM claims WHERE id IN {IN_JSON} AND subject IS NOT NULL "
         "AND counterparty IS NOT NULL",
         [ids],
     ).fetchall()
     before = db.execute(
         f"SELECT a, b FROM partnerships p WHERE EXISTS (SELECT 1 FROM json_each(p.claim_ids) j WHERE j.value IN "
-        f"{_JSON_IN})",
+        f"{IN_JSON})",
         [ids],
     ).fetchall()
     return {(x, y) for x, y in now + before}
@@ -97,8 +95,8 @@ def save_partnerships(
             db.execute("DELETE FROM partnerships")
             db.execute("DELETE FROM partnership_edges")
         else:
-            db.execute(f"DELETE FROM partnerships WHERE key IN {_JSON_IN}", [json.dumps(sorted(set(keys)))])
-            db.execute(f"DELETE FROM partnership_edges WHERE key IN {_JSON_IN}", [json.dumps(sorted(set(keys)))])
+            db.execute(f"DELETE FROM partnerships WHERE key IN {IN_JSON}", [json.dumps(sorted(set(keys)))])
+            db.execute(f"DELETE FROM partnership_edges WHERE key IN {IN_JSON}", [json.dumps(sorted(set(keys)))])
         clear_stale(db, keys)
         if rows:
             db["partnerships"].insert_all(rows)
@@ -122,7 +120,7 @@ def clear_stale(db: sqlite_utils.Database, keys: list[str] | None = None) -> Non
     if keys is None:
         db.execute("DELETE FROM partnership_stale")
     else:
-        db.execute(f"DELETE FROM partnership_stale WHERE key IN {_JSON_IN}", [json.dumps(sorted(set(keys)))])
+        db.execute(f"DELETE FROM partnership_stale WHERE key IN {IN_JSON}", [json.dumps(sorted(set(keys)))])
 
 
 def partnership_count(db: sqlite_utils.Database) -> int:
@@ -163,7 +161,7 @@ def deal_edges(
     undated edges only without one)."""
     where, params = ["1"], []
     if kinds:
-        where.append(f"kind IN {_JSON_IN}")
+        where.append(f"kind IN {IN_JSON}")
         params.append(json.dumps(sorted(set(kinds))))
     if since:
         where.append("latest_date >= ?")
@@ -181,14 +179,14 @@ def claims_by_id(db: sqlite_utils.Database, ids: list[int]) -> dict[int, dict]:
         "SELECT c.id, c.kind, c.subject, c.counterparty, c.value, c.unit, c.value_low, c.value_high, c.qualifier, "
         "c.deal_status, c.as_of, c.quote, c.char_start, c.char_end, c.review_status, c.grounded, c.doc_id, "
         "c.conflict_group, d.source, d.url, d.title, d.published FROM claims c JOIN documents d ON d.id = c.doc_id "
-        f"WHERE c.id IN {_JSON_IN}"
+        f"WHERE c.id IN {IN_JSON}"
     )
     return {r["id"]: dict(r) for r in db.query(sql, [json.dumps(sorted(set(ids)))])}
 
 
 def documents_by_id(db: sqlite_utils.Database, ids: list[str]) -> dict[str, dict]:
     """Documents' source, URL, title and date (no text), by id."""
-    sql = f"SELECT id, source, url, title, published FROM documents WHERE id IN {_JSON_IN}"
+    sql = f"SELECT id, source, url, title, published FROM documents WHERE id IN {IN_JSON}"
     return {r["id"]: dict(r) for r in db.query(sql, [json.dumps(sorted(set(ids)))])}
 
 
@@ -197,7 +195,7 @@ def open_groups(db: sqlite_utils.Database, ids: list[int]) -> list[dict]:
     sql = (  # counted through the claims' conflict_group index, whatever the statistics say
         "SELECT g.id, g.fact_key, g.disagreement, g.reason, g.sides, n.claims, n.pending FROM (SELECT conflict_group "
         "AS id, COUNT(*) AS claims, SUM(review_status = 'pending') AS pending FROM claims "
-        f"WHERE conflict_group IN {_JSON_IN} GROUP BY conflict_group) n JOIN conflict_groups g ON g.id = n.id "
+        f"WHERE conflict_group IN {IN_JSON} GROUP BY conflict_group) n JOIN conflict_groups g ON g.id = n.id "
         "ORDER BY g.id"
     )
     return [{**r, "sides": json.loads(r["sides"] or "[]")} for r in db.query(sql, [json.dumps(sorted(set(ids)))])]

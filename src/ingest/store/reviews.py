@@ -8,13 +8,14 @@ from typing import Any
 
 import sqlite_utils
 
+from .sql import IN_JSON
+
 LIST_COLUMNS = (
     "c.id, c.kind, c.subject, c.counterparty, c.value, c.unit, c.value_low, c.value_high, c.qualifier, "
     "c.deal_status, c.as_of, c.quote, c.char_start, c.char_end, c.alignment, c.grounded, c.confidence, "
     "c.extractor, c.review_status, c.reviewer, c.reviewed_at, c.fact_key, c.conflict_group, c.doc_id, "
     "c.page, c.superseded_by, d.title, d.source, d.url, d.published"
 )
-_IN = "(SELECT value FROM json_each(?))"
 
 
 def _filters(
@@ -95,14 +96,14 @@ def claims_with_documents(db: sqlite_utils.Database, ids: list[int]) -> list[dic
     """Claims with their document's title, source, URL, date and first copy, by id."""
     sql = (
         "SELECT c.*, d.title, d.source, d.url, d.published, d.duplicate_of FROM claims c "
-        f"JOIN documents d ON d.id = c.doc_id WHERE c.id IN {_IN} ORDER BY c.id"
+        f"JOIN documents d ON d.id = c.doc_id WHERE c.id IN {IN_JSON} ORDER BY c.id"
     )
     return [dict(r) for r in db.query(sql, [json.dumps(ids)])]
 
 
 def pending_grounded(db: sqlite_utils.Database, ids: list[int]) -> list[int]:
     """Those of the claims that are pending and grounded, by id."""
-    sql = f"SELECT id FROM claims WHERE id IN {_IN} AND review_status = 'pending' AND grounded = 1 ORDER BY id"
+    sql = f"SELECT id FROM claims WHERE id IN {IN_JSON} AND review_status = 'pending' AND grounded = 1 ORDER BY id"
     return [r[0] for r in db.execute(sql, [json.dumps(ids)])]
 
 
@@ -152,4 +153,4 @@ def add_dismissal(db: sqlite_utils.Database, row: dict) -> int:
 
 def lift_dismissals(db: sqlite_utils.Database, ids: list[int]) -> None:
     """Dismissals undone: their groups come back."""
-    db.execute(f"UPDATE dismissals SET active = 0 WHERE id IN {_IN}", [json.dumps(ids)])
+    db.execute(f"UPDATE dismissals SET active = 0 WHERE id IN {IN_JSON}", [json.dumps(ids)])
