@@ -210,6 +210,21 @@ class Claim(BaseModel):
         return self
 
 
+class QueueFilters(BaseModel):
+    """The review queue's filters (``ingest claims``, the review page), combined with AND; None filters nothing."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str | None = None
+    status: str | None = Field(None, description="Review status: pending, accepted, rejected or corrected.")
+    party: str | None = Field(None, description="Subject or counterparty, canonical.")
+    doc: str | None = Field(None, description="Document id prefix or source.")
+    conflict: bool | None = Field(None, description="In a conflict group (True) or not (False).")
+    ungrounded: bool | None = None
+    search: str | None = Field(None, description="Words of the quote.")
+    superseded: bool = Field(False, description="List only claims of earlier versions of changed articles.")
+
+
 class PatternSignal(BaseModel):
     """A passage that shows a partnership pattern (or kill-list move) from the taxonomy file."""
 

@@ -18,7 +18,7 @@ from .. import aliases, ground, store
 from ..conflicts import STATUSES as FACT_STATUSES
 from ..conflicts import Fact
 from ..errors import InvalidCorrection, NotFound, ReviewError
-from ..models import Alignment, Claim, ClaimKind, printable
+from ..models import Alignment, Claim, ClaimKind, QueueFilters, printable
 from ..store import MAX_INT, Database, writing
 
 STATUSES = ("pending", "accepted", "rejected", "corrected")
@@ -54,24 +54,18 @@ def default_reviewer() -> str:
         return "unknown"
 
 
-def _checked(
-    kind: str | None = None,
-    status: str | None = None,
-    party: str | None = None,
-    doc: str | None = None,
-    search: str | None = None,
-    **filters: Any,
-) -> dict[str, Any]:
+def _checked(**filters: Any) -> QueueFilters:
     """The queue filters, checked: an unknown kind or status is refused; typed text that is not UTF-8 is escaped
     as stored; a party is found by its aliases too."""
-    if kind and kind not in {k.value for k in ClaimKind}:
-        raise ReviewError(f"unknown kind {kind!r}; use one of {', '.join(k.value for k in ClaimKind)}")
-    if status and status not in STATUSES:
-        raise ReviewError(f"unknown review status {status!r}; use one of {', '.join(STATUSES)}")
-    party, doc, search = (printable(x) if x else x for x in (party, doc, search))  # typed bytes that are not UTF-8
+    f = QueueFilters(**filters)
+    if f.kind and f.kind not in {k.value for k in ClaimKind}:
+        raise ReviewError(f"unknown kind {f.kind!r}; use one of {', '.join(k.value for k in ClaimKind)}")
+    if f.status and f.status not in STATUSES:
+        raise ReviewError(f"unknown review status {f.status!r}; use one of {', '.join(STATUSES)}")
+    party, doc, search = (printable(x) if x else x for x in (f.party, f.doc, f.search))  # bytes not UTF-8
     if party:
         party = aliases.canonical(party) or party  # Azure finds Microsoft's claims
-    return {"kind": kind, "status": status, "party": party, "doc": doc, "search": search, **filters}
+    return f.model_copy(update={"party": party, "doc": doc, "search": search})
 
 
 def claims(

@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlite_utils
 
+from ..models import QueueFilters
 from .sql import IN_JSON
 
 LIST_COLUMNS = (
@@ -18,48 +19,39 @@ LIST_COLUMNS = (
 )
 
 
-def _filters(
-    kind: str | None = None,
-    status: str | None = None,
-    party: str | None = None,
-    doc: str | None = None,
-    conflict: bool | None = None,
-    ungrounded: bool | None = None,
-    search: str | None = None,
-    superseded: bool = False,
-) -> tuple[list[str], list[Any]]:
+def _filters(f: QueueFilters) -> tuple[list[str], list[Any]]:
     """SQL conditions and parameters for the queue filters (all indexed or FTS-backed). The claims of earlier
     versions of a changed article (superseded) are left out of the queue, or, with ``superseded``, listed alone."""
-    where: list[str] = ["c.superseded_by IS NOT NULL" if superseded else "c.superseded_by IS NULL"]
+    where: list[str] = ["c.superseded_by IS NOT NULL" if f.superseded else "c.superseded_by IS NULL"]
     params: list[Any] = []
-    if kind:
+    if f.kind:
         where.append("c.kind = ?")
-        params.append(kind)
-    if status:
+        params.append(f.kind)
+    if f.status:
         where.append("c.review_status = ?")
-        params.append(status)
-    if party:
+        params.append(f.status)
+    if f.party:
         where.append("(c.subject = ? COLLATE NOCASE OR c.counterparty = ? COLLATE NOCASE)")
-        params += [party, party]
-    if doc:
+        params += [f.party, f.party]
+    if f.doc:
         where.append("((c.doc_id >= ? AND c.doc_id < ?) OR c.doc_id IN (SELECT id FROM documents WHERE source = ?))")
-        params += [doc, doc + "\uffff", doc]
-    if conflict is not None:
-        where.append("c.conflict_group IS NOT NULL" if conflict else "c.conflict_group IS NULL")
-    if ungrounded is not None:
-        where.append("COALESCE(c.grounded, 0) = 0" if ungrounded else "c.grounded = 1")
-    if search and search.strip():
-        terms = " ".join('"' + t.replace('"', '""') + '"' for t in search.split())
+        params += [f.doc, f.doc + "\uffff", f.doc]
+    if f.conflict is not None:
+        where.append("c.conflict_group IS NOT NULL" if f.conflict else "c.conflict_group IS NULL")
+    if f.ungrounded is not None:
+        where.append("COALESCE(c.grounded, 0) = 0" if f.ungrounded else "c.grounded = 1")
+    if f.search and f.search.strip():
+        terms = " ".join('"' + t.replace('"', '""') + '"' for t in f.search.split())
         where.append("c.id IN (SELECT rowid FROM claims_fts WHERE claims_fts MATCH ?)")
         params.append(terms)
     return where, params
 
 
 def queue(
-    db: sqlite_utils.Database, after: int | None, before: int | None, limit: int, filters: dict[str, Any]
+    db: sqlite_utils.Database, after: int | None, before: int | None, limit: int, filters: QueueFilters
 ) -> list[dict]:
     """Claims matching the filters with their document's title/source/url, by id, one keyset page."""
-    where, params = _filters(**filters)
+    where, params = _filters(filters)
     if after is not None:
         where.append("c.id > ?")
         params.append(after)
@@ -75,9 +67,9 @@ def queue(
     return rows[::-1] if backwards else rows
 
 
-def count(db: sqlite_utils.Database, filters: dict[str, Any]) -> int:
+def count(db: sqlite_utils.Database, filters: QueueFilters) -> int:
     """Number of claims matching the filters."""
-    where, params = _filters(**filters)
+    where, params = _filters(filters)
     sql = "SELECT COUNT(*) FROM claims c" + (" WHERE " + " AND ".join(where) if where else "")
     return db.execute(sql, params).fetchone()[0]
 
