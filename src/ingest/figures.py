@@ -62,6 +62,7 @@ class Figure:
 @dataclass(frozen=True)
 class _Vocab:
     pattern: re.Pattern[str]
+    may_hold: re.Pattern[str]  # a digit, 百分之 or a number word before a scale: what every figure has
     scales: dict[str, tuple[float, str]]  # key -> (factor, language)
     prefixes: dict[str, str]
     suffixes: dict[str, tuple[str, str]]  # key -> (ISO code, language)
@@ -116,6 +117,7 @@ def _vocab() -> _Vocab:
     # A currency code may touch its digits ("RMB5bn"); any other letter before a number rules it out.
     codes = "".join(f"|(?<={re.escape(c)})" for c in data["currency_prefixes"] if re.fullmatch(f"[{LATIN}]+", c))
     word_units = [s for u in data["number_word_units"] for s in data["units"][u] if re.fullmatch(r"[^\W\d]{3,}", s)]
+    number_word = rf"{_alt(data['number_words'])}(?=\s+(?:{_alt(words)}|{_alt(word_units)}))"
     models = rf"(?P<models>(?:(?-i:[A-Z0-9])(?=[\w.\-]*[A-Za-z])[\w.\-]*\s+){{0,{int(data['chip_model_words'])}}})"
     pattern = rf"""
         (?:(?P<qual>{_alt(quals)})[\s\-]*)?
@@ -124,7 +126,7 @@ def _vocab() -> _Vocab:
             百分之(?P<cnpct>[零〇一二两三四五六七八九十百点.\d]+)
           | (?:(?P<cur>{prefix})\s?)?
             (?:(?<![0-9.,])(?:(?<![{LATIN}]){codes})(?P<num>{num})
-              |(?P<word>{_alt(data["number_words"])})(?=\s+(?:{_alt(words)}|{_alt(word_units)})))
+              |(?P<word>{number_word}))
             (?P<plus>\+)?
             (?:(?P<scale1>{scale})(?={sep}(?:{prefix})?\s?{num}{scale}))?
             (?:(?P<sep>{sep})(?P<cur2>{prefix})?\s?(?P<num2>{num}))?
@@ -135,6 +137,7 @@ def _vocab() -> _Vocab:
     """
     return _Vocab(
         pattern=re.compile(pattern, re.IGNORECASE | re.VERBOSE),
+        may_hold=re.compile(rf"\d|百分之|{number_word}", re.IGNORECASE | re.VERBOSE),
         scales=scales,
         prefixes={_key(s): c for s, c in data["currency_prefixes"].items()},
         suffixes=suffixes,
@@ -242,8 +245,11 @@ def _make(m: re.Match[str], v: _Vocab, value: float, high: float | None, unit: s
 
 
 def parse_figures(text: str) -> list[Figure]:
-    """Every figure mention in ``text``, in order and non-overlapping."""
+    """Every figure mention in ``text``, in order and non-overlapping (text without a digit or number word is
+    not scanned: the full pattern is slow)."""
     v = _vocab()
+    if not v.may_hold.search(text):
+        return []
     return [f for m in v.pattern.finditer(text) if (f := _figure(m, v)) is not None]
 
 

@@ -15,6 +15,7 @@ import json
 import math
 import re
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
@@ -175,10 +176,12 @@ def scores(head: dict, feats: list[str]) -> list[float]:
     return [x / sum(e) for x in e]
 
 
-def candidates(text: str, sents: list[Sentence], rules_kinds: dict[int, str | None], cued: dict[int, Claim]) -> list:
-    """Every figure of every sentence with its features and its possible parties; ``rules_kinds`` and
-    ``cued`` are the rules' cue kind and claim of each figure (by its start offset)."""
-    out = []
+def candidates(
+    text: str, sents: list[Sentence], rules_kinds: dict[int, str | None], cued: dict[int, Claim]
+) -> Iterator[Candidate]:
+    """Every figure of every sentence with its features and its possible parties, one at a time (a long
+    document's features are never all held); ``rules_kinds`` and ``cued`` are the rules' cue kind and claim
+    of each figure (by its start offset)."""
     freq = Counter(p.canonical for s in sents for p in s.parties)
     first = {}
     for p in (p for s in sents for p in s.parties):
@@ -207,8 +210,7 @@ def candidates(text: str, sents: list[Sentence], rules_kinds: dict[int, str | No
                 for where, group in groups
                 for r, p in enumerate(group)
             ]
-            out.append(Candidate(i, f, feats, parties, pf))
-    return out
+            yield Candidate(i, f, feats, parties, pf)
 
 
 def document_kind(text: str) -> str | None:
@@ -235,7 +237,7 @@ def decide(c: Candidate) -> tuple[str, float, PartyMention | None, PartyMention 
     return kind, p, subject, counterparty
 
 
-def learned_claims(sents: list[Sentence], found: list[Candidate]):
+def learned_claims(sents: list[Sentence], found: Iterable[Candidate]):
     """(sentence, figure, kind, probability, subject, counterparty) for every candidate the model keeps."""
     for c in found:
         kind, p, subject, counterparty = decide(c)

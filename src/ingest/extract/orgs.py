@@ -25,6 +25,7 @@ UPPER = "A-Z\u00c0-\u00de\u0100-\u017f"
 WORD = "0-9A-Za-z\u00c0-\u024f"
 _INNER = rf"[{WORD}&.'’\-]"
 _TOKEN = rf"(?:[{UPPER}]{_INNER}*[{WORD}&]|[{UPPER}]|[a-z]{{1,3}}[{UPPER}][{WORD}\-]*)"
+_POSSESSIVE_S = re.compile(r"['’]s$")
 
 
 @cache
@@ -103,7 +104,7 @@ def _name_spans(text: str, lower: set[str]) -> list[tuple[int, int]]:
     inside = _words_inside_sentences(text)
     spans = [(a, b) for a, b in spans if " " in text[a:b] or _one_word_name(text[a:b], inside)]
     spans += [m.span() for m in v["katakana"].finditer(text)]
-    return [(a, b) for a, b in spans if len(re.sub(r"['’]s$", "", text[a:b])) >= 2]
+    return [(a, b) for a, b in spans if len(_POSSESSIVE_S.sub("", text[a:b])) >= 2]
 
 
 def _one_word_name(word: str, inside: set[str]) -> bool:
@@ -115,7 +116,7 @@ def _one_word_name(word: str, inside: set[str]) -> bool:
 
 
 def _bare(word: str) -> str:
-    return re.sub(r"['’]s$", "", word.rstrip(".,;:"))
+    return _POSSESSIVE_S.sub("", word.rstrip(".,;:"))
 
 
 def _words_inside_sentences(text: str) -> set[str]:
@@ -124,7 +125,7 @@ def _words_inside_sentences(text: str) -> set[str]:
     inside = set()
     for m in re.finditer(rf"(?<![{WORD}])[{WORD}][{WORD}&.'’\-]*", text):
         before = text[max(0, m.start() - 3) : m.start()].rstrip(" \t\"“‘'(")
-        if (before and before[-1] not in ".!?:\n•*-–—") or re.search(r"['’]s$", m.group()):
+        if (before and before[-1] not in ".!?:\n•*-–—") or _POSSESSIVE_S.search(m.group()):
             inside.add(_bare(m.group()))
     return inside
 
@@ -145,7 +146,7 @@ def _common(word: str, lower: set[str]) -> bool:
     """A function or generic word, or a capitalised word that ``lower`` (the text's lower-case words) has."""
     stop = _vocab()["stop"]
     key = word.strip(".,'’").casefold()
-    base = re.sub(r"['’]s$", "", key)
+    base = _POSSESSIVE_S.sub("", key)
     return base in stop or (word[:1].isupper() and not word.isupper() and base in lower and len(base) > 1)
 
 

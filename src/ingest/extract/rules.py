@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
+from collections.abc import Iterator
 from dataclasses import replace
 
 from ..aliases import PartyMention
@@ -143,7 +144,7 @@ def learned_claims(text: str, sents: list[Sentence], cued: list[Claim]) -> list[
     return out
 
 
-def figure_candidates(text: str, sents: list[Sentence], cued: list[Claim]) -> list[classify.Candidate]:
+def figure_candidates(text: str, sents: list[Sentence], cued: list[Claim]) -> Iterator[classify.Candidate]:
     """Every figure with the classifier's features, the cue words' kind and cued claim among them."""
     kinds = {f.start: cue_kind(text, s, f) for s in sents for f in s.figures}
     return classify.candidates(text, sents, kinds, cued_by_figure(sents, cued))
