@@ -85,3 +85,11 @@ def test_training_is_deterministic(tmp_path):
     cmd += ["--claim-threshold", str(shipped["claim_threshold"])]
     subprocess.run(cmd, check=True, capture_output=True)
     assert json.loads(out.read_text()) == shipped
+
+
+def test_the_topic_is_read_from_the_head_of_a_long_document():
+    head = "Quarry Labs raised $40 million in a funding round led by Tallow Ventures. " * 700
+    tail = "The acquisition of a rival followed the takeover talks. " * 4000
+    assert len(head) >= classify.vocabulary()["topic_chars"]
+    assert classify.document_kind(head + tail) == "investment"
+    assert classify.document_kind(tail) == "acquisition"

@@ -214,8 +214,9 @@ def candidates(
 
 
 def document_kind(text: str) -> str | None:
-    """The kind whose cue words the document uses most (what the article is about), if any."""
-    counts = {kind: len(cue.findall(text)) for kind, cue in vocabulary()["kind_cues"].items()}
+    """The kind whose cue words the document's head uses most (what the article is about), if any."""
+    v = vocabulary()
+    counts = {kind: len(cue.findall(text, 0, v["topic_chars"])) for kind, cue in v["kind_cues"].items()}
     best = max(counts, key=counts.get)
     return best if counts[best] else None
 
