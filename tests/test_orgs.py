@@ -61,3 +61,9 @@ def test_a_short_form_stands_for_the_longer_name_of_its_text():
     assert orgs.long_forms(found) == {"Talen": "Talen Energy", "ZT": "ZT Systems"}
     both = orgs.mentions("Blue Owl Capital and Blue Owl Technology Finance lent; Blue Owl said so.")
     assert "Blue Owl" not in orgs.long_forms(both)  # two longer names: no guess
+
+
+def test_a_longer_name_only_after_the_short_form_is_not_its_full_name():
+    # a dev-set shape: "ElevenLabs led the synthesis market ... ElevenLabs Conversational AI all promise ..."
+    found = orgs.mentions("Vocalis led the market with $200M ARR. Rivals and Vocalis Conversational AI promise speed.")
+    assert "Vocalis" not in orgs.long_forms(found)

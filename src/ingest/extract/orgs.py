@@ -58,13 +58,19 @@ def mentions(text: str) -> list[PartyMention]:
 
 def long_forms(found: list[PartyMention]) -> dict[str, str]:
     """The one longer name of the text that each short form's words start ("Talen" is "Talen Energy", "ZT"
-    is "ZT Systems" where the text names both); alias-table names stay as they are."""
-    names = sorted({p.canonical for p in found if not listed(p)})
+    is "ZT Systems" where the text names both), when the text names it before the short form (the full name
+    comes first; a longer name only after the short one is something of that company's, "ElevenLabs
+    Conversational AI"); alias-table names stay as they are."""
+    first: dict[str, int] = {}
+    for p in found:
+        if not listed(p):
+            first[p.canonical] = min(p.start, first.get(p.canonical, p.start))
+    names = sorted(first)
     out = {}
     for n in names:
         i = bisect_left(names, n + " ")  # sorted: the names that start with n's words follow here
         starts = [m for m in names[i : i + 2] if m.startswith(n + " ")]
-        if len(starts) == 1:
+        if len(starts) == 1 and first[starts[0]] < first[n]:
             out[n] = starts[0]
     return out
 
