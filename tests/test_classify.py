@@ -93,3 +93,11 @@ def test_the_topic_is_read_from_the_head_of_a_long_document():
     assert len(head) >= classify.vocabulary()["topic_chars"]
     assert classify.document_kind(head + tail) == "investment"
     assert classify.document_kind(tail) == "acquisition"
+
+
+def test_warrants_for_shares_are_an_other_claim_and_an_exchange_ratio_is_none():
+    found = facts("Hooli will receive warrants to acquire 32.5 million shares of Pied Piper common stock.")
+    assert {(k, v, u) for k, _, _, v, u in found} == {("other", 32.5e6, "shares")}
+    assert parties(found) <= {"Hooli", "Pied Piper"}
+    ratio = "Holders will receive 0.1235 shares of Hooli common stock for each Pied Piper share."
+    assert not [f for f in facts(ratio) if f[4] == "shares"]

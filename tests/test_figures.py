@@ -76,6 +76,14 @@ CASES = [
         "to procure 10,000 graphics processing units",
         [("10,000 graphics processing units", 1e4, "chips", "exact", None, None)],
     ),
+    # counts of shares (warrants, issues) and people (acqui-hires)
+    ("warrants to acquire 32.5 million shares of", [("32.5 million shares", 32.5e6, "shares", "exact", None, None)]),
+    (
+        "approximately 39,685,636 shares",
+        [("approximately 39,685,636 shares", 39685636, "shares", "approx", None, None)],
+    ),
+    ("ZT’s 1,200-person engineering team", [("1,200-person", 1200, "people", "exact", None, None)]),
+    ("approximately 55 engineers, designers", [("approximately 55 engineers", 55, "people", "approx", None, None)]),
     # Chinese
     ("投资135亿美元", [("135亿美元", 13.5e9, "USD", "exact", None, None)]),
     ("约100亿美元", [("约100亿美元", 10e9, "USD", "approx", None, None)]),

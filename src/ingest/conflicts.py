@@ -986,15 +986,15 @@ def format_hedged(value: float | None, unit: str | None, qualifier: str | None) 
 
 
 def format_value(value: float | None, unit: str | None) -> str:
-    """A value as an analyst reads it: $13.0B, 49%, 4.5 GW, 1,000,000 chips, 2019."""
+    """A value as an analyst reads it: $13.0B, 49%, 4.5 GW, 1,000,000 chips, 1,200 people, 2019."""
     if value is None:
         return "n/a"
     if unit == "year":
         return f"{value:.0f}"
     if unit == "percent":
         return f"{value:g}%"
-    if unit == "chips":
-        return f"{value:,.0f} chips"
+    if unit in ("chips", "shares", "people"):
+        return f"{value:,.0f} {unit}"
     if unit == "GW":
         return f"{value:g} GW"
     scale, suffix = next((s for s in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")) if abs(value) >= s[0]), (1, ""))

@@ -42,7 +42,9 @@ class ExportRow(BaseModel):
     kind: ClaimKind
     subject: str | None
     counterparty: str | None
-    value: float | None = Field(description="Number in base units: USD in dollars, percent 0-100, GW, chips, year.")
+    value: float | None = Field(
+        description="Number in base units: USD in dollars, percent 0-100, GW, a count (chips, shares, people), year."
+    )
     unit: str | None
     value_low: float | None
     value_high: float | None

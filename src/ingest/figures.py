@@ -1,8 +1,9 @@
-"""Find the figures an article states: money, percentages, power (GW), chip counts and years.
+"""Find the figures an article states: money, percentages, power (GW), counts (chips, shares, people), years.
 
 The vocabulary (scales, currencies, units, hedge words in English, Spanish, German and Chinese) lives in
 ``data/figures.yaml``. Values are in base units: currency amounts in units of the currency (``unit`` is its
-ISO code, e.g. ``USD``), percent 0-100, ``GW`` (megawatts are converted), ``chips`` as a count, ``year``.
+ISO code, e.g. ``USD``), percent 0-100, ``GW`` (megawatts are converted), counts of ``chips``, ``shares`` and
+``people``, ``year``.
 
 Decisions:
 
@@ -73,6 +74,7 @@ class _Vocab:
     decimal_comma: frozenset[str]
     years: tuple[int, int]
     tolerance: float
+    counted: frozenset[str]  # units that count things (chips, shares, people)
 
 
 def _key(surface: str) -> str:
@@ -101,8 +103,9 @@ def _vocab() -> _Vocab:
     words = [s for lang, t in data["scales"].items() for s in t if _key(s) not in letters]
     suffixes = {_key(s): (c, lang) for lang, t in data["currency_suffixes"].items() for s, c in t.items()}
     units = {_key(s): (u, float(f)) for u, t in data["units"].items() for s, f in t.items()}
-    chip_words = list(data["units"]["chips"])
-    other_units = [s for u, t in data["units"].items() if u != "chips" for s in t]
+    counted = set(data["counted_units"])
+    count_words = [s for u in counted for s in data["units"][u]]
+    other_units = [s for u, t in data["units"].items() if u not in counted for s in t]
     quals = {_key(w): q for q, ws in data["qualifiers"].items() for w in ws}
     sfx_quals = {_key(w): q for w, q in data["suffix_qualifiers"].items()}
     # a capital M, B or T one space after the digits is a scale too ("$80 M"), never before a word ("5 M&A")
@@ -118,7 +121,7 @@ def _vocab() -> _Vocab:
     codes = "".join(f"|(?<={re.escape(c)})" for c in data["currency_prefixes"] if re.fullmatch(f"[{LATIN}]+", c))
     word_units = [s for u in data["number_word_units"] for s in data["units"][u] if re.fullmatch(r"[^\W\d]{3,}", s)]
     number_word = rf"{_alt(data['number_words'])}(?=\s+(?:{_alt(words)}|{_alt(word_units)}))"
-    models = rf"(?P<models>(?:(?-i:[A-Z0-9])(?=[\w.\-]*[A-Za-z])[\w.\-]*\s+){{0,{int(data['chip_model_words'])}}})"
+    models = rf"(?P<models>(?:(?-i:[A-Z0-9])(?=[\w.\-]*[A-Za-z])[\w.\-]*\s+){{0,{int(data['count_model_words'])}}})"
     pattern = rf"""
         (?:(?P<qual>{_alt(quals)})[\s\-]*)?
         (?:(?P<between>{_alt(data["between"]["words"])})\s+)?
@@ -131,7 +134,7 @@ def _vocab() -> _Vocab:
             (?:(?P<scale1>{scale})(?={sep}(?:{prefix})?\s?{num}{scale}))?
             (?:(?P<sep>{sep})(?P<cur2>{prefix})?\s?(?P<num2>{num}))?
             (?P<scale>{scale})?
-            (?:\s*(?P<suffix>{_alt(suffixes)})|(?:\s*|-)(?P<unit>{_alt(other_units)})|\s*{models}(?:(?-i:[A-Z])[\w.]*-)?(?P<chips>{_alt(chip_words)}))?
+            (?:\s*(?P<suffix>{_alt(suffixes)})|(?:\s*|-)(?P<unit>{_alt(other_units)})|(?:\s*|-){models}(?:(?-i:[A-Z])[\w.]*-)?(?P<count>{_alt(count_words)}))?
         )
         (?:\s*(?P<squal>{_alt(sfx_quals)}))?
     """
@@ -148,6 +151,7 @@ def _vocab() -> _Vocab:
         decimal_comma=frozenset(data["decimal_comma_languages"]),
         years=tuple(data["years"]),
         tolerance=float(data["value_tolerance"]),
+        counted=frozenset(counted),
     )
 
 
@@ -216,14 +220,14 @@ def _figure(m: re.Match[str], v: _Vocab) -> Figure | None:
         lang = lang or (v.suffixes[_key(g["suffix"])][1] if g["suffix"] else "")
     elif g["unit"]:
         unit, unit_factor = v.units[_key(g["unit"])]
-    elif g["chips"]:
+    elif g["count"]:
         year = None if g["scale"] or g["num2"] else _year(m, v)
         if year:
             return year
-        unit = "chips"
+        unit = v.units[_key(g["count"])][0]
     elif not g["scale"] or len(scale_key) == 1:
         return _year(m, v)
-    dot_thousands = lang in v.decimal_comma or unit == "chips"
+    dot_thousands = lang in v.decimal_comma or unit in v.counted
     low = v.number_words[_key(g["word"])] if g["word"] else _number(g["num"], dot_thousands)
     if g["num2"] is None:
         return _make(m, v, low * factor * unit_factor, None, unit)
@@ -272,10 +276,16 @@ def currency_codes() -> frozenset[str]:
 
 
 def unit_class(unit: str | None) -> str:
-    """The class of a unit: ``percent``, ``GW``, ``chips``, ``year``, ``money`` (any currency) or ``none``."""
+    """The class of a unit: ``percent``, ``GW``, ``year``, a counted unit (``chips``, ``shares``, ``people``),
+    ``money`` (any currency) or ``none``."""
     if unit is None:
         return "none"
-    return unit if unit in ("percent", "GW", "chips", "year") else "money"
+    return unit if unit in ("percent", "GW", "year") or is_count(unit) else "money"
+
+
+def is_count(unit: str | None) -> bool:
+    """True for a unit that counts things: ``chips``, ``shares``, ``people``."""
+    return unit in _vocab().counted
 
 
 def claim_fields(f: Figure | None) -> dict:

@@ -284,7 +284,8 @@ def _problem(e: ValidationError) -> str:
     err = e.errors()[0]
     where = ".".join(map(str, err["loc"])) or "claim"
     if where == "unit" and err["type"] == "string_pattern_mismatch":
-        return f"unit {err['input']!r} is not a claim unit (USD, percent, GW, chips, year or an ISO currency code)"
+        units = "USD, percent, GW, chips, shares, people, year or an ISO currency code"
+        return f"unit {err['input']!r} is not a claim unit ({units})"
     value = f" (got {err['input']!r})" if where != "claim" and not isinstance(err["input"], dict) else ""
     return f"{where}: {err['msg']}{value}"
 

@@ -171,12 +171,12 @@ class Claim(BaseModel):
     subject: str | None = Field(None, description="Canonical company name (see the alias table).")
     counterparty: str | None = Field(None, description="Canonical name of the other party, if any.")
     value: Amount | None = Field(
-        None, description="Number in base units: USD in dollars, percent 0-100, GW, chips, or a year."
+        None, description="Number in base units: USD in dollars, percent 0-100, GW, a count, or a year."
     )
     unit: str | None = Field(
         None,
-        pattern=r"^(USD|percent|GW|chips|year|[A-Z]{3})$",
-        description="USD, percent, GW, chips, year, an ISO currency code, or null.",
+        pattern=r"^(USD|percent|GW|chips|shares|people|year|[A-Z]{3})$",
+        description="USD, percent, GW, chips, shares, people, year, an ISO currency code, or null.",
     )
     value_low: Amount | None = Field(None, description="Low end of a stated range.")
     value_high: Amount | None = Field(None, description="High end of a stated range.")

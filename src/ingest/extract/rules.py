@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from ..aliases import PartyMention
-from ..figures import Figure, claim_fields, mentions_value, parse_figures, unit_class
+from ..figures import Figure, claim_fields, is_count, mentions_value, parse_figures, unit_class
 from ..models import Claim, Document, PatternSignal
 from . import classify
 from .orgs import listed, long_forms
@@ -233,8 +233,11 @@ def figure_claim(
 
 
 def in_bounds(f: Figure) -> bool:
-    """A share is at most 100 percent: "grew 280%" states no stake."""
-    return f.unit != "percent" or (f.value_high or f.value or 0) <= 100
+    """A share is at most 100 percent ("grew 280%" states no stake); a count is at least one ("0.1235 shares" for
+    each share is an exchange ratio)."""
+    if f.unit == "percent":
+        return (f.value_high or f.value or 0) <= 100
+    return not is_count(f.unit) or (f.value or 0) >= 1
 
 
 def is_conversion(text: str, s: Sentence, f: Figure) -> bool:
