@@ -84,6 +84,10 @@ CASES = [
     ),
     ("ZT’s 1,200-person engineering team", [("1,200-person", 1200, "people", "exact", None, None)]),
     ("approximately 55 engineers, designers", [("approximately 55 engineers", 55, "people", "approx", None, None)]),
+    # a trillion and the hundred millions after it, in Korean, Japanese and Chinese
+    ("약 22조7648억원 규모", [("약 22조7648억원", 22.7648e12, "KRW", "approx", None, None)]),
+    ("1兆5000億円の", [("1兆5000億円", 1.5e12, "JPY", "exact", None, None)]),
+    ("2万亿元", [("2万亿元", 2e12, "CNY", "exact", None, None)]),
     # Chinese
     ("投资135亿美元", [("135亿美元", 13.5e9, "USD", "exact", None, None)]),
     ("约100亿美元", [("约100亿美元", 10e9, "USD", "approx", None, None)]),

@@ -128,6 +128,7 @@ def _vocab() -> _Vocab:
         (?:
             百分之(?P<cnpct>[零〇一二两三四五六七八九十百点.\d]+)
           | (?:(?P<cur>{prefix})\s?)?
+            (?:(?P<lead>{num})\s?(?P<leadscale>{_alt(data["compound_leads"])})\s?(?=\d))?
             (?:(?<![0-9.,])(?:(?<![{LATIN}]){codes})(?P<num>{num})
               |(?P<word>{number_word}))
             (?P<plus>\+)?
@@ -229,6 +230,8 @@ def _figure(m: re.Match[str], v: _Vocab) -> Figure | None:
         return _year(m, v)
     dot_thousands = lang in v.decimal_comma or unit in v.counted
     low = v.number_words[_key(g["word"])] if g["word"] else _number(g["num"], dot_thousands)
+    if g["lead"]:
+        low += _number(g["lead"], dot_thousands) * v.scales[_key(g["leadscale"])][0] / factor
     if g["num2"] is None:
         return _make(m, v, low * factor * unit_factor, None, unit)
     factor1 = v.scales[_key(g["scale1"])][0] if g["scale1"] else factor
