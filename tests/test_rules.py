@@ -400,3 +400,11 @@ def test_a_claim_names_a_party_by_its_longer_name_in_the_text():
     claims, _ = extract_rules(doc(text))
     assert claims and {c.subject for c in claims} | {c.counterparty for c in claims} >= {"Talen Energy"}
     assert "Talen" not in {c.subject for c in claims} | {c.counterparty for c in claims}
+
+
+def test_a_founding_year_is_not_when_a_figure_holds():
+    # a dev-set shape: "Founded by a small team of MIT graduates in 2022, Anysphere ... a $2.3 billion juggernaut"
+    text = "Founded by MIT graduates in 2022, Quarry Labs raised $100 million in a round led by Tallow Capital."
+    assert {c.as_of for c in claims_of(text)} == {None}
+    dated = "In March 2025, Quarry Labs, founded in 2019, raised $100 million in a round led by Tallow Capital."
+    assert {c.as_of for c in claims_of(dated)} == {"2025-03"}

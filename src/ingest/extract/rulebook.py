@@ -23,6 +23,7 @@ _PLAIN = (
     "list_item",
     "list_joiner",
     "conversion_gap",
+    "founding",
 )
 
 

@@ -439,6 +439,12 @@ def _dates_other_figure(s: Sentence, pos: int, clause: tuple[int, int]) -> bool:
     return other != clause and any(f.unit != "year" and other[0] <= f.start < other[1] for f in s.figures)
 
 
+def _founded(text: str, start: int, pos: int) -> bool:
+    """True when the date at ``pos`` follows a founding word in its clause ("founded ... in 2022")."""
+    clause = max(start, *(text.rfind(c, start, pos) + 1 for c in ",;:(—\n"))
+    return bool(vocabulary()["founding"].search(text, clause, pos))
+
+
 def dates(text: str, start: int, end: int, exclude: tuple[int, int] | None) -> list[tuple[int, str]]:
     """(offset, date) of each date in text[start:end], as YYYY, YYYY-MM or YYYY-MM-DD."""
     months = vocabulary()["months"]
@@ -446,6 +452,8 @@ def dates(text: str, start: int, end: int, exclude: tuple[int, int] | None) -> l
     for m in _DATE.finditer(text, start, end):
         if exclude and m.start() < exclude[1] and m.end() > exclude[0]:
             continue  # the date is the figure itself ("until 2032")
+        if _founded(text, start, m.start()):
+            continue
         if m.group("ymd"):
             y, mo, d = m.group("y1"), int(m.group("m1")), m.group("d1")
         elif m.group("y2"):
