@@ -4,7 +4,8 @@ Prints body F1 of each against the benchmark's ground truth (whitespace-token mu
 pages) and documents per second of each over the pages repeated to at least 2,000 documents; then PDF pages per
 second (load with pypdf, clean, store) over PDFs written with reportlab from the benchmark's article bodies, with
 the body F1 of the text read back; then the time and peak memory of `ingest run` (load, clean, store, extract with
-the rules) on one text file just under the 5 MB cap on local files, in a process of its own.
+the rules) on one text file just under the 5 MB cap on local files, in a process of its own: the seeds repeated
+(every sentence about a deal) and the benchmark's news bodies repeated.
 Usage: python bench/clean.py [--docs N] [--pdfs N] [--pdf-only] [--big-only]
 """
 
@@ -13,7 +14,6 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import resource
 import shutil
 import subprocess
 import sys
@@ -47,17 +47,23 @@ def page_id(path: str) -> str:
     return Path(path).name.split(".")[0]
 
 
-def big_text(tmp: Path, size: int = 4_900_000) -> tuple[float, float]:
-    """Seconds and peak resident MB of `ingest run` on one text file of ``size`` bytes (the seeds repeated)."""
-    seeds = "\n\n".join(p.read_text("utf-8") for p in sorted(SEEDS.glob("*.txt")))
-    text = (seeds + "\n\n") * (size // len(seeds.encode()) + 1)
-    path = tmp / "big.txt"
+_PEAK = (
+    "import resource, sys\nfrom ingest.cli import cli\ntry:\n    cli.main(sys.argv[1:], standalone_mode=False)\n"
+    "finally:\n    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)"
+)
+
+
+def big_text(tmp: Path, name: str, body: str, size: int = 4_900_000) -> tuple[float, float]:
+    """Seconds and peak resident MB of `ingest run`, in a process of its own, on one text file of ``size``
+    bytes: ``body`` repeated."""
+    text = (body + "\n\n") * (size // len(body.encode()) + 1)
+    path = tmp / f"{name}.txt"
     path.write_bytes(text.encode()[:size].decode("utf-8", "ignore").encode())
-    command = [sys.executable, "-m", "ingest", "run", str(path), "--db", str(tmp / "big.db")]
+    command = [sys.executable, "-c", _PEAK, "run", str(path), "--db", str(tmp / f"{name}.db")]
     t0 = time.perf_counter()
-    subprocess.run(command, check=True, capture_output=True)
+    done = subprocess.run(command, check=True, capture_output=True, text=True)
     seconds = time.perf_counter() - t0
-    return seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return seconds, int(done.stderr.strip().splitlines()[-1]) / 1024
 
 
 def write_pdf(text: str, path: Path, lines_per_page: int = 55) -> int:
@@ -108,12 +114,17 @@ def report_pdf(bench_dir: Path, tmp: Path, n_pdfs: int, html_docs_per_s: float |
     )
 
 
-def report_big(tmp: Path) -> None:
-    seconds, peak_mb = big_text(tmp)
-    ok = seconds < 10 and peak_mb < 300
-    print(
-        f"bench clean 5MB: {seconds:.1f} s, {peak_mb:.0f} MB peak (target < 10 s, < 300 MB) {'ok' if ok else 'short'}"
-    )
+def report_big(tmp: Path, bench_dir: Path) -> None:
+    """The 5 MB figures on two texts: the seeds (every sentence about a deal) and the benchmark's news bodies."""
+    seeds = "\n\n".join(p.read_text("utf-8") for p in sorted(SEEDS.glob("*.txt")))
+    truth = json.loads((bench_dir / "ground-truth.json").read_text())
+    news = "\n\n".join(t["articleBody"] for _, t in sorted(truth.items()))
+    ok = True
+    for name, body in (("seeds", seeds), ("news", news)):
+        seconds, peak_mb = big_text(tmp, name, body)
+        ok &= seconds < 10 and peak_mb < 300
+        print(f"5 MB of {name}: {seconds:.1f} s, {peak_mb:.0f} MB peak")
+    print(f"bench clean 5MB: worst of the two above (target < 10 s, < 300 MB) {'ok' if ok else 'short'}")
 
 
 def main() -> None:
@@ -127,7 +138,7 @@ def main() -> None:
     if args.big_only or args.pdf_only:
         with tempfile.TemporaryDirectory() as tmp:
             if args.big_only:
-                report_big(Path(tmp))
+                report_big(Path(tmp), args.bench_dir)
             else:
                 report_pdf(args.bench_dir, Path(tmp), args.pdfs, None)
         return
@@ -176,7 +187,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         report_pdf(args.bench_dir, Path(tmp), args.pdfs, n / t_ours)
     with tempfile.TemporaryDirectory() as tmp:
-        report_big(Path(tmp))
+        report_big(Path(tmp), args.bench_dir)
 
 
 if __name__ == "__main__":
