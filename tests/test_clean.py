@@ -1,8 +1,10 @@
 import warnings
 
 import pytest
+from datasketch import MinHash
 
 from conftest import SEEDS
+from ingest import duplicates
 from ingest.clean import clean, dateline_date, normalize, parse_date
 from ingest.models import RawDocument
 
@@ -138,3 +140,12 @@ def test_a_page_that_looks_like_xml_is_read_without_a_warning():
         doc = clean(RawDocument(source="feed.html", content_type="html", text=page))
     assert [str(w.message) for w in seen] == []
     assert "OpenAI raises $6.6 billion" in doc.text
+
+
+def test_a_long_texts_signature_hashed_in_batches_is_the_whole_texts():
+    words = [f"w{i % 997}x{i % 13}" for i in range(3 * duplicates.BATCH)]
+    text = " ".join(words)
+    whole = MinHash(num_perm=duplicates.NUM_PERM)
+    n = duplicates.SHINGLE
+    whole.update_batch({" ".join(words[i : i + n]).encode() for i in range(len(words) - n + 1)})
+    assert (duplicates.signature(text).hashvalues == whole.hashvalues).all()
