@@ -65,6 +65,13 @@ def vocabulary() -> dict:
 
 
 @cache
+def any_pattern() -> re.Pattern[str]:
+    """Every partnership pattern's cues in one pattern: a sentence it does not match shows none of them."""
+    anys = [p["any"] for p in taxonomy()]
+    return re.compile("|".join(f"(?:{a.pattern})" for a in anys), anys[0].flags)
+
+
+@cache
 def taxonomy() -> list[dict]:
     """The partnership patterns of data/patterns.yaml, each phase's cues compiled, and ``any``: all of them in
     one pattern (it matches where one of them does)."""

@@ -25,7 +25,7 @@ from ..models import Claim, Document, PatternSignal
 from . import classify
 from .orgs import listed, long_forms
 from .parties import Sentence, context_parties, fits, listed_pairs, mentions, place
-from .rulebook import taxonomy, vocabulary
+from .rulebook import any_pattern, taxonomy, vocabulary
 
 VALUE_KINDS = ("investment", "compute_commitment", "equity_stake", "valuation", "revenue", "other")
 RIGHT_KINDS = ("exclusivity", "rofr")
@@ -515,6 +515,8 @@ def pattern_signals(text: str, sents: list[Sentence]) -> list[PatternSignal]:
     """One signal per sentence and pattern phase whose cues the sentence has."""
     out = []
     for s in sents:
+        if not any_pattern().search(text, s.start, s.end):
+            continue
         for p in taxonomy():
             if not p["any"].search(text, s.start, s.end):
                 continue
