@@ -98,7 +98,10 @@ def figure_features(text: str, s: Sentence, f: Figure, rules_kind: str | None, c
 @lru_cache(maxsize=64)
 def cue_kinds(text: str, start: int, end: int) -> tuple[str, ...]:
     """The kinds whose cue words ``text[start:end]`` has (asked once for all the figures of a sentence)."""
-    return tuple(kind for kind, cue in vocabulary()["kind_cues"].items() if cue.search(text, start, end))
+    v = vocabulary()
+    if not v["deal"].search(text, start, end):  # no cue of any kind (nor of a right): one search, not eight
+        return ()
+    return tuple(kind for kind, cue in v["kind_cues"].items() if cue.search(text, start, end))
 
 
 def party_features(
