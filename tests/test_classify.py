@@ -101,3 +101,14 @@ def test_warrants_for_shares_are_an_other_claim_and_an_exchange_ratio_is_none():
     assert parties(found) <= {"Hooli", "Pied Piper"}
     ratio = "Holders will receive 0.1235 shares of Hooli common stock for each Pied Piper share."
     assert not [f for f in facts(ratio) if f[4] == "shares"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "La società Quarry Labs ha una valutazione di 2 miliardi di dollari.",  # Italian, as in the dev sets
+        "Quarry Labs, valutata 2 miliardi di dollari, ha raccolto fondi.",
+    ],
+)
+def test_a_valuation_in_italian(text):
+    assert facts(text) == {("valuation", "Quarry Labs", None, 2e9, "USD")}
