@@ -67,3 +67,13 @@ def test_a_longer_name_only_after_the_short_form_is_not_its_full_name():
     # a dev-set shape: "ElevenLabs led the synthesis market ... ElevenLabs Conversational AI all promise ..."
     found = orgs.mentions("Vocalis led the market with $200M ARR. Rivals and Vocalis Conversational AI promise speed.")
     assert "Vocalis" not in orgs.long_forms(found)
+
+
+def test_a_place_before_based_is_no_name():
+    # dev-set shapes: "The San Francisco-based company's valuation", "Plano-based Aligned Data Centers"
+    assert names("The San Francisco-based company raised money from Tallow Capital.") == {"Tallow Capital"}
+    assert names("Plano-based Aligned Data Centers was sold.") == {"Aligned Data Centers"}
+
+
+def test_a_deal_word_in_a_headline_is_no_name():
+    assert "Valuation" not in names("Quarry Labs: From Startup to $2.3B Valuation in 18 Months")

@@ -40,6 +40,7 @@ def _vocab() -> dict:
         "stop": {w.casefold() for w in data["not_names"]},
         "suffix": re.compile(rf"(?:,?\s+(?:{suffix}))+$"),
         "possessive": re.compile(r"['’]s?$"),
+        "place_tails": frozenset(w.casefold() for w in data["place_tails"]),
         "noun": re.compile(rf"(?:{'|'.join(map(re.escape, data['noun_endings']))})$", re.I),
     }
 
@@ -86,7 +87,7 @@ def _name_spans(text: str, lower: set[str]) -> list[tuple[int, int]]:
     """Spans of capitalised-word names (trimmed of words that are not names) and katakana runs. A word
     that the text also writes in lower case is no name where it may be capitalised for another reason: first
     in its run (a sentence start) or in a headline. A compound with a lower-case tail ends a name at its
-    hyphen ("Hooli-backed Pied Piper" names Hooli and Pied Piper)."""
+    hyphen ("Hooli-backed Pied Piper" names Hooli and Pied Piper); a run before "-based" is a place."""
     v = _vocab()
     spans = []
     for m in v["name"].finditer(text):
@@ -96,6 +97,9 @@ def _name_spans(text: str, lower: set[str]) -> list[tuple[int, int]]:
         for i, w in enumerate(words):
             compound = re.search(r"(?<=[\w.]{2})-[a-z]{2,}", w.group())  # "Hooli-backed", not "X-energy"
             end = w.start() + compound.start() if compound else w.end()
+            if compound and compound.group()[1:].casefold() in v["place_tails"]:
+                runs[-1] = []  # "San Francisco-based", "Plano-based": the words before it are a place
+                continue
             if _common(m.group("name")[w.start() : end], lower if i == 0 or title else set()):
                 runs.append([])  # a common word inside the run ends a name ("Meta Lands Billion")
                 continue
