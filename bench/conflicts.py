@@ -154,7 +154,8 @@ class Generator:
         if trap == "up_to":
             return [lambda: c(fact, value, qualifier="up_to")] * 2
         if trap == "planned" and kind != "partnership_start":
-            return [lambda: c(fact, value * 2, deal_status="planned")] * 2
+            loi = f"a letter of intent for {value * 2:,.0f}"  # a plan that is not the signed deal
+            return [lambda: c(fact, value * 2, deal_status="planned", quote=loi)] * 2
         if trap == "over_time" and kind in ("equity_stake", "valuation", "revenue"):
             return [lambda: c(fact, value * 1.5, as_of=str(year + 2))] * 3
         return []
