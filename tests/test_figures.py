@@ -76,6 +76,12 @@ CASES = [
         "to procure 10,000 graphics processing units",
         [("10,000 graphics processing units", 1e4, "chips", "exact", None, None)],
     ),
+    # hedges in German and French as the dev sets write them
+    ("fast 30 Milliarden US-Dollar", [("fast 30 Milliarden US-Dollar", 30e9, "USD", "approx", None, None)]),
+    (
+        "un peu plus de 166 millions de dollars",
+        [("un peu plus de 166 millions de dollars", 166e6, "USD", "more_than", None, None)],
+    ),
     # counts of shares (warrants, issues) and people (acqui-hires)
     ("warrants to acquire 32.5 million shares of", [("32.5 million shares", 32.5e6, "shares", "exact", None, None)]),
     (
