@@ -77,3 +77,8 @@ def test_a_place_before_based_is_no_name():
 
 def test_a_deal_word_in_a_headline_is_no_name():
     assert "Valuation" not in names("Quarry Labs: From Startup to $2.3B Valuation in 18 Months")
+
+
+def test_a_german_noun_before_a_name_is_not_part_of_it():
+    # dev-set shape: "Vermögensverwalter Blue Owl Capital, wobei Meta nur 20 Prozent behalten werde"
+    assert names("Der Vermögensverwalter Tallow Capital hält 80 Prozent.") == {"Tallow Capital"}

@@ -100,8 +100,9 @@ def _name_spans(text: str, lower: set[str]) -> list[tuple[int, int]]:
             if compound and compound.group()[1:].casefold() in v["place_tails"]:
                 runs[-1] = []  # "San Francisco-based", "Plano-based": the words before it are a place
                 continue
-            if _common(m.group("name")[w.start() : end], lower if i == 0 or title else set()):
-                runs.append([])  # a common word inside the run ends a name ("Meta Lands Billion")
+            word = m.group("name")[w.start() : end]
+            if _common(word, lower if i == 0 or title else set()) or (not runs[-1] and v["noun"].search(word)):
+                runs.append([])  # a common word ends a name ("Meta Lands Billion"), a German noun starts none
                 continue
             runs[-1].append((w.start(), end))
             if compound:
