@@ -993,7 +993,7 @@ def format_value(value: float | None, unit: str | None) -> str:
         return f"{value:.0f}"
     if unit == "percent":
         return f"{value:g}%"
-    if unit in ("chips", "shares", "people"):
+    if unit and unit.islower():  # a count (chips, shares, people): currencies are ISO codes, in capitals
         return f"{value:,.0f} {unit}"
     if unit == "GW":
         return f"{value:g} GW"
