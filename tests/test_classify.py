@@ -67,6 +67,23 @@ def test_share_moves_and_forecasts_are_no_claims(text):
     assert facts(text) == set()
 
 
+@pytest.mark.parametrize(
+    "text",
+    [  # dev set shapes: a share-price move or a market capitalisation beside a deal
+        "Initech will exchange 0.1235 of its shares for each Hooli share in a $9 billion transaction, driving "
+        "Initech’s stock down about 4 percent and Hooli’s shares tumbling around 20 percent after the news.",
+        "The scrutiny follows Initech's success in becoming the world's most valuable company with a market "
+        "capitalization of $3.56 trillion; it bought Hooli for $7 billion.",
+    ],
+)
+def test_a_market_move_is_no_claim_whatever_the_model_says(text, monkeypatch):
+    def keep_all(c):
+        return ("equity_stake", 0.9, c.parties[0], c.parties[-1]) if c.parties else (classify.NONE, 0.0, None, None)
+
+    monkeypatch.setattr(classify, "decide", keep_all)
+    assert {f[3] for f in facts(text)} <= {9e9, 7e9, 0.1235}
+
+
 def test_every_head_of_the_shipped_model_is_present():
     m = classify.model()
     assert {"claim", "kind", "subject", "counterparty"} <= set(m)

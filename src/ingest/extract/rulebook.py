@@ -11,6 +11,7 @@ import yaml
 
 _PLAIN = (
     "off_topic",
+    "market_move",
     "hedges",
     "instruction",
     "references",

@@ -135,9 +135,9 @@ def learned_claims(text: str, sents: list[Sentence], cued: list[Claim]) -> list[
     for s, f, kind, p, subject, counterparty in classify.learned_claims(sents, figure_candidates(text, sents, cued)):
         if not in_bounds(f) or is_unit_price(text, s, f) or is_conversion(text, s, f):
             continue
-        if is_instruction(text[s.start : s.end]):
-            continue
         clause = clause_of(s, f.start)
+        if is_instruction(text[s.start : s.end]) or vocabulary()["market_move"].search(text, *clause):
+            continue
         status = value_status(text, s, clause)
         claim = make_claim(text, s, kind, clause, f, subject, counterparty, status, (f.start, f.end))
         out.append(classify.confidence(claim, p))
