@@ -68,20 +68,32 @@ def test_share_moves_and_forecasts_are_no_claims(text):
 
 
 @pytest.mark.parametrize(
-    "text",
-    [  # dev set shapes: a share-price move or a market capitalisation beside a deal
-        "Initech will exchange 0.1235 of its shares for each Hooli share in a $9 billion transaction, driving "
-        "Initech’s stock down about 4 percent and Hooli’s shares tumbling around 20 percent after the news.",
-        "The scrutiny follows Initech's success in becoming the world's most valuable company with a market "
-        "capitalization of $3.56 trillion; it bought Hooli for $7 billion.",
+    ("text", "never"),
+    [  # dev set shapes: a market move, taxes, a rate per unit or a price beside a deal
+        (
+            "Initech will exchange 0.1235 of its shares for each Hooli share in a $9 billion transaction, driving "
+            "Initech’s stock down about 4 percent and Hooli’s shares tumbling around 20 percent after the news.",
+            {4, 20},
+        ),
+        (
+            "The scrutiny follows Initech's success in becoming the world's most valuable company with a market "
+            "capitalization of $3.56 trillion; it bought Hooli for $7 billion.",
+            {3.56e12},
+        ),
+        ("Initech will buy the Hooli plant, which is expected to contribute $3 billion in state taxes.", {3e9}),
+        (
+            "Hooli’s engineering team, valued at $1.6 billion or roughly $1.33 million per engineer, joins Initech.",
+            {1.33e6},
+        ),
+        ("Initech Targets Hooli Over $49 Weight-Loss Pill", {49}),
     ],
 )
-def test_a_market_move_is_no_claim_whatever_the_model_says(text, monkeypatch):
+def test_no_claim_outside_a_deal_whatever_the_model_says(text, never, monkeypatch):
     def keep_all(c):
-        return ("equity_stake", 0.9, c.parties[0], c.parties[-1]) if c.parties else (classify.NONE, 0.0, None, None)
+        return ("investment", 0.9, c.parties[0], c.parties[-1]) if c.parties else (classify.NONE, 0.0, None, None)
 
     monkeypatch.setattr(classify, "decide", keep_all)
-    assert {f[3] for f in facts(text)} <= {9e9, 7e9, 0.1235}
+    assert not {f[3] for f in facts(text)} & never
 
 
 def test_every_head_of_the_shipped_model_is_present():

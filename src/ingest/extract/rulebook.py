@@ -11,7 +11,7 @@ import yaml
 
 _PLAIN = (
     "off_topic",
-    "market_move",
+    "not_deal",
     "hedges",
     "instruction",
     "references",

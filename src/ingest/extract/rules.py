@@ -136,7 +136,7 @@ def learned_claims(text: str, sents: list[Sentence], cued: list[Claim]) -> list[
         if not in_bounds(f) or is_unit_price(text, s, f) or is_conversion(text, s, f):
             continue
         clause = clause_of(s, f.start)
-        if is_instruction(text[s.start : s.end]) or vocabulary()["market_move"].search(text, *clause):
+        if is_instruction(text[s.start : s.end]) or vocabulary()["not_deal"].search(text, *clause):
             continue
         status = value_status(text, s, clause)
         claim = make_claim(text, s, kind, clause, f, subject, counterparty, status, (f.start, f.end))
@@ -234,9 +234,11 @@ def figure_claim(
 
 def in_bounds(f: Figure) -> bool:
     """A share is at most 100 percent ("grew 280%" states no stake); a count is at least one ("0.1235 shares" for
-    each share is an exchange ratio)."""
+    each share is an exchange ratio); an amount of money is at least ``min_amount``."""
     if f.unit == "percent":
         return (f.value_high or f.value or 0) <= 100
+    if unit_class(f.unit) == "money":
+        return (f.value_high or f.value or 0) >= vocabulary()["min_amount"]
     return not is_count(f.unit) or (f.value or 0) >= 1
 
 
