@@ -82,3 +82,15 @@ def test_a_deal_word_in_a_headline_is_no_name():
 def test_a_german_noun_before_a_name_is_not_part_of_it():
     # dev-set shape: "Vermögensverwalter Blue Owl Capital, wobei Meta nur 20 Prozent behalten werde"
     assert names("Der Vermögensverwalter Tallow Capital hält 80 Prozent.") == {"Tallow Capital"}
+
+
+def test_a_name_neither_starts_nor_ends_with_a_joiner():
+    got = names("ha annunciato finanziamenti superiori ai 500 Milioni di Dollari da Banca di Hooli.")
+    assert "di" not in got and "Banca di Hooli" in got
+
+
+def test_the_words_of_a_figure_are_no_party():
+    from ingest.extract.rules import analyse
+
+    text = "Demnach steht Initech kurz davor, fast 30 Milliarden US-Dollar von Hooli Capital zu erhalten."
+    assert {p.canonical for s in analyse(text) for p in s.parties} == {"Initech", "Hooli Capital"}

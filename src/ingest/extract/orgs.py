@@ -38,6 +38,7 @@ def _vocab() -> dict:
         "name": re.compile(rf"(?<![{WORD}])(?P<name>{name})(?P<suffix>,?\s+(?:{suffix})(?![{WORD}]))?"),
         "katakana": re.compile(r"[\u30a0-\u30ff]{3,}(?:・[\u30a0-\u30ff]+)*"),
         "stop": {w.casefold() for w in data["not_names"]},
+        "joiners": frozenset(data["joiners"]),
         "suffix": re.compile(rf"(?:,?\s+(?:{suffix}))+$"),
         "possessive": re.compile(r"['’]s?$"),
         "place_tails": frozenset(w.casefold() for w in data["place_tails"]),
@@ -107,7 +108,13 @@ def _name_spans(text: str, lower: set[str]) -> list[tuple[int, int]]:
             runs[-1].append((w.start(), end))
             if compound:
                 runs.append([])
-        for run in filter(None, runs):
+        for run in runs:
+            while run and m.group("name")[run[0][0] : run[0][1]] in v["joiners"]:
+                run = run[1:]  # a name neither starts nor ends with a joiner ("di" of "Milioni di Dollari")
+            while run and m.group("name")[run[-1][0] : run[-1][1]] in v["joiners"]:
+                run = run[:-1]
+            if not run:
+                continue
             end = m.start() + run[-1][1]
             if m.group("suffix") and run[-1][1] == words[-1].end():
                 end = m.end()

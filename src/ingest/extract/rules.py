@@ -183,7 +183,11 @@ def analyse(text: str) -> list[Sentence]:
     starts = [p.start for p in named]
     for start, end in sentences(text):
         figs = [_shift(f, start) for f in parse_figures(text[start:end])]
-        parties = [p for p in named[bisect_left(starts, start) : bisect_left(starts, end)] if p.end <= end]
+        parties = [
+            p
+            for p in named[bisect_left(starts, start) : bisect_left(starts, end)]
+            if p.end <= end and (listed(p) or not any(f.start < p.end and p.start < f.end for f in figs))
+        ]
         local = [_shift(f, -start) for f in figs]
         gap = text[prev_end:start]
         new_block = "\n\n" in gap or ("\n" in gap and bool(vocabulary()["list_item"].match(text, start)))
