@@ -82,7 +82,7 @@ def figure_features(text: str, s: Sentence, f: Figure, rules_kind: str | None, c
         "hedge": v["hedges"].search(text, c_start, c_end),
         "offtopic": v["off_topic"].search(text, c_start, c_end),
         "ownuse": v["own_use"].search(text, c_start, c_end),
-        "price": rules.is_unit_price(text, s, f),
+        "price": rules.is_rate(text, s, f),
         "conversion": rules.is_conversion(text, s, f),
         "question": text[s.start : s.end].rstrip().endswith("?"),
         "bracket": text[max(s.start, f.start - 2) : f.start].strip() in ("(", "（"),

@@ -133,7 +133,7 @@ def learned_claims(text: str, sents: list[Sentence], cued: list[Claim]) -> list[
     share is never a claim."""
     out = []
     for s, f, kind, p, subject, counterparty in classify.learned_claims(sents, figure_candidates(text, sents, cued)):
-        if not in_bounds(f) or is_unit_price(text, s, f) or is_conversion(text, s, f):
+        if not in_bounds(f) or is_rate(text, s, f) or is_conversion(text, s, f):
             continue
         clause = clause_of(s, f.start)
         if is_instruction(text[s.start : s.end]) or vocabulary()["not_deal"].search(text, *clause):
@@ -214,7 +214,7 @@ def figure_claim(
     no kind cue in a sentence that refers back ("the companies expanded the agreement") takes the kind of
     its paragraph's first value claim of the same unit (``lead``)."""
     v = vocabulary()
-    if unit_class(f.unit) == "year" or not in_bounds(f) or is_unit_price(text, s, f) or is_conversion(text, s, f):
+    if unit_class(f.unit) == "year" or not in_bounds(f) or is_rate(text, s, f) or is_conversion(text, s, f):
         return None
     c_start, c_end = clause_of(s, f.start)
     if v["hedges"].search(text, c_start, min(c_end, f.end + 30)) or v["off_topic"].search(text, c_start, c_end):
@@ -257,10 +257,12 @@ def is_conversion(text: str, s: Sentence, f: Figure) -> bool:
     )
 
 
-def is_unit_price(text: str, s: Sentence, f: Figure) -> bool:
-    """True for a price per share ("$23.28 a share", "每股23.28美元"): a term of a deal, not a deal fact."""
-    price = vocabulary()["unit_price"]
-    return bool(price["after"].match(text, f.end, s.end) or price["before"].search(text, s.start, f.start))
+def is_rate(text: str, s: Sentence, f: Figure) -> bool:
+    """True for a price per share ("$23.28 a share", "每股23.28美元"): a term of a deal, not a deal fact; and for a
+    percentage that states a change ("40% more than it offered", "up 8%")."""
+    v = vocabulary()
+    words = v["change_percent"] if f.unit == "percent" else v["unit_price"]
+    return bool(words["after"].match(text, f.end, s.end) or words["before"].search(text, s.start, f.start))
 
 
 def owner_fits(s: Sentence, kind: str, clause: tuple[int, int], pos: int) -> bool:
@@ -286,7 +288,7 @@ def figure_kind(text: str, s: Sentence, f: Figure, clause: tuple[int, int], excl
         m = rx.search(text, c_start, f.start) if kind in allowed else None
         if m:
             return _held(text, s, kind, m.start())
-    others = [g for g in s.figures if g is not f and g.unit != "year" and not is_unit_price(text, s, g)]
+    others = [g for g in s.figures if g is not f and g.unit != "year" and not is_rate(text, s, g)]
     claimed = [(a, b) for g in others for a, b in [head_span(text, s, g)] if a is not None]
     claimed += [m.span() for m in v["cue_blind"].finditer(text, s.start, s.end)]
     cues = [
