@@ -94,3 +94,8 @@ def test_the_words_of_a_figure_are_no_party():
 
     text = "Demnach steht Initech kurz davor, fast 30 Milliarden US-Dollar von Hooli Capital zu erhalten."
     assert {p.canonical for s in analyse(text) for p in s.parties} == {"Initech", "Hooli Capital"}
+
+
+def test_a_word_before_a_corporate_suffix_is_part_of_the_name():
+    got = names("Hooli News Corp: a deal.\n\nNews Corp is not the first publication. The news broke.")
+    assert "Corp" not in got and "News" in got  # "News Corp", its suffix dropped from the canonical name

@@ -39,6 +39,7 @@ def _vocab() -> dict:
         "katakana": re.compile(r"[\u30a0-\u30ff]{3,}(?:・[\u30a0-\u30ff]+)*"),
         "stop": {w.casefold() for w in data["not_names"]},
         "joiners": frozenset(data["joiners"]),
+        "suffix_words": frozenset(data["suffixes"]),
         "suffix": re.compile(rf"(?:,?\s+(?:{suffix}))+$"),
         "possessive": re.compile(r"['’]s?$"),
         "place_tails": frozenset(w.casefold() for w in data["place_tails"]),
@@ -102,7 +103,9 @@ def _name_spans(text: str, lower: set[str]) -> list[tuple[int, int]]:
                 runs[-1] = []  # "San Francisco-based", "Plano-based": the words before it are a place
                 continue
             word = m.group("name")[w.start() : end]
-            if _common(word, lower if i == 0 or title else set()) or (not runs[-1] and v["noun"].search(word)):
+            suffixed = i + 1 < len(words) and words[i + 1].group() in v["suffix_words"]  # "News Corp"
+            common = not suffixed and _common(word, lower if i == 0 or title else set())
+            if common or (not runs[-1] and v["noun"].search(word)):
                 runs.append([])  # a common word ends a name ("Meta Lands Billion"), a German noun starts none
                 continue
             runs[-1].append((w.start(), end))
@@ -113,8 +116,8 @@ def _name_spans(text: str, lower: set[str]) -> list[tuple[int, int]]:
                 run = run[1:]  # a name neither starts nor ends with a joiner ("di" of "Milioni di Dollari")
             while run and m.group("name")[run[-1][0] : run[-1][1]] in v["joiners"]:
                 run = run[:-1]
-            if not run:
-                continue
+            if all(m.group("name")[a:b] in v["suffix_words"] for a, b in run):
+                continue  # a suffix alone ("Corp") names no one
             end = m.start() + run[-1][1]
             if m.group("suffix") and run[-1][1] == words[-1].end():
                 end = m.end()
