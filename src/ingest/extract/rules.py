@@ -129,8 +129,8 @@ def cued_claims(text: str, sents: list[Sentence]) -> list[Claim]:
 
 
 def learned_claims(text: str, sents: list[Sentence], cued: list[Claim]) -> list[Claim]:
-    """The claims of the figures that the trained classifier keeps. A conversion in brackets or a price per
-    share is never a claim."""
+    """The claims of the figures that the trained classifier keeps. A figure out of bounds, a rate, a conversion
+    in brackets, or one in a clause about something other than a deal (``not_deal``) is never a claim."""
     out = []
     for s, f, kind, p, subject, counterparty in classify.learned_claims(sents, figure_candidates(text, sents, cued)):
         if not in_bounds(f) or is_rate(text, s, f) or is_conversion(text, s, f):
