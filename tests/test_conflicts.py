@@ -152,6 +152,17 @@ def test_qualifier_conflict_at_most_vs_more_than(db):
     assert "up to $10.0B (1 source)" in g["reason"] and "more than $10.0B (1 source)" in g["reason"]
 
 
+def test_nearly_is_just_under_its_figure(db):
+    """Dev set a, Hyperion: a Bloomberg report's "fast 30 Milliarden" (nearly $30B) vs the announced $27B."""
+    a, b = docs(db, 2)
+    add_claim(db, a, value=30e9, qualifier="nearly")
+    add_claim(db, b, value=28.5e9)
+    assert store.ledger.recompute(db).groups == 0  # just under: agrees
+    db["claims"].update(2, {"value": 27e9, "quote": "a $27 billion joint venture"})
+    store.ledger.recompute(db)
+    assert only_group(db)["reason"] == "value: $27.0B (1 source) vs nearly $30.0B (1 source), 10% apart"
+
+
 def test_disagreement_inside_one_document(db):
     (a,) = docs(db, 1)
     add_claim(db, a, value=13e6, quote="Microsoft invests $13 million in OpenAI")

@@ -64,6 +64,8 @@ CASES = [
     # German
     ("5 Milliarden Dollar", [("5 Milliarden Dollar", 5e9, "USD", "exact", None, None)]),
     ("rund 5 Mrd. US-Dollar", [("rund 5 Mrd. US-Dollar", 5e9, "USD", "approx", None, None)]),
+    ("nearly $6.5 billion", [("nearly $6.5 billion", 6.5e9, "USD", "nearly", None, None)]),
+    ("close to $5 billion", [("close to $5 billion", 5e9, "USD", "approx", None, None)]),
     ("bis zu 2,5 Mrd. €", [("bis zu 2,5 Mrd. €", 2.5e9, "EUR", "up_to", None, None)]),
     ("mehr als 10 Milliarden Euro", [("mehr als 10 Milliarden Euro", 10e9, "EUR", "more_than", None, None)]),
     ("27 Prozent der Anteile", [("27 Prozent", 27, "percent", "exact", None, None)]),
@@ -77,7 +79,7 @@ CASES = [
         [("10,000 graphics processing units", 1e4, "chips", "exact", None, None)],
     ),
     # hedges in German and French as the dev sets write them
-    ("fast 30 Milliarden US-Dollar", [("fast 30 Milliarden US-Dollar", 30e9, "USD", "approx", None, None)]),
+    ("fast 30 Milliarden US-Dollar", [("fast 30 Milliarden US-Dollar", 30e9, "USD", "nearly", None, None)]),
     (
         "un peu plus de 166 millions de dollars",
         [("un peu plus de 166 millions de dollars", 166e6, "USD", "more_than", None, None)],

@@ -77,7 +77,7 @@ def test_the_same_text_from_a_docs_folder_is_the_document_ingest_run_stored(db, 
 def test_date_or_year_gives_qualifier_status_and_as_of():
     assert imports.from_gold(gold("1", 30e9, when="rumoured (Bloomberg); nearly; project completion by 2029")) == {
         **{k: v for k, v in gold("1", 30e9).items() if k not in ("doc", "date_or_year")},
-        "qualifier": "approx", "deal_status": "rumored", "as_of": None,
+        "qualifier": "nearly", "deal_status": "rumored", "as_of": None,
     }  # fmt: skip
     assert imports.gold_as_of("initial lease, June 2025; around") == "2025-06"
     assert imports.gold_as_of("from 24th of this month (July 2025) to 2033-12-31, ~8y5m") == "2025-07"

@@ -340,6 +340,8 @@ def _interval(row: dict, v: float, family: str, cfg: Config) -> tuple[str, float
     if bound == "lower":
         return "lower", (math.nextafter(v, math.inf) if q.get("strict") else v), math.inf, tol
     pad = tol if absolute is not None else tol * abs(v)
+    if bound == "below":
+        return "soft", v - pad, v, tol
     return ("soft" if "tolerance" in q else "point"), v - pad, v + pad, tol
 
 
@@ -975,7 +977,13 @@ def _fact_row(f: _Fact, ids: dict[int, int], cfg: Config) -> Fact:
     )
 
 
-HEDGE_WORDS = {"more_than": "more than ", "at_least": "at least ", "approx": "~", "up_to": "up to "}
+HEDGE_WORDS = {
+    "more_than": "more than ",
+    "at_least": "at least ",
+    "approx": "~",
+    "nearly": "nearly ",
+    "up_to": "up to ",
+}
 
 
 def format_hedged(value: float | None, unit: str | None, qualifier: str | None) -> str:

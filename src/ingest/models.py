@@ -133,6 +133,7 @@ class ClaimKind(str, Enum):
 class Qualifier(str, Enum):
     exact = "exact"
     approx = "approx"
+    nearly = "nearly"
     up_to = "up_to"
     at_least = "at_least"
     more_than = "more_than"
