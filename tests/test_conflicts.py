@@ -152,21 +152,6 @@ def test_qualifier_conflict_at_most_vs_more_than(db):
     assert "up to $10.0B (1 source)" in g["reason"] and "more than $10.0B (1 source)" in g["reason"]
 
 
-def test_more_than_a_figure_excludes_the_figure(db):
-    """Dev set b, Telekom: "10.000 Nvidia-Chips" vs "mehr als 10.000 Hochleistungsprozessoren". A value that only
-    could be reached is a fact of its own (News Corp: "could be worth more than $250m" vs "$250 million")."""
-    a, b, c, d = docs(db, 4)
-    add_claim(db, a, kind="compute_commitment", unit="chips", value=1e4, subject="Initech", counterparty="Nvidia")
-    add_claim(db, b, kind="compute_commitment", unit="chips", value=1e4, subject="Initech", counterparty="Nvidia",
-              qualifier="more_than")  # fmt: skip
-    add_claim(db, c, value=250e6, subject="Hooli", counterparty="Globex", quote="valued at $250 million")
-    add_claim(db, d, value=250e6, subject="Hooli", counterparty="Globex", qualifier="more_than",
-              quote="the deal could be worth more than $250m")  # fmt: skip
-    store.ledger.recompute(db)
-    reason = "qualifier: 10,000 chips (1 source) vs more than 10,000 chips (1 source), 0% apart"
-    assert only_group(db)["reason"] == reason
-
-
 def test_nearly_is_just_under_its_figure(db):
     """Dev set a, Hyperion: a Bloomberg report's "fast 30 Milliarden" (nearly $30B) vs the announced $27B."""
     a, b = docs(db, 2)

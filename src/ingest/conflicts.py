@@ -335,11 +335,11 @@ def _interval(row: dict, v: float, family: str, cfg: Config) -> tuple[str, float
         lo, hi = row.get("value_low"), row.get("value_high")
         lo, hi = (v if lo is None else lo), (v if hi is None else hi)
         return ("range", lo, hi, tol) if lo is not None and hi is not None else ("point", v, v, tol)
-    pad = tol if absolute is not None else tol * abs(v)
     if bound == "upper":
         return "upper", -math.inf, v, tol
-    if bound == "lower":  # "more than X" excludes X as a flat figure states it (X within its rounding)
-        return "lower", (math.nextafter(v + pad, math.inf) if q.get("strict") else v), math.inf, tol
+    if bound == "lower":
+        return "lower", (math.nextafter(v, math.inf) if q.get("strict") else v), math.inf, tol
+    pad = tol if absolute is not None else tol * abs(v)
     if bound == "below":
         return "soft", v - pad, v, tol
     return ("soft" if "tolerance" in q else "point"), v - pad, v + pad, tol
