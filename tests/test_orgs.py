@@ -99,3 +99,9 @@ def test_the_words_of_a_figure_are_no_party():
 def test_a_word_before_a_corporate_suffix_is_part_of_the_name():
     got = names("Hooli News Corp: a deal.\n\nNews Corp is not the first publication. The news broke.")
     assert "Corp" not in got and "News" in got  # "News Corp", its suffix dropped from the canonical name
+
+
+def test_a_colon_inside_a_name_and_new_at_its_start():
+    got = names("Hooli ha completato l'acquisizione di Run:ai, società specializzata. The New York Post reported it.")
+    assert {"Run:ai", "New York Post"} <= got
+    assert "Note" not in names("Hooli raised money. Note: the new rules apply.")

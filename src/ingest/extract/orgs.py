@@ -23,7 +23,7 @@ from ..figures import currency_codes, parse_figures
 
 UPPER = "A-Z\u00c0-\u00de\u0100-\u017f"
 WORD = "0-9A-Za-z\u00c0-\u024f"
-_INNER = rf"[{WORD}&.'’\-]"
+_INNER = rf"(?:[{WORD}&.'’\-]|:(?=[a-z]))"  # "Run:ai"
 _TOKEN = rf"(?:[{UPPER}]{_INNER}*[{WORD}&]|[{UPPER}]|[a-z]{{1,3}}[{UPPER}][{WORD}\-]*)"
 _POSSESSIVE_S = re.compile(r"['’]s$")
 
@@ -144,7 +144,7 @@ def _words_inside_sentences(text: str) -> set[str]:
     """The words of ``text`` that stand at least once after another word of their sentence, or take a
     possessive ("Initech's"), in one pass."""
     inside = set()
-    for m in re.finditer(rf"(?<![{WORD}])[{WORD}][{WORD}&.'’\-]*", text):
+    for m in re.finditer(rf"(?<![{WORD}])[{WORD}]{_INNER}*", text):
         before = text[max(0, m.start() - 3) : m.start()].rstrip(" \t\"“‘'(")
         if (before and before[-1] not in ".!?:\n•*-–—") or _POSSESSIVE_S.search(m.group()):
             inside.add(_bare(m.group()))
