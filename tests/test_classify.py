@@ -89,6 +89,7 @@ def test_share_moves_and_forecasts_are_no_claims(text):
         ("Initech Targets Hooli Over $49 Weight-Loss Pill", {49}),
         ("Initech agreed to buy Hooli for $32 billion; it is paying 40% more than it initially offered Hooli.", {40}),
         ("Initech, racing to expand data centers with Hooli, spent $34.9 billion in capital expenditures.", {34.9e9}),
+        ("Combined with $24 billion in Q1, Initech's total capex with Hooli could reach $118 billion.", {24e9, 118e9}),
     ],
 )
 def test_no_claim_outside_a_deal_whatever_the_model_says(text, never, monkeypatch):

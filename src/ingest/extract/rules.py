@@ -130,13 +130,13 @@ def cued_claims(text: str, sents: list[Sentence]) -> list[Claim]:
 
 def learned_claims(text: str, sents: list[Sentence], cued: list[Claim]) -> list[Claim]:
     """The claims of the figures that the trained classifier keeps. A figure out of bounds, a rate, a conversion
-    in brackets, or one in a clause about something other than a deal (``not_deal``) is never a claim."""
+    in brackets, or one in a sentence about something other than a deal (``not_deal``) is never a claim."""
     out = []
     for s, f, kind, p, subject, counterparty in classify.learned_claims(sents, figure_candidates(text, sents, cued)):
         if not in_bounds(f) or is_rate(text, s, f) or is_conversion(text, s, f):
             continue
         clause = clause_of(s, f.start)
-        if is_instruction(text[s.start : s.end]) or vocabulary()["not_deal"].search(text, *clause):
+        if is_instruction(text[s.start : s.end]) or vocabulary()["not_deal"].search(text, s.start, s.end):
             continue
         status = value_status(text, s, clause)
         claim = make_claim(text, s, kind, clause, f, subject, counterparty, status, (f.start, f.end))
