@@ -52,9 +52,19 @@ def test_a_lease_in_megawatts_is_a_compute_commitment_in_gigawatts():
     assert {(f[0], f[3], f[4]) for f in got} == {("compute_commitment", 0.2, "GW")}
 
 
-def test_an_amount_converted_in_brackets_is_one_claim():
-    got = facts("Globex will invest £2 billion ($2.5 billion) in Initech, the companies said.")
-    assert [f[4] for f in got] == ["GBP"]
+@pytest.mark.parametrize(
+    ("text", "unit"),
+    [
+        ("Globex will invest £2 billion ($2.5 billion) in Initech, the companies said.", "GBP"),
+        ("Globex has closed its deal for Initech, valued at nearly $6.5 billion (approx Rs 55814 crore).", "USD"),
+    ],
+)
+def test_an_amount_converted_in_brackets_is_one_claim(text, unit, monkeypatch):
+    def keep_all(c):
+        return ("acquisition", 0.9, c.parties[0], c.parties[-1]) if c.parties else (classify.NONE, 0.0, None, None)
+
+    monkeypatch.setattr(classify, "decide", keep_all)
+    assert [f[4] for f in facts(text)] == [unit]
 
 
 @pytest.mark.parametrize(
