@@ -93,7 +93,8 @@ def _name_spans(text: str, lower: set[str]) -> list[tuple[int, int]]:
     v = _vocab()
     spans = []
     for m in v["name"].finditer(text):
-        words = list(re.finditer(r"\S+", m.group("name")))
+        name = m.group("name")
+        words = list(re.finditer(r"\S+", name))
         title = _title_line(text, text.rfind("\n", 0, m.start()) + 1)
         runs: list[list[tuple[int, int]]] = [[]]
         for i, w in enumerate(words):
@@ -102,7 +103,7 @@ def _name_spans(text: str, lower: set[str]) -> list[tuple[int, int]]:
             if compound and compound.group()[1:].casefold() in v["place_tails"]:
                 runs[-1] = []  # "San Francisco-based", "Plano-based": the words before it are a place
                 continue
-            word = m.group("name")[w.start() : end]
+            word = name[w.start() : end]
             suffixed = i + 1 < len(words) and words[i + 1].group() in v["suffix_words"]  # "News Corp"
             common = not suffixed and _common(word, lower if i == 0 or title else set())
             if common or (not runs[-1] and v["noun"].search(word)):
@@ -112,12 +113,12 @@ def _name_spans(text: str, lower: set[str]) -> list[tuple[int, int]]:
             if compound:
                 runs.append([])
         for run in runs:
-            while run and m.group("name")[run[0][0] : run[0][1]] in v["joiners"]:
+            while run and name[run[0][0] : run[0][1]] in v["joiners"]:
                 run = run[1:]  # a name neither starts nor ends with a joiner ("di" of "Milioni di Dollari")
-            while run and m.group("name")[run[-1][0] : run[-1][1]] in v["joiners"]:
+            while run and name[run[-1][0] : run[-1][1]] in v["joiners"]:
                 run = run[:-1]
-            if all(m.group("name")[a:b] in v["suffix_words"] for a, b in run):
-                continue  # a suffix alone ("Corp") names no one
+            if not run or all(name[a:b] in v["suffix_words"] for a, b in run):
+                continue  # nothing left, or a suffix alone ("Corp") that names no one
             end = m.start() + run[-1][1]
             if m.group("suffix") and run[-1][1] == words[-1].end():
                 end = m.end()
