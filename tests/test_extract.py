@@ -172,3 +172,44 @@ def test_model_party_names_outside_the_alias_table_are_kept():
     item = PassageClaim(quote=text, figure="$665 million", kind="acquisition", subject="AMD", counterparty="Silo AI")
     claim = to_claim(item, text)
     assert (claim.subject, claim.counterparty, claim.value) == ("AMD", "Silo AI", 665e6)
+
+
+def fact(quote: str, start: int, subject: str | None, counterparty: str | None, **kw) -> Claim:
+    fields = {"kind": "investment", "value": 7e9, "unit": "USD", "as_of": "2025-10-28", "confidence": 0.8} | kw
+    return Claim(
+        subject=subject,
+        counterparty=counterparty,
+        quote=quote,
+        char_start=start,
+        char_end=start + len(quote),
+        grounded=True,
+        **fields,
+    )
+
+
+def test_merge_keeps_one_claim_per_figure_restated_with_roles_misread():
+    # The dev sets' shape: a summary bullet and the body state one figure; one of them reads the roles backwards
+    # or names one side only. Each figure is one fact, the other mention its evidence.
+    bullet = fact("• Owl contributed $7 billion in cash to the deal, with Hatch", 0, "Owl", "Hatch", confidence=0.9)
+    body = fact("Owl contributed $7 billion in cash to the deal", 100, "Hatch", "Owl")
+    lead = fact("It will put $7 billion in cash into the venture", 200, None, "Hatch")
+    claims, evidence = extract.merge([body, bullet, lead])
+    assert [(c.subject, c.counterparty) for c in claims] == [("Owl", "Hatch")]
+    assert [e[1] for e in evidence] == [body.quote, lead.quote]
+
+
+def test_merge_keeps_distinct_facts_with_one_figure_apart():
+    # One hub, one figure, two partners (a press release's "up to 500 MW" with each); one sentence listing two
+    # investors; the same amount raised at two dates, one with its investor named.
+    gw = {"kind": "compute_commitment", "value": 0.5, "unit": "GW"}
+    hub = [
+        fact("capacity of up to 500 megawatts", 0, "Dune", "Vex", **gw),
+        fact("deploy up to 500 MW", 90, "Dune", "Arc", **gw),
+    ]
+    listed = [fact("Vex and Arc will each invest $7 billion", 200, s, "Dune") for s in ("Vex", "Arc")]
+    dated = [
+        fact("Orca was raising $7 billion", 300, "Orca", "Kite", as_of="2025-09"),
+        fact("raised $7 billion in July", 400, None, "Kite", as_of="2025-07"),
+    ]
+    for claims in (hub, listed, dated):
+        assert extract.merge(claims) == (claims, [])

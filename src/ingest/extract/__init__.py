@@ -292,25 +292,43 @@ def recall_gaps(rules_claims: list[Claim], model_claims: list[Claim]) -> list[Cl
 
 
 def claim_identity(claim: Claim) -> tuple:
-    """What makes two claims of one document the same fact."""
+    """What two claims of one document share when they may state the same fact: kind and figure, and for a
+    right its parties and state ("had ROFR" and "lost ROFR" are two facts)."""
     value = None if claim.value is None else round(claim.value, 6)
-    state = claim.deal_status if claim.value is None else None  # "had ROFR" and "lost ROFR" are two facts
-    return (claim.kind, claim.subject, claim.counterparty, value, claim.unit, claim.value_high, state)
+    if claim.value is None:
+        return (claim.kind, claim.subject, claim.counterparty, None, claim.unit, None, claim.deal_status)
+    return (claim.kind, value, claim.unit, claim.value_high)
+
+
+def same_fact(kept: Claim, claim: Claim) -> bool:
+    """True when ``claim`` restates ``kept`` (same identity): a right always; a figure with the same parties, or
+    in another sentence of the same date with no party in conflict, or with the roles read the other way round
+    (a headline, a summary bullet and the body repeat one deal). One sentence naming several parties for a
+    figure states several facts."""
+    if claim.value is None or (claim.subject, claim.counterparty) == (kept.subject, kept.counterparty):
+        return True
+    if (claim.quote, claim.char_start) == (kept.quote, kept.char_start) or claim.as_of != kept.as_of:
+        return False
+    agree = all(
+        a == b or None in (a, b) for a, b in ((claim.subject, kept.subject), (claim.counterparty, kept.counterparty))
+    )
+    return agree or (claim.subject, claim.counterparty) == (kept.counterparty, kept.subject)
 
 
 def merge(claims: list[Claim]) -> tuple[list[Claim], list[tuple[int, str, int | None, int | None]]]:
     """Keep one claim per fact (grounded and most confident first); the others' spans become evidence."""
     ranked = sorted(claims, key=lambda c: (not c.grounded, -c.confidence, c.char_start or 0))
-    kept: dict[tuple, int] = {}
+    kept: dict[tuple, list[int]] = {}
     out: list[Claim] = []
     evidence = []
     for claim in ranked:
-        key = claim_identity(claim)
-        if key in kept:
-            if (claim.quote, claim.char_start) != (out[kept[key]].quote, out[kept[key]].char_start):
-                evidence.append((kept[key], claim.quote, claim.char_start, claim.char_end))
+        bucket = kept.setdefault(claim_identity(claim), [])
+        first = next((i for i in bucket if same_fact(out[i], claim)), None)
+        if first is not None:
+            if (claim.quote, claim.char_start) != (out[first].quote, out[first].char_start):
+                evidence.append((first, claim.quote, claim.char_start, claim.char_end))
             continue
-        kept[key] = len(out)
+        bucket.append(len(out))
         out.append(claim)
     order = sorted(range(len(out)), key=lambda i: (out[i].char_start is None, out[i].char_start or 0))
     position = {old: new for new, old in enumerate(order)}
