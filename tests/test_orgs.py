@@ -105,3 +105,14 @@ def test_a_colon_inside_a_name_and_new_at_its_start():
     got = names("Hooli ha completato l'acquisizione di Run:ai, società specializzata. The New York Post reported it.")
     assert {"Run:ai", "New York Post"} <= got
     assert "Note" not in names("Hooli raised money. Note: the new rules apply.")
+
+
+def test_a_one_word_name_counts_where_a_company_verb_follows_it():
+    # "Meta announced a $27 billion financing agreement with Blue Owl Capital on Tuesday", "SB6 will first
+    # acquire ...": a company named once, at the start of its sentence, is its subject.
+    got = names("Quillon announced a $27 billion financing agreement with Blue Heron Capital on Tuesday.")
+    assert {"Quillon", "Blue Heron Capital"} <= got
+    assert "Zorvex" in names("Zorvex will first acquire all equity interests in entities holding stakes in Amplex.")
+    assert not {"Completion", "They", "This"} & names(
+        "Completion is expected in 2026. They will close. This will follow."
+    )

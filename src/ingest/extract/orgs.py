@@ -4,7 +4,8 @@ A name is a run of capitalised words ("Blue Owl Capital", "Core Scientific, Inc.
 America"), a run of katakana, or a form of the alias table (which also canonicalises: "AWS" -> Amazon).
 A capitalised word that the same text also writes in lower case ("Lands", "Data" in a title-case
 headline), a function word, a month or a generic word of ``data/orgs.yaml`` is not part of a name, and a
-one-word name must not be a figure, a German compound noun, or seen only at the start of sentences.
+one-word name must not be a figure, a German compound noun, or seen only at the start of sentences
+without a company's verb after it ("Initech agreed to acquire ...").
 Canonical names drop corporate suffixes and possessives ("Core Scientific, Inc." = "Core Scientific"), and
 a name that the alias table knows is its canonical name ("Alphabet's Google" names Alphabet and Google).
 """
@@ -44,6 +45,7 @@ def _vocab() -> dict:
         "possessive": re.compile(r"['’]s?$"),
         "place_tails": frozenset(w.casefold() for w in data["place_tails"]),
         "noun": re.compile(rf"(?:{'|'.join(map(re.escape, data['noun_endings']))})$", re.I),
+        "subject_verb": re.compile(rf"\s+(?:{'|'.join(map(re.escape, data['subject_verbs']))})\b"),
     }
 
 
@@ -142,12 +144,13 @@ def _bare(word: str) -> str:
 
 
 def _words_inside_sentences(text: str) -> set[str]:
-    """The words of ``text`` that stand at least once after another word of their sentence, or take a
-    possessive ("Initech's"), in one pass."""
+    """The words of ``text`` that stand at least once after another word of their sentence, take a possessive
+    ("Initech's") or a company's verb ("Initech agreed"), in one pass."""
     inside = set()
+    verb = _vocab()["subject_verb"]
     for m in re.finditer(rf"(?<![{WORD}])[{WORD}]{_INNER}*", text):
         before = text[max(0, m.start() - 3) : m.start()].rstrip(" \t\"“‘'(")
-        if (before and before[-1] not in ".!?:\n•*-–—") or _POSSESSIVE_S.search(m.group()):
+        if (before and before[-1] not in ".!?:\n•*-–—") or _POSSESSIVE_S.search(m.group()) or verb.match(text, m.end()):
             inside.add(_bare(m.group()))
     return inside
 
