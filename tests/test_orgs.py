@@ -113,6 +113,7 @@ def test_a_one_word_name_counts_where_a_company_verb_follows_it():
     got = names("Quillon announced a $27 billion financing agreement with Blue Heron Capital on Tuesday.")
     assert {"Quillon", "Blue Heron Capital"} <= got
     assert "Zorvex" in names("Zorvex will first acquire all equity interests in entities holding stakes in Amplex.")
+    assert "Zorvex" in names("Zorvex to buy chip designer Amplex for $6 billion\n\nThe deal closes in May.")
     assert not {"Completion", "They", "This"} & names(
         "Completion is expected in 2026. They will close. This will follow."
     )
