@@ -3,7 +3,16 @@ from pathlib import Path
 import pytest
 
 from ingest.clean import clean
-from ingest.extract.rules import analyse, cued_claims, extract_rules, has_deal_cue, is_instruction, sentences, taxonomy
+from ingest.extract.rules import (
+    analyse,
+    cue_kind,
+    cued_claims,
+    extract_rules,
+    has_deal_cue,
+    is_instruction,
+    sentences,
+    taxonomy,
+)
 from ingest.models import RawDocument
 
 SEEDS = Path(__file__).parents[1] / "seeds"
@@ -408,3 +417,20 @@ def test_a_founding_year_is_not_when_a_figure_holds():
     assert {c.as_of for c in claims_of(text)} == {None}
     dated = "In March 2025, Quarry Labs, founded in 2019, raised $100 million in a round led by Tallow Capital."
     assert {c.as_of for c in claims_of(dated)} == {"2025-03"}
+
+
+@pytest.mark.parametrize(
+    "text, kind",
+    [
+        # A dev-set headline shape ("... to buy chip designer ... for $6 billion"): buying a company.
+        ("Zorvex agreed to buy chip designer Quantix for $6 billion in cash.", "acquisition"),
+        # Buying a company's output, products or a stake in it is not buying the company.
+        ("Central Iowa Power Cooperative will buy the output of Duane Arnold for $2 billion.", "compute_commitment"),
+        ("Zorvex will buy Quantix chips worth $6 billion.", "compute_commitment"),
+        ("Zorvex is buying a stake in US nuclear developer Quantix for $500 million.", "equity_stake"),
+    ],
+)
+def test_buying_a_company_is_an_acquisition(text, kind):
+    d = doc(text)
+    s = analyse(d.text)[0]
+    assert [cue_kind(d.text, s, f) for f in s.figures] == [kind]

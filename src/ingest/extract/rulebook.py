@@ -54,6 +54,7 @@ def vocabulary() -> dict:
         "rights_generic": _regex(data["rights_generic"]),
         "unit_price": {k: _regex(p) for k, p in data["unit_price"].items()},
         "change_percent": {k: _regex(p) for k, p in data["change_percent"].items()},
+        "buy_company": {k: _regex(p) for k, p in data["buy_company"].items()},
         "lead_in": {k: _regex(p) for k, p in data["lead_in"].items()},
         "slots": {k: _regex(p) for k, p in data["slots"].items()},
         "stand_ins": {k: _regex(p) for k, p in data["stand_ins"].items()},

@@ -278,6 +278,8 @@ def figure_kind(text: str, s: Sentence, f: Figure, clause: tuple[int, int], excl
     v = vocabulary()
     allowed = [k for k in v["unit_kinds"][unit_class(f.unit)] if k != exclude]
     c_start, c_end = clause
+    if "acquisition" in allowed and buys_company(text, s, clause):
+        return "acquisition"
     for kind, cue in v["overrides"]:
         if kind in allowed and cue.search(text, c_start, c_end):
             return kind
@@ -304,6 +306,21 @@ def figure_kind(text: str, s: Sentence, f: Figure, clause: tuple[int, int], excl
         return v["unit_default_kind"].get(f.unit)
     kind, cue_start, _ = min(pool, key=lambda c: _distance(f, c[1], c[2]))
     return _held(text, s, kind, cue_start)
+
+
+def buys_company(text: str, s: Sentence, clause: tuple[int, int]) -> bool:
+    """True when a clause buys a company ("to buy chip designer Initech"), not its products ("to buy Initech
+    chips", "buy the output of Initech"): a buy word, at most three lower-case words and no preposition, then a
+    company."""
+    v = vocabulary()["buy_company"]
+    for m in v["verb"].finditer(text, *clause):
+        for p in s.parties:
+            gap = text[m.end() : p.start].split()
+            near = 0 <= p.start - m.end() <= 30 and len(gap) <= 3 and all(w.islower() for w in gap)
+            near = near and not v["gap"].search(" ".join(gap))
+            if near and not v["product"].match(text, p.end):
+                return True
+    return False
 
 
 def _held(text: str, s: Sentence, kind: str, cue_start: int) -> str:
