@@ -117,3 +117,10 @@ def test_a_one_word_name_counts_where_a_company_verb_follows_it():
     assert not {"Completion", "They", "This"} & names(
         "Completion is expected in 2026. They will close. This will follow."
     )
+
+
+def test_a_name_before_a_product_noun_is_a_product():
+    # "... liquid-cooled facilities for Nvidia GB300 GPUs": a product, unless the alias table lists the name.
+    got = names("Zorvex agreed to supply Quillon with 6 gigawatts of Helion GPUs and Nvidia GB300 chips.")
+    assert {"Zorvex", "Quillon", "NVIDIA"} <= got
+    assert not {"Helion", "GB300"} & got

@@ -5,7 +5,8 @@ America"), a run of katakana, or a form of the alias table (which also canonical
 A capitalised word that the same text also writes in lower case ("Lands", "Data" in a title-case
 headline), a function word, a month or a generic word of ``data/orgs.yaml`` is not part of a name, and a
 one-word name must not be a figure, a German compound noun, or seen only at the start of sentences
-without a company's verb after it ("Initech agreed to acquire ...").
+without a company's verb after it ("Initech agreed to acquire ..."). A name before a product noun is a
+product ("Instinct GPUs"), unless the alias table lists it.
 Canonical names drop corporate suffixes and possessives ("Core Scientific, Inc." = "Core Scientific"), and
 a name that the alias table knows is its canonical name ("Alphabet's Google" names Alphabet and Google).
 """
@@ -45,6 +46,7 @@ def _vocab() -> dict:
         "possessive": re.compile(r"['’]s?$"),
         "place_tails": frozenset(w.casefold() for w in data["place_tails"]),
         "noun": re.compile(rf"(?:{'|'.join(map(re.escape, data['noun_endings']))})$", re.I),
+        "product": re.compile(rf"\s+(?:{'|'.join(map(re.escape, data['product_nouns']))})\b"),
         "subject_verb": re.compile(rf"\s+(?:{'|'.join(map(re.escape, data['subject_verbs']))})\b"),
     }
 
@@ -54,8 +56,9 @@ def mentions(text: str) -> list[PartyMention]:
     known = [p for p in find_parties(text) if p.canonical]
     lower = {w.casefold() for w in re.findall(rf"(?<![{WORD}])[a-z][\w\-]*", text)}
     found, starts = list(known), [p.start for p in known]
+    product = _vocab()["product"]
     for start, end in _name_spans(text, lower):
-        if not overlapping(known, starts, start, end):
+        if not overlapping(known, starts, start, end) and not product.match(text, end):
             surface = text[start:end]
             found.append(PartyMention(start, end, surface, canonical_name(surface)))
     return sorted(found, key=lambda p: p.start)
