@@ -114,6 +114,12 @@ def test_a_one_word_name_counts_where_a_company_verb_follows_it():
     assert {"Quillon", "Blue Heron Capital"} <= got
     assert "Zorvex" in names("Zorvex will first acquire all equity interests in entities holding stakes in Amplex.")
     assert "Zorvex" in names("Zorvex to buy chip designer Amplex for $6 billion\n\nThe deal closes in May.")
+    for text in (
+        "Zorvex a annoncé l'acquisition de Quantix.",
+        "Zorvex ha acquisito Quantix per 700 milioni di dollari.",
+    ):
+        assert {"Zorvex", "Quantix"} <= names(text)
+    assert "Parallel" not in names("Parallel investiert Meta 1,5 Milliarden US-Dollar in ein weiteres Rechenzentrum.")
     assert not {"Completion", "They", "This"} & names(
         "Completion is expected in 2026. They will close. This will follow."
     )
