@@ -156,3 +156,10 @@ def test_warrants_for_shares_are_an_other_claim_and_an_exchange_ratio_is_none():
 )
 def test_a_valuation_in_italian(text):
     assert facts(text) == {("valuation", "Quarry Labs", None, 2e9, "USD")}
+
+
+def test_cjk_text_is_read_one_character_at_a_time():
+    # "2024年にNVIDIAが数十億円を出資しサカナAIの大株主となっている" (dev set b): the particle after a name (が, に,
+    # 는) is what says its role, so it must be a token of its own, not buried in a run of kana or hangul.
+    assert classify.tokens("ゾルベックスはクアンティクスに5億ドルを出資")[5:8] == ["ス", "は", "ク"]
+    assert classify.tokens("카카오는 Zorvex와 협력") == ["카", "카", "오", "는", "zorvex", "와", "협", "력"]
