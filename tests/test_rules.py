@@ -10,10 +10,11 @@ from ingest.extract.rules import (
     extract_rules,
     has_deal_cue,
     is_instruction,
+    named,
     sentences,
     taxonomy,
 )
-from ingest.models import RawDocument
+from ingest.models import Claim, RawDocument
 
 SEEDS = Path(__file__).parents[1] / "seeds"
 
@@ -434,3 +435,19 @@ def test_buying_a_company_is_an_acquisition(text, kind):
     d = doc(text)
     s = analyse(d.text)[0]
     assert [cue_kind(d.text, s, f) for f in s.figures] == [kind]
+
+
+def test_a_claim_never_names_one_company_on_both_sides():
+    # Dev set a: "Blue Owl contributed $7 billion in cash to the deal", where the article first names "Blue Owl
+    # Capital": the short form and the long one are one company, so the claim has no counterparty.
+    claim = Claim(
+        kind="investment",
+        subject="Grey Heron Capital",
+        counterparty="Grey Heron",
+        value=7e9,
+        unit="USD",
+        quote="Grey Heron contributed $7 billion in cash to the deal",
+    )
+    got = named(claim, {"Grey Heron": "Grey Heron Capital"})
+    assert (got.subject, got.counterparty) == ("Grey Heron Capital", None)
+    assert named(claim, {}).counterparty == "Grey Heron"

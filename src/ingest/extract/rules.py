@@ -97,8 +97,11 @@ def extract_rules(doc: Document) -> tuple[list[Claim], list[PatternSignal]]:
 
 
 def named(claim: Claim, longer: dict[str, str]) -> Claim:
-    """A claim whose parties are named by the longer name their short form stands for in the text."""
+    """A claim whose parties are named by the longer name their short form stands for in the text; where both
+    then name one company ("Blue Owl" and "Blue Owl Capital"), it has no counterparty."""
     names = {k: longer[v] for k in ("subject", "counterparty") if (v := getattr(claim, k)) in longer}
+    if names.get("subject", claim.subject) == names.get("counterparty", claim.counterparty):
+        names["counterparty"] = None
     return claim.model_copy(update=names) if names else claim
 
 
