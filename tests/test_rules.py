@@ -451,3 +451,22 @@ def test_a_claim_never_names_one_company_on_both_sides():
     got = named(claim, {"Grey Heron": "Grey Heron Capital"})
     assert (got.subject, got.counterparty) == ("Grey Heron Capital", None)
     assert named(claim, {}).counterparty == "Grey Heron"
+
+
+@pytest.mark.parametrize(
+    "text, holder, other",
+    [
+        # Dev set a: "The hyperscaler also has a first right of refusal for an additional 800 MW": the company
+        # before a holding verb holds the right, whichever company is nearer to the cue.
+        (
+            "Helix Cloud will also get a right of first refusal on Zorvex's future capacity needs.",
+            "Helix Cloud",
+            "Zorvex",
+        ),
+        ("Zorvex said Quillon also has exclusivity over its API.", "Quillon", "Zorvex"),
+        ("Under the deal, Zorvex granted Quillon a right of first refusal on its next site.", "Quillon", "Zorvex"),
+    ],
+)
+def test_the_holder_of_a_right_is_the_company_that_gets_or_keeps_it(text, holder, other):
+    c = next(c for c in claims_of(text) if c.kind in ("rofr", "exclusivity"))
+    assert (c.subject, c.counterparty) == (holder, other)

@@ -137,9 +137,11 @@ def slot_of(text: str, s: Sentence, f_pos: tuple[int, int], p: PartyMention) -> 
             return slot
     if slots["buyer"].match(text, p.end, s.end):
         return "customer"
-    if p.end <= f_pos[0]:
-        return "receiver" if slots["passive"].search(text[p.end : f_pos[0]]) else "agent"
-    return None
+    if p.end > f_pos[0]:
+        return None
+    if slots["passive"].search(text[p.end : f_pos[0]]):
+        return "receiver"
+    return "holder" if slots["holder"].match(text, p.end, s.end) else "agent"
 
 
 def place(
