@@ -125,8 +125,10 @@ def test_a_one_word_name_counts_where_a_company_verb_follows_it():
     )
 
 
-def test_a_name_before_a_product_noun_is_a_product():
-    # "... liquid-cooled facilities for Nvidia GB300 GPUs": a product, unless the alias table lists the name.
+def test_a_name_written_only_before_a_product_noun_is_a_product():
+    # "... liquid-cooled facilities for Nvidia GB300 GPUs": a product, unless the text also names it alone.
     got = names("Zorvex agreed to supply Quillon with 6 gigawatts of Helion GPUs and Nvidia GB300 chips.")
     assert {"Zorvex", "Quillon", "NVIDIA"} <= got
     assert not {"Helion", "GB300"} & got
+    text = "Quillon will rent 50,000 Helion GPUs. The deal lifts Helion's backlog to $9 billion."
+    assert text.index("Helion GPUs") in {m.start for m in mentions(text)}, "a company that makes the GPUs"

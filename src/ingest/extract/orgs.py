@@ -5,8 +5,8 @@ America"), a run of katakana, or a form of the alias table (which also canonical
 A capitalised word that the same text also writes in lower case ("Lands", "Data" in a title-case
 headline), a function word, a month or a generic word of ``data/orgs.yaml`` is not part of a name, and a
 one-word name must not be a figure, a German compound noun, or seen only at the start of sentences
-without a company's verb after it ("Initech agreed to acquire ..."). A name before a product noun is a
-product ("Instinct GPUs"), unless the alias table lists it.
+without a company's verb after it ("Initech agreed to acquire ..."). A name the text writes only before a
+product noun is a product ("Instinct GPUs"); one it also writes elsewhere is a company ("Nvidia GPUs").
 Canonical names drop corporate suffixes and possessives ("Core Scientific, Inc." = "Core Scientific"), and
 a name that the alias table knows is its canonical name ("Alphabet's Google" names Alphabet and Google).
 """
@@ -55,13 +55,15 @@ def mentions(text: str) -> list[PartyMention]:
     """Every organisation mention of ``text``, in order, non-overlapping; alias-table forms win overlaps."""
     known = [p for p in find_parties(text) if p.canonical]
     lower = {w.casefold() for w in re.findall(rf"(?<![{WORD}])[a-z][\w\-]*", text)}
-    found, starts = list(known), [p.start for p in known]
+    starts = [p.start for p in known]
     product = _vocab()["product"]
-    for start, end in _name_spans(text, lower):
-        if not overlapping(known, starts, start, end) and not product.match(text, end):
-            surface = text[start:end]
-            found.append(PartyMention(start, end, surface, canonical_name(surface)))
-    return sorted(found, key=lambda p: p.start)
+    named = [
+        PartyMention(start, end, text[start:end], canonical_name(text[start:end]))
+        for start, end in _name_spans(text, lower)
+        if not overlapping(known, starts, start, end)
+    ]
+    companies = {p.canonical for p in named if not product.match(text, p.end)}
+    return sorted(known + [p for p in named if p.canonical in companies], key=lambda p: p.start)
 
 
 def long_forms(found: list[PartyMention]) -> dict[str, str]:
