@@ -201,3 +201,9 @@ def test_find_parties_is_fast_on_two_megabytes() -> None:
     mentions = find_parties(big)
     assert time.perf_counter() - t < 5
     assert len(mentions) > 5000
+
+
+def test_a_table_without_companies_knows_none() -> None:
+    unlisted = default_table().without_companies()
+    assert unlisted.canonical("Microsoft") is None and unlisted.find_parties("Microsoft invested $1B.") == []
+    assert default_table().canonical("Microsoft") == "Microsoft", "the default table is untouched"

@@ -89,6 +89,11 @@ class AliasTable:
         branches = [f"(?<![{WORD}])(?:{'|'.join(latin)}){suffix}(?![{WORD}])"] if latin else []
         return re.compile("|".join(branches + cjk) or r"(?!)")
 
+    def without_companies(self) -> AliasTable:
+        """A table with this one's corporate suffixes and no company: how a text about companies it has never
+        listed reads (``scripts/train_classifier.py --unlisted``)."""
+        return AliasTable({}, (), self._suffixes)
+
     @classmethod
     def from_yaml(cls, path: str | Path) -> AliasTable:
         """Build a table from an aliases YAML file (same layout as ``data/aliases.yaml``)."""
