@@ -132,3 +132,11 @@ def test_a_name_written_only_before_a_product_noun_is_a_product():
     assert not {"Helion", "GB300"} & got
     text = "Quillon will rent 50,000 Helion GPUs. The deal lifts Helion's backlog to $9 billion."
     assert text.index("Helion GPUs") in {m.start for m in mentions(text)}, "a company that makes the GPUs"
+
+
+def test_a_one_word_name_only_after_a_german_article_is_a_noun():
+    # Dev set b: "Mit einer Investition von einer Milliarde Euro und der Installation von 10.000 Nvidia-Chips
+    # verspricht das Projekt ...": German capitalises every noun.
+    got = names("Mit einer Investition und der Installation von 10.000 Zorvex-Chips verspricht das Projekt viel.")
+    assert not {"Installation", "Projekt"} & got
+    assert "Quillon" in names("Der Konzern Quillon investiert. Die Quillon-Aktie stieg, und Quillon wächst.")

@@ -6,7 +6,8 @@ A capitalised word that the same text also writes in lower case ("Lands", "Data"
 headline), a function word, a month or a generic word of ``data/orgs.yaml`` is not part of a name, and a
 one-word name must not be a figure, a German compound noun, or seen only at the start of sentences
 without a company's verb after it ("Initech agreed to acquire ..."). A name the text writes only before a
-product noun is a product ("Instinct GPUs"); one it also writes elsewhere is a company ("Nvidia GPUs").
+product noun is a product ("Instinct GPUs"); one it also writes elsewhere is a company ("Nvidia GPUs"). A
+one-word name the text writes only after a German article is a noun ("der Installation", "das Projekt").
 Canonical names drop corporate suffixes and possessives ("Core Scientific, Inc." = "Core Scientific"), and
 a name that the alias table knows is its canonical name ("Alphabet's Google" names Alphabet and Google).
 """
@@ -46,6 +47,7 @@ def _vocab() -> dict:
         "possessive": re.compile(r"['’]s?$"),
         "place_tails": frozenset(w.casefold() for w in data["place_tails"]),
         "noun": re.compile(rf"(?:{'|'.join(map(re.escape, data['noun_endings']))})$", re.I),
+        "article": re.compile(rf"(?<![{WORD}])(?:{'|'.join(map(re.escape, data['articles']))})\s+$"),
         "product": re.compile(rf"\s+(?:{'|'.join(map(re.escape, data['product_nouns']))})\b"),
         "subject_verb": re.compile(rf"\s+(?:{'|'.join(map(re.escape, data['subject_verbs']))})\b"),
     }
@@ -56,13 +58,14 @@ def mentions(text: str) -> list[PartyMention]:
     known = [p for p in find_parties(text) if p.canonical]
     lower = {w.casefold() for w in re.findall(rf"(?<![{WORD}])[a-z][\w\-]*", text)}
     starts = [p.start for p in known]
-    product = _vocab()["product"]
+    v = _vocab()
     named = [
         PartyMention(start, end, text[start:end], canonical_name(text[start:end]))
         for start, end in _name_spans(text, lower)
         if not overlapping(known, starts, start, end)
     ]
-    companies = {p.canonical for p in named if not product.match(text, p.end)}
+    companies = {p.canonical for p in named if not v["product"].match(text, p.end)}
+    companies &= {p.canonical for p in named if " " in p.surface or not v["article"].search(text, p.start - 8, p.start)}
     return sorted(known + [p for p in named if p.canonical in companies], key=lambda p: p.start)
 
 
