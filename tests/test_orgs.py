@@ -120,6 +120,7 @@ def test_a_one_word_name_counts_where_a_company_verb_follows_it():
     ):
         assert {"Zorvex", "Quantix"} <= names(text)
     assert "Parallel" not in names("Parallel investiert Meta 1,5 Milliarden US-Dollar in ein weiteres Rechenzentrum.")
+    assert "Dafür" not in names("Dafür will das Unternehmen einen Milliarden-Finanzierungsvertrag abschließen.")
     assert not {"Completion", "They", "This"} & names(
         "Completion is expected in 2026. They will close. This will follow."
     )
