@@ -470,3 +470,10 @@ def test_a_claim_never_names_one_company_on_both_sides():
 def test_the_holder_of_a_right_is_the_company_that_gets_or_keeps_it(text, holder, other):
     c = next(c for c in claims_of(text) if c.kind in ("rofr", "exclusivity"))
     assert (c.subject, c.counterparty) == (holder, other)
+
+
+def test_a_japanese_particle_says_who_receives_the_money():
+    # Dev set b: "2024年にNVIDIAが数十億円を出資しサカナAIの大株主となっている": the company before に receives the
+    # investment, the one before が or は makes it, whichever is nearer the figure.
+    c = only("ゾルベックスはクアンティクスに5億ドルを出資すると発表した。")
+    assert (c.kind, c.subject, c.counterparty) == ("investment", "ゾルベックス", "クアンティクス")

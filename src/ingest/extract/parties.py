@@ -137,6 +137,9 @@ def slot_of(text: str, s: Sentence, f_pos: tuple[int, int], p: PartyMention) -> 
             return slot
     if slots["buyer"].match(text, p.end, s.end):
         return "customer"
+    for slot in ("target", "source"):
+        if slots[f"particle_{slot}"].match(text, p.end, s.end):
+            return slot
     if p.end > f_pos[0]:
         return None
     if slots["passive"].search(text[p.end : f_pos[0]]):
