@@ -279,3 +279,8 @@ def test_a_capital_scale_letter_one_space_after_the_digits_and_chips_after_a_bra
     assert [(f.value, f.unit) for f in parse_figures("Manus’ $80 M 2025 pipeline")][0] == (80e6, "USD")
     assert [(f.value, f.unit) for f in parse_figures("10.000 Nvidia-Chips")] == [(10000, "chips")]
     assert parse_figures("5 M&A deals") == []
+
+
+def test_values_carry_no_float_noise_from_scaling():
+    # "valuing it at $4.1 billion" must export 4100000000, not 4099999999.9999995; "835 megawatts" is 0.835 GW.
+    assert [f.value for f in parse_figures("valued at $4.1 billion, 835 MW and 1,920 MW")] == [4.1e9, 0.835, 1.92]

@@ -247,8 +247,15 @@ def _make(m: re.Match[str], v: _Vocab, value: float, high: float | None, unit: s
     if not qualifier and g["plus"]:
         qualifier = "more_than"
     qualifier = qualifier or ("range" if high is not None else "exact")
+    value, high = _digits(value), None if high is None else _digits(high)
     low = value if high is not None else None
     return Figure(m.start(), m.end(), m.group(), value, unit, qualifier, low, high)
+
+
+def _digits(x: float) -> float:
+    """``x`` to 12 significant digits: what a text can state, without the float noise of scaling ("$4.1 billion"
+    is 4100000000, not 4099999999.9999995; "835 MW" is 0.835 GW)."""
+    return float(f"{x:.12g}")
 
 
 def parse_figures(text: str) -> list[Figure]:
