@@ -47,6 +47,13 @@ def test_acquisition_of_companies_no_list_names():
     assert {"Initech", "Globex"} & parties(got)
 
 
+def test_a_licence_fee_is_an_ip_rights_claim():
+    # Dev set b's licensing fees ("Google's $60M Deal with Reddit and the Evolution of AI Content Licensing"): a fee
+    # with a licence cue in its own clause is ip_rights, whatever the classifier's kind.
+    got = facts("Tessera Labs will license its models to Zorvex for $200 million a year through 2030.")
+    assert {f[0] for f in got if f[4] == "USD"} == {"ip_rights"}
+
+
 def test_a_lease_in_megawatts_is_a_compute_commitment_in_gigawatts():
     got = facts("Fabrikam signed a 15-year lease with Contoso for 200 MW of critical IT capacity.")
     assert {(f[0], f[3], f[4]) for f in got} == {("compute_commitment", 0.2, "GW")}

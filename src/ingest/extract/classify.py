@@ -227,13 +227,15 @@ def document_kind(text: str) -> str | None:
 
 
 def decide(c: Candidate) -> tuple[str, float, PartyMention | None, PartyMention | None]:
-    """Kind, the probability that the figure is a deal fact, subject and counterparty of a candidate."""
+    """Kind, the probability that the figure is a deal fact, subject and counterparty of a candidate. Where the
+    rules claim the figure as a kind of ``rules_decide`` with a cue in its own clause, that kind."""
     m = model()
     p = scores(m["claim"], c.features)[0]
     if p < m["claim_threshold"] or not c.parties:
         return NONE, p, None, None
     probs = scores(m["kind"], c.features)
     kind = m["kind"]["classes"][max(range(len(probs)), key=probs.__getitem__)]
+    kind = next((k for k in vocabulary()["rules_decide"] if {f"rc={k}", f"cue={k}"} <= set(c.features)), kind)
     subj = [scores(m["subject"], crossed(kind, pf))[0] for pf in c.party_features]
     cp = [scores(m["counterparty"], crossed(kind, pf))[0] for pf in c.party_features]
     subject = c.parties[max(range(len(subj)), key=subj.__getitem__)]
