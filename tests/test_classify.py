@@ -47,6 +47,18 @@ def test_acquisition_of_companies_no_list_names():
     assert {"Initech", "Globex"} & parties(got)
 
 
+def test_a_partnership_start_year_is_decided_by_the_rules_unless_a_company_is_left_out():
+    # Dev set b: "Deloitte and Anthropic first announced a partnership in July 2024": a start year names its pair.
+    got = facts("The collaboration between Hooli and Quillon dates back to 2019.")
+    assert {(f[0], f[3]) for f in got} == {("partnership_start", 2019)} and parties(got) == {"Hooli", "Quillon"}
+    # The team's HUMAIN release with its unlisted announcer: no start year pairs two of its partners.
+    got = facts(
+        "RIYADH, May 13, 2025 — Vandelay, the AI company of the Public Investment Fund, today announced "
+        "strategic partnerships with NVIDIA, AMD and Amazon Web Services to build AI infrastructure."
+    )
+    assert not {f for f in got if f[0] == "partnership_start" and "Vandelay" not in f[1:3]}
+
+
 def test_a_licence_fee_is_an_ip_rights_claim():
     # Dev set b's licensing fees ("Google's $60M Deal with Reddit and the Evolution of AI Content Licensing"): a fee
     # with a licence cue in its own clause is ip_rights, whatever the classifier's kind.
