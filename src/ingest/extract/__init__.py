@@ -294,10 +294,9 @@ def recall_gaps(rules_claims: list[Claim], model_claims: list[Claim]) -> list[Cl
 def claim_identity(claim: Claim) -> tuple:
     """What two claims of one document share when they may state the same fact: kind and figure, and for a
     right its parties and state ("had ROFR" and "lost ROFR" are two facts)."""
-    value = None if claim.value is None else round(claim.value, 6)
     if claim.value is None:
         return (claim.kind, claim.subject, claim.counterparty, None, claim.unit, None, claim.deal_status)
-    return (claim.kind, value, claim.unit, claim.value_high)
+    return (claim.kind, round(claim.value, 6), claim.unit, claim.value_high)
 
 
 def same_fact(kept: Claim, claim: Claim) -> bool:
