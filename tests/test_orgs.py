@@ -120,6 +120,13 @@ def test_a_one_word_name_counts_where_a_company_verb_follows_it():
     ):
         assert {"Zorvex", "Quantix"} <= names(text)
     assert "Parallel" not in names("Parallel investiert Meta 1,5 Milliarden US-Dollar in ein weiteres Rechenzentrum.")
+
+
+def test_a_one_word_name_counts_before_a_second_name_and_their_verb():
+    # "Deloitte and Anthropic first announced a partnership in July 2024": both names are subjects of the verb.
+    assert {"Quillon", "Zorvex"} <= names("Quillon and Zorvex first announced a partnership in July 2024.")
+    assert "Quillon" in names("Quillon also said it would invest in Amplex Labs.")
+    assert "Sales" not in names("Sales and marketing said nothing.")
     assert "Dafür" not in names("Dafür will das Unternehmen einen Milliarden-Finanzierungsvertrag abschließen.")
     assert not {"Completion", "They", "This"} & names(
         "Completion is expected in 2026. They will close. This will follow."

@@ -5,9 +5,10 @@ America"), a run of katakana, or a form of the alias table (which also canonical
 A capitalised word that the same text also writes in lower case ("Lands", "Data" in a title-case
 headline), a function word, a month or a generic word of ``data/orgs.yaml`` is not part of a name, and a
 one-word name must not be a figure, a German compound noun, or seen only at the start of sentences
-without a company's verb after it ("Initech agreed to acquire ..."). A name the text writes only before a
-product noun is a product ("Instinct GPUs"); one it also writes elsewhere is a company ("Nvidia GPUs"). A
-one-word name the text writes only after a German article is a noun ("der Installation", "das Projekt").
+without a company's verb after it ("Initech agreed to acquire ...", "Initech and Hooli first announced
+..."). A name the text writes only before a product noun is a product ("Instinct GPUs"); one it also writes
+elsewhere is a company ("Nvidia GPUs"). A one-word name the text writes only after a German article is a
+noun ("der Installation", "das Projekt").
 Canonical names drop corporate suffixes and possessives ("Core Scientific, Inc." = "Core Scientific"), and
 a name that the alias table knows is its canonical name ("Alphabet's Google" names Alphabet and Google).
 """
@@ -49,7 +50,11 @@ def _vocab() -> dict:
         "noun": re.compile(rf"(?:{'|'.join(map(re.escape, data['noun_endings']))})$", re.I),
         "article": re.compile(rf"(?<![{WORD}])(?:{'|'.join(map(re.escape, data['articles']))})\s+$"),
         "product": re.compile(rf"\s+(?:{'|'.join(map(re.escape, data['product_nouns']))})\b"),
-        "subject_verb": re.compile(rf"\s+(?:{'|'.join(map(re.escape, data['subject_verbs']))})\b"),
+        "subject_verb": re.compile(
+            rf"(?:\s+(?:{'|'.join(map(re.escape, data['subject_joiners']))})\s+{_TOKEN}(?:[ \t]+{_TOKEN})*)?"
+            rf"(?:\s+(?:{'|'.join(map(re.escape, data['subject_adverbs']))}))?"
+            rf"\s+(?:{'|'.join(map(re.escape, data['subject_verbs']))})\b"
+        ),
     }
 
 
