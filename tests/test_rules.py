@@ -429,6 +429,12 @@ def test_a_founding_year_is_not_when_a_figure_holds():
         ("Central Iowa Power Cooperative will buy the output of Duane Arnold for $2 billion.", "compute_commitment"),
         ("Zorvex will buy Quantix chips worth $6 billion.", "compute_commitment"),
         ("Zorvex is buying a stake in US nuclear developer Quantix for $500 million.", "equity_stake"),
+        # A price paid or offered for a company (dev set b: "Sanmina is paying $2.25 billion in cash"), not for
+        # what it owns or makes.
+        ("Zorvex Labs offered $23 billion for Quantix Robotics last year.", "acquisition"),
+        ("Zorvex Labs is paying $2.25 billion in cash for Quantix Robotics.", "acquisition"),
+        ("Zorvex Labs will pay $30 million for Quantix Robotics's news archive.", None),
+        ("Zorvex Labs will pay $30 million for Quantix Robotics chips.", "compute_commitment"),
     ],
 )
 def test_buying_a_company_is_an_acquisition(text, kind):

@@ -325,16 +325,21 @@ def figure_kind(text: str, s: Sentence, f: Figure, clause: tuple[int, int], excl
 def buys_company(text: str, s: Sentence, clause: tuple[int, int]) -> bool:
     """True when a clause buys a company ("to buy chip designer Initech"), not its products ("to buy Initech
     chips", "buy the output of Initech"): a buy word, at most three lower-case words and no preposition, then a
-    company."""
+    company; or a price paid for a company ("paying $2.25 billion in cash for Initech")."""
     v = vocabulary()["buy_company"]
     for m in v["verb"].finditer(text, *clause):
         for p in s.parties:
             gap = text[m.end() : p.start].split()
             near = 0 <= p.start - m.end() <= 30 and len(gap) <= 3 and all(w.islower() for w in gap)
             near = near and not v["gap"].search(" ".join(gap))
-            if near and not v["product"].match(text, p.end):
+            if near and not _owned(text, p):
                 return True
-    return False
+    return any(v["price"].search(text, clause[0], p.start) and not _owned(text, p) for p in s.parties)
+
+
+def _owned(text: str, p: PartyMention) -> bool:
+    """True where a company's name is followed by what it owns or makes ("Initech's archive", "Initech chips")."""
+    return bool(re.search(r"['’]s?$", p.surface) or vocabulary()["buy_company"]["product"].match(text, p.end))
 
 
 def _held(text: str, s: Sentence, kind: str, cue_start: int) -> str:
