@@ -31,7 +31,7 @@ from scipy import optimize, sparse
 from ingest import aliases
 from ingest.clean import clean
 from ingest.evaluate import in_split, load_devset, load_gold, party_words
-from ingest.extract import classify, rules
+from ingest.extract import classify, extract, rules
 from ingest.models import RawDocument
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -181,8 +181,7 @@ def score_folds(docs: list[dict], folds: int, args) -> None:
         for d in dev:
             if d["id"] in held:
                 raw = RawDocument(source=d["id"] + ".txt", content_type="text", text=d["text"])
-                claims, _ = rules.extract_rules(clean(raw))
-                for c in merged(claims):
+                for c in extract(clean(raw), "rules").claims:
                     preds[d["set"]].append({**c.model_dump(mode="json"), "source": d["id"] + ".txt"})
     for name, rows in preds.items():
         with tempfile.NamedTemporaryFile("w", suffix=f"-cv-{name}.jsonl", delete=False) as fh:
@@ -210,12 +209,6 @@ def score_folds(docs: list[dict], folds: int, args) -> None:
             f"P {r['precision_lenient']} F1 {r['f1_lenient']} grounded {r['grounded_quote_rate']} "
             f"negatives {r['claims_on_negative_docs']} by kind {r['recall_by_kind']}"
         )
-
-
-def merged(claims):
-    from ingest.extract import merge
-
-    return merge(claims)[0]
 
 
 def main() -> None:

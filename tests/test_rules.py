@@ -3,6 +3,7 @@ from pathlib import Path
 import pytest
 
 from ingest.clean import clean
+from ingest.extract import extract
 from ingest.extract.rules import (
     analyse,
     cue_kind,
@@ -483,3 +484,25 @@ def test_a_japanese_particle_says_who_receives_the_money():
     # investment, the one before が or は makes it, whichever is nearer the figure.
     c = only("ゾルベックスはクアンティクスに5億ドルを出資すると発表した。")
     assert (c.kind, c.subject, c.counterparty) == ("investment", "ゾルベックス", "クアンティクス")
+
+
+@pytest.mark.parametrize(
+    "text, as_of",
+    [
+        # Dev set a: "此時距Groq於9月以約69億美元估值完成7.5億美元募資" in an article dated 2025-12-25.
+        ("date 2025-12-25\nZorvex Labs於9月以約69億美元估值完成7.5億美元募資。", "2025-09"),
+        ("date 2025-03-02\nIn September, Zorvex Labs raised $750 million at a $6.9 billion valuation.", "2024-09"),
+        ("date 2025-12-25\nZorvex Labs raised $750 million at a $6.9 billion valuation.", "2025-12-25"),
+        # "2024 年 9 月的估值 69 億美元": a year and month with spaces between.
+        ("date 2025-12-25\nZorvex Labs 在 2024 年 9 月的估值 69 億美元。", "2024-09"),
+        ("Zorvex Labs raised $750 million in September at a $6.9 billion valuation.", None),
+    ],
+)
+def test_a_month_without_its_year_is_the_latest_up_to_the_document_date(text, as_of):
+    claims = extract(doc(text), "rules").claims
+    assert claims and {c.as_of for c in claims} == {as_of}
+
+
+def test_may_the_verb_is_no_month():
+    text = "date 2025-03-02\nZorvex Labs may invest $750 million in Quantix Robotics."
+    assert {c.as_of for c in extract(doc(text), "rules").claims} == {"2025-03-02"}

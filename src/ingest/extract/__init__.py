@@ -43,8 +43,8 @@ class ExtractResult:
 def extract(
     doc: Document, extractor: str, client: LLMClient | None = None, cache: CallCache | None = None
 ) -> ExtractResult:
-    """Extract the claims and pattern signals of one document with the named strategy; the model's calls are
-    looked up in and recorded to ``cache``."""
+    """Extract the claims and pattern signals of one document with the named strategy, dated by their sentence,
+    else by the document (``rules.dated``); the model's calls are looked up in and recorded to ``cache``."""
     if extractor not in EXTRACTORS:
         raise ValueError(f"unknown extractor {extractor!r}; choose one of {', '.join(EXTRACTORS)}")
     if extractor != "rules" and client is None:
@@ -57,7 +57,7 @@ def extract(
         found = read_passages(doc, client, cache, stats)
         stats.recall_gaps = len(recall_gaps(claims, found))
         claims = found
-    merged, evidence = merge(claims)
+    merged, evidence = merge([rules.dated(c, doc.published) for c in claims])
     return ExtractResult(merged, signals, stats, evidence)
 
 

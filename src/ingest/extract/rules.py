@@ -86,14 +86,14 @@ def is_instruction(sentence: str) -> bool:
 def extract_rules(doc: Document) -> tuple[list[Claim], list[PatternSignal]]:
     """Claims and pattern signals of a document: rights and partnership-start years the cue words state, and the
     figures the trained classifier keeps (with the cue words' kinds and parties among its features); dated by
-    their sentence, else by the document."""
+    their sentence (``extract`` dates the others by the document, see ``dated``)."""
     text = doc.text
     sents = analyse(text)
     cued = cued_claims(text, sents)
     found = [p for s in sents for p in s.parties]
     decided = [c for c in cued if c.value is None or started(c, found)]
     longer = long_forms(found)
-    claims = [named(dated(c, doc.published), longer) for c in decided + learned_claims(text, sents, cued)]
+    claims = [named(c, longer) for c in decided + learned_claims(text, sents, cued)]
     return claims, pattern_signals(text, sents)
 
 
@@ -117,10 +117,14 @@ def named(claim: Claim, longer: dict[str, str]) -> Claim:
 
 
 def dated(claim: Claim, published: str | None) -> Claim:
-    """A claim whose sentence names no date refers to its document's date."""
-    if claim.as_of or not published or not re.match(r"\d{4}-\d{2}-\d{2}", published):
-        return claim
-    return claim.model_copy(update={"as_of": published[:10]})
+    """A claim whose sentence names no date refers to its document's date; a month named without its year
+    ("in September", "9月") is the latest such month up to the document's date (none without one)."""
+    day = published[:10] if published and re.match(r"\d{4}-\d{2}-\d{2}", published) else None
+    if claim.as_of and claim.as_of.startswith(NO_YEAR):
+        month = int(claim.as_of[5:7])
+        year = day and int(day[:4]) - (month > int(day[5:7]))
+        return claim.model_copy(update={"as_of": year and f"{year}-{month:02d}"})
+    return claim if claim.as_of or not day else claim.model_copy(update={"as_of": day})
 
 
 def cued_claims(text: str, sents: list[Sentence]) -> list[Claim]:
@@ -462,10 +466,14 @@ def value_status(text: str, s: Sentence, clause: tuple[int, int]) -> str | None:
 
 
 _DATE = re.compile(
-    r"(?P<ymd>(?P<y1>\d{4})年(?P<m1>\d{1,2})月(?:(?P<d1>\d{1,2})日)?)"
+    r"(?P<ymd>(?P<y1>\d{4})\s*[年년]\s*(?P<m1>\d{1,2})\s*[月월](?:\s*(?P<d1>\d{1,2})\s*[日일])?)"
     r"|(?:(?P<d2>\d{1,2})\.?\s+(?:de\s+)?)?(?P<mon>[A-Za-zäé]{3,10})\.?\s+(?:(?P<d3>\d{1,2}),?\s+)?(?:de\s+)?(?P<y2>(?:19|20)\d{2})"
     r"|(?P<y3>(?:19|20)\d{2})"
+    r"|(?<![\d年년])(?P<m4>\d{1,2})\s*[月월]"
+    r"|\b(?i:in|on|since|until|by|from|through|last|early|late|mid-|en|im|seit|desde|nel|a partir de)\s+"
+    r"(?P<mon5>[A-Za-zäé]{3,10})\b(?!\.?\s+(?:\d{1,2}(?:st|nd|rd|th)?,?\s+)?(?:de\s+)?(?:19|20)\d{2})"
 )
+NO_YEAR = "0000"  # the year of a month named without one ("in September", "9月"), until the document's date gives it
 
 
 def as_of(text: str, s: Sentence, clause: tuple[int, int], near: int, exclude: tuple[int, int] | None) -> str | None:
@@ -506,8 +514,13 @@ def dates(text: str, start: int, end: int, exclude: tuple[int, int] | None) -> l
                 y, mo, d = m.group("y2"), None, None
             else:
                 y, d = m.group("y2"), m.group("d2") or m.group("d3")
-        else:
+        elif m.group("y3"):
             y, mo, d = m.group("y3"), None, None
+        else:
+            mo = int(m.group("m4")) if m.group("m4") else months.get(m.group("mon5").lower().rstrip("."))
+            if not mo or not 1 <= mo <= 12 or m.group("mon5") == "may":
+                continue  # not a month ("in Ohio"), or the verb "may"
+            y, d = NO_YEAR, None
         found.append((m.start(), y + (f"-{mo:02d}" if mo else "") + (f"-{int(d):02d}" if mo and d else "")))
     return found
 
