@@ -182,3 +182,16 @@ def test_cjk_text_is_read_one_character_at_a_time():
     # 는) is what says its role, so it must be a token of its own, not buried in a run of kana or hangul.
     assert classify.tokens("ゾルベックスはクアンティクスに5億ドルを出資")[5:8] == ["ス", "は", "ク"]
     assert classify.tokens("카카오는 Zorvex와 협력") == ["카", "카", "오", "는", "zorvex", "와", "협", "력"]
+
+
+def test_a_one_word_name_written_once_carries_no_claim_alone(monkeypatch):
+    # Dev set b: the headline "From Startup to $2.3B Valuation in 18 Months" gave a valuation of "Months", and a
+    # byline's "TheVerge" a valuation of its own. A name the alias table lacks, of one word and written once, is
+    # too weak to be a claim's only party; written twice, or beside a stronger name, it counts.
+    def keep_all(c):
+        return ("valuation", 0.9, c.parties[0], None) if c.parties else (classify.NONE, 0.0, None, None)
+
+    monkeypatch.setattr(classify, "decide", keep_all)
+    assert not facts("Report by TheVerge\n\nThe company has closed a deal valued at nearly $6.5 billion.")
+    twice = "Report on Quillon\n\nQuillon has closed a deal valued at nearly $6.5 billion."
+    assert parties(facts(twice)) == {"Quillon"}

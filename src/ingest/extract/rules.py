@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -23,7 +24,7 @@ from ..aliases import PartyMention
 from ..figures import Figure, claim_fields, is_count, mentions_value, parse_figures, unit_class
 from ..models import Claim, Document, PatternSignal
 from . import classify
-from .orgs import listed, long_forms
+from .orgs import canonical_name, listed, long_forms
 from .parties import Sentence, context_parties, fits, listed_pairs, mentions, place
 from .rulebook import any_pattern, taxonomy, vocabulary
 
@@ -150,9 +151,12 @@ def learned_claims(text: str, sents: list[Sentence], cued: list[Claim]) -> list[
     """The claims of the figures that the trained classifier keeps. A figure out of bounds, a rate, a conversion
     in brackets, or one in a sentence about something other than a deal (``not_deal``) is never a claim."""
     out = []
+    named = Counter(p.canonical for s in sents for p in s.parties if canonical_name(p.surface) == p.canonical)
     for s, f, kind, p, subject, counterparty in classify.learned_claims(sents, figure_candidates(text, sents, cued)):
         if not in_bounds(f) or is_rate(text, s, f) or is_conversion(text, s, f):
             continue
+        if not any(x and (listed(x) or " " in x.canonical or named[x.canonical] > 1) for x in (subject, counterparty)):
+            continue  # a one-word name written once, not in the alias table, carries no claim alone
         clause = clause_of(s, f.start)
         if is_instruction(text[s.start : s.end]) or vocabulary()["not_deal"].search(text, s.start, s.end):
             continue
