@@ -155,7 +155,8 @@ def learned_claims(text: str, sents: list[Sentence], cued: list[Claim]) -> list[
     for s, f, kind, p, subject, counterparty in classify.learned_claims(sents, figure_candidates(text, sents, cued)):
         if not in_bounds(f) or is_rate(text, s, f) or is_conversion(text, s, f):
             continue
-        if not any(x and (listed(x) or " " in x.canonical or named[x.canonical] > 1) for x in (subject, counterparty)):
+        only = subject if counterparty is None else counterparty if subject is None else None
+        if only and not (listed(only) or " " in only.canonical or named[only.canonical] > 1):
             continue  # a one-word name written once, not in the alias table, carries no claim alone
         clause = clause_of(s, f.start)
         if is_instruction(text[s.start : s.end]) or vocabulary()["not_deal"].search(text, s.start, s.end):
