@@ -74,7 +74,8 @@ def figure_features(text: str, s: Sentence, f: Figure, rules_kind: str | None, c
     feats += [f"S={t}" for t in set(left[:-WINDOW] + right[WINDOW:])]
     head = rules.head_noun(text, s, f)
     feats.append(f"head={head}")
-    in_clause, in_sentence = cue_kinds(text, c_start, c_end), cue_kinds(text, s.start, s.end)
+    in_sentence = tuple(dict.fromkeys(k for k, _, _ in rules.kind_cue_spans(text, s.start, s.end)))
+    in_clause = in_sentence if (c_start, c_end) == (s.start, s.end) else cue_kinds(text, c_start, c_end)
     for kind in v["kind_cues"]:
         if kind in in_clause:
             feats.append(f"cue={kind}")

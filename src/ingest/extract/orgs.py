@@ -161,7 +161,8 @@ def _words_inside_sentences(text: str) -> set[str]:
     ("Initech's") or a company's verb ("Initech agreed"), in one pass."""
     inside = set()
     verb = _vocab()["subject_verb"]
-    for m in re.finditer(rf"(?<![{WORD}])[{WORD}]{_INNER}*", text):
+    # only words with a capital letter ("d’Hugging" too): a name has one
+    for m in re.finditer(rf"(?<![{WORD}])(?=[{WORD}&.'’:\-]*[{UPPER}])[{WORD}]{_INNER}*", text):
         before = text[max(0, m.start() - 3) : m.start()].rstrip(" \t\"“‘'(")
         if (before and before[-1] not in ".!?:\n•*-–—") or _POSSESSIVE_S.search(m.group()) or verb.match(text, m.end()):
             inside.add(_bare(m.group()))

@@ -19,6 +19,7 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
+from functools import lru_cache
 
 from ..aliases import PartyMention
 from ..figures import Figure, claim_fields, is_count, mentions_value, parse_figures, unit_class
@@ -317,11 +318,9 @@ def figure_kind(text: str, s: Sentence, f: Figure, clause: tuple[int, int], excl
     claimed = [(a, b) for g in others for a, b in [head_span(text, s, g)] if a is not None]
     claimed += [m.span() for m in v["cue_blind"].finditer(text, s.start, s.end)]
     cues = [
-        (kind, m.start(), m.end())
-        for kind, cue in v["kind_cues"].items()
-        if kind in allowed
-        for m in cue.finditer(text, s.start, s.end)
-        if not any(a <= m.start() < b for a, b in claimed) and not (f.start <= m.start() < f.end)
+        (kind, a, b)
+        for kind, a, b in kind_cue_spans(text, s.start, s.end)
+        if kind in allowed and not any(x <= a < y for x, y in claimed) and not (f.start <= a < f.end)
     ]
     in_clause = [c for c in cues if c_start <= c[1] < c_end]
     pool = in_clause if exclude else in_clause or cues
@@ -329,6 +328,15 @@ def figure_kind(text: str, s: Sentence, f: Figure, clause: tuple[int, int], excl
         return v["unit_default_kind"].get(f.unit)
     kind, cue_start, _ = min(pool, key=lambda c: _distance(f, c[1], c[2]))
     return _held(text, s, kind, cue_start)
+
+
+@lru_cache(maxsize=256)
+def kind_cue_spans(text: str, start: int, end: int) -> tuple[tuple[str, int, int], ...]:
+    """Every kind cue of text[start:end] as (kind, start, end), by kind in rules.yaml order (found once per
+    sentence, asked for each of its figures)."""
+    return tuple(
+        (k, m.start(), m.end()) for k, cue in vocabulary()["kind_cues"].items() for m in cue.finditer(text, start, end)
+    )
 
 
 def buys_company(text: str, s: Sentence, clause: tuple[int, int]) -> bool:
@@ -456,6 +464,7 @@ def right_claims(
 # --- claim building ------------------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=256)
 def deal_status(passage: str, skip: tuple[str, ...] = ()) -> str | None:
     """The first status whose cue the passage has."""
     return next((k for k, cue in vocabulary()["status"] if k not in skip and cue.search(passage)), None)
