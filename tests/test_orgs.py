@@ -46,6 +46,14 @@ def test_a_compound_with_a_lower_case_tail_ends_a_name_at_its_hyphen():
     assert "Hooli" in names("Hooli-backed Pied Piper raised $50 million; Hooli led the round.")
 
 
+def test_a_compound_with_a_product_noun_tail_names_the_maker():
+    # Dev set b: "der Installation von 10.000 Nvidia-Chips" names Nvidia, whether the alias table knows it or not.
+    text = "Mit der Installation von 10.000 Quantix-Chips verspricht das Vorhaben viel."
+    assert names(text) == {"Quantix"}
+    assert names("Die Quantix-GPUs kommen, sagt Amplex.") == {"Quantix", "Amplex"}
+    assert "X-energy" in names("Amazon led a round in X-energy.")
+
+
 def test_deal_terms_and_generic_labels_are_no_names():
     assert names("ROFR-as-anchor is a kill-list move.") == set()
     assert names("Partner Phase (Year 0-2): labs sign exclusive deals.") == set()

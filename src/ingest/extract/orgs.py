@@ -50,6 +50,9 @@ def _vocab() -> dict:
         "noun": re.compile(rf"(?:{'|'.join(map(re.escape, data['noun_endings']))})$", re.I),
         "article": re.compile(rf"(?<![{WORD}])(?:{'|'.join(map(re.escape, data['articles']))})\s+$"),
         "product": re.compile(rf"\s+(?:{'|'.join(map(re.escape, data['product_nouns']))})\b"),
+        "compound": re.compile(
+            rf"(?<=[\w.]{{2}})-(?:[a-z]{{2,}}|(?i:{'|'.join(map(re.escape, data['product_nouns']))})$)"
+        ),
         "subject_verb": re.compile(
             rf"(?:\s+(?:{'|'.join(map(re.escape, data['subject_joiners']))})\s+{_TOKEN}(?:[ \t]+{_TOKEN})*)?"
             rf"(?:\s+(?:{'|'.join(map(re.escape, data['subject_adverbs']))}))?"
@@ -103,8 +106,9 @@ def overlapping(mentions: list[PartyMention], starts: list[int], start: int, end
 def _name_spans(text: str, lower: set[str]) -> list[tuple[int, int]]:
     """Spans of capitalised-word names (trimmed of words that are not names) and katakana runs. A word
     that the text also writes in lower case is no name where it may be capitalised for another reason: first
-    in its run (a sentence start) or in a headline. A compound with a lower-case tail ends a name at its
-    hyphen ("Hooli-backed Pied Piper" names Hooli and Pied Piper); a run before "-based" is a place."""
+    in its run (a sentence start) or in a headline. A compound with a lower-case tail or a product noun ends a
+    name at its hyphen ("Hooli-backed Pied Piper" names Hooli and Pied Piper, "Hooli-Chips" Hooli); a run before
+    "-based" is a place."""
     v = _vocab()
     spans = []
     for m in v["name"].finditer(text):
@@ -113,7 +117,7 @@ def _name_spans(text: str, lower: set[str]) -> list[tuple[int, int]]:
         title = _title_line(text, text.rfind("\n", 0, m.start()) + 1)
         runs: list[list[tuple[int, int]]] = [[]]
         for i, w in enumerate(words):
-            compound = re.search(r"(?<=[\w.]{2})-[a-z]{2,}", w.group())  # "Hooli-backed", not "X-energy"
+            compound = v["compound"].search(w.group())  # "Hooli-backed", "Hooli-Chips", not "X-energy"
             end = w.start() + compound.start() if compound else w.end()
             if compound and compound.group()[1:].casefold() in v["place_tails"]:
                 runs[-1] = []  # "San Francisco-based", "Plano-based": the words before it are a place
@@ -165,7 +169,8 @@ def _words_inside_sentences(text: str) -> set[str]:
     for m in re.finditer(rf"(?<![{WORD}])(?=[{WORD}&.'’:\-]*[{UPPER}])[{WORD}]{_INNER}*", text):
         before = text[max(0, m.start() - 3) : m.start()].rstrip(" \t\"“‘'(")
         if (before and before[-1] not in ".!?:\n•*-–—") or _POSSESSIVE_S.search(m.group()) or verb.match(text, m.end()):
-            inside.add(_bare(m.group()))
+            compound = _vocab()["compound"].search(m.group())  # "Hooli-Chips" stands for Hooli too
+            inside.add(_bare(m.group()[: compound.start()] if compound else m.group()))
     return inside
 
 
