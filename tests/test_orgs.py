@@ -130,6 +130,14 @@ def test_a_one_word_name_counts_where_a_company_verb_follows_it():
     assert "Parallel" not in names("Parallel investiert Meta 1,5 Milliarden US-Dollar in ein weiteres Rechenzentrum.")
 
 
+def test_a_company_verb_in_a_title_case_headline_is_no_name():
+    # Dev set b's headline "AMD Acquiert Silo AI ...": the verb is no part of a name, and the word before it
+    # is a company, as in "Initech agreed".
+    got = names("Zorvex Acquiert Quantix Robotics pour 665 millions de dollars\n\nLe groupe a annoncé.")
+    assert {"Zorvex", "Quantix Robotics"} <= got and not any("Acquiert" in n for n in got)
+    assert {"Zorvex", "Quantix Robotics"} <= names("Zorvex Acquires Quantix Robotics For $2 Billion\n\nIt closes.")
+
+
 def test_a_one_word_name_counts_before_a_second_name_and_their_verb():
     # "Deloitte and Anthropic first announced a partnership in July 2024": both names are subjects of the verb.
     assert {"Quillon", "Zorvex"} <= names("Quillon and Zorvex first announced a partnership in July 2024.")

@@ -41,7 +41,7 @@ def _vocab() -> dict:
     return {
         "name": re.compile(rf"(?<![{WORD}])(?P<name>{name})(?P<suffix>,?\s+(?:{suffix})(?![{WORD}]))?"),
         "katakana": re.compile(r"[\u30a0-\u30ff]{3,}(?:・[\u30a0-\u30ff]+)*"),
-        "stop": {w.casefold() for w in data["not_names"]},
+        "stop": {w.casefold() for w in data["not_names"] + [v for v in data["subject_verbs"] if " " not in v]},
         "joiners": frozenset(data["joiners"]),
         "suffix_words": frozenset(data["suffixes"]),
         "suffix": re.compile(rf"(?:,?\s+(?:{suffix}))+$"),
@@ -56,7 +56,7 @@ def _vocab() -> dict:
         "subject_verb": re.compile(
             rf"(?:\s+(?:{'|'.join(map(re.escape, data['subject_joiners']))})\s+{_TOKEN}(?:[ \t]+{_TOKEN})*)?"
             rf"(?:\s+(?:{'|'.join(map(re.escape, data['subject_adverbs']))}))?"
-            rf"\s+(?:{'|'.join(map(re.escape, data['subject_verbs']))})\b"
+            rf"\s+(?i:{'|'.join(map(re.escape, data['subject_verbs']))})\b"
         ),
     }
 
