@@ -164,12 +164,12 @@ def _words_inside_sentences(text: str) -> set[str]:
     """The words of ``text`` that stand at least once after another word of their sentence, take a possessive
     ("Initech's") or a company's verb ("Initech agreed"), in one pass."""
     inside = set()
-    verb = _vocab()["subject_verb"]
+    verb, compound_tail = _vocab()["subject_verb"], _vocab()["compound"]
     # only words with a capital letter ("d’Hugging" too): a name has one
     for m in re.finditer(rf"(?<![{WORD}])(?=[{WORD}&.'’:\-]*[{UPPER}])[{WORD}]{_INNER}*", text):
         before = text[max(0, m.start() - 3) : m.start()].rstrip(" \t\"“‘'(")
         if (before and before[-1] not in ".!?:\n•*-–—") or _POSSESSIVE_S.search(m.group()) or verb.match(text, m.end()):
-            compound = _vocab()["compound"].search(m.group())  # "Hooli-Chips" stands for Hooli too
+            compound = compound_tail.search(m.group())  # "Hooli-Chips" stands for Hooli too
             inside.add(_bare(m.group()[: compound.start()] if compound else m.group()))
     return inside
 
