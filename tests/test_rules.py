@@ -496,6 +496,9 @@ def test_a_japanese_particle_says_who_receives_the_money():
         # "2024 年 9 月的估值 69 億美元": a year and month with spaces between.
         ("date 2025-12-25\nZorvex Labs 在 2024 年 9 月的估值 69 億美元。", "2024-09"),
         ("Zorvex Labs raised $750 million in September at a $6.9 billion valuation.", None),
+        # a planned deal's month is the next one: "will close in February" in an article of March 2025
+        ("date 2025-03-02\nZorvex Labs will invest $750 million in Quantix Robotics in February.", "2026-02"),
+        ("date 2025-03-02\nZorvex Labs will invest $750 million in Quantix Robotics in September.", "2025-09"),
     ],
 )
 def test_a_month_without_its_year_is_the_latest_up_to_the_document_date(text, as_of):

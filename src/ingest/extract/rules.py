@@ -120,11 +120,13 @@ def named(claim: Claim, longer: dict[str, str]) -> Claim:
 
 def dated(claim: Claim, published: str | None) -> Claim:
     """A claim whose sentence names no date refers to its document's date; a month named without its year
-    ("in September", "9月") is the latest such month up to the document's date (none without one)."""
+    ("in September", "9月") is the latest such month up to the document's date, or for a planned deal the next
+    one from it (none without a document date)."""
     day = published[:10] if published and re.match(r"\d{4}-\d{2}-\d{2}", published) else None
     if claim.as_of and claim.as_of.startswith(NO_YEAR):
-        month = int(claim.as_of[5:7])
-        year = day and int(day[:4]) - (month > int(day[5:7]))
+        month, now = int(claim.as_of[5:7]), int(day[5:7]) if day else 0
+        shift = int(month < now) if claim.deal_status == "planned" else -int(month > now)
+        year = day and int(day[:4]) + shift
         return claim.model_copy(update={"as_of": year and f"{year}-{month:02d}"})
     return claim if claim.as_of or not day else claim.model_copy(update={"as_of": day})
 
