@@ -509,3 +509,17 @@ def test_a_month_without_its_year_is_the_latest_up_to_the_document_date(text, as
 def test_may_the_verb_is_no_month():
     text = "date 2025-03-02\nZorvex Labs may invest $750 million in Quantix Robotics."
     assert {c.as_of for c in extract(doc(text), "rules").claims} == {"2025-03-02"}
+
+
+def test_a_licence_deal_without_a_fee_is_an_ip_rights_claim_per_licensor():
+    # Dev set b: "Several other publishers including Associated Press, Axel Springer and Reuters have also signed
+    # similar licensing deals" (with OpenAI, named before), and "Amazon's licensing of some of Adept's technology".
+    text = (
+        "Quillon Labs signs a content deal with Vandelay Media.\n\nSeveral other publishers including Quantix "
+        "Press, Amplex News and Globex Media have also signed similar licensing deals with Quillon Labs."
+    )
+    got = {(c.kind, c.subject, c.counterparty, c.value) for c in claims_of(text)}
+    assert {("ip_rights", "Quillon Labs", p, None) for p in ("Quantix Press", "Amplex News", "Globex Media")} <= got
+    # a licence with its fee is the fee's claim, decided with the figures, not a second claim without a value
+    fee = "Quillon Labs signed a licensing deal with Vandelay Media worth $250 million over five years."
+    assert not [c for c in claims_of(fee) if c.value is None]

@@ -406,10 +406,10 @@ def head_noun(text: str, s: Sentence, f: Figure) -> str | None:
 
 
 def rights_claims(text: str, s: Sentence, context: list[PartyMention]) -> list[Claim]:
-    """Exclusivity and ROFR mentions, IP rights until a year, and partnership start years of a sentence; a
-    sentence that announces a partnership ("today announced a strategic partnership") with one year (its
-    dateline) states that the partnership starts that year. Companies of the alias table come before other
-    names here: rights words sit among capitalised terms ("ROFR", "AGI") more than figures do."""
+    """Exclusivity and ROFR mentions, licence deals without a fee, IP rights until a year, and partnership start
+    years of a sentence; a sentence that announces a partnership ("today announced a strategic partnership") with
+    one year (its dateline) states that the partnership starts that year. Companies of the alias table come
+    before other names here: rights words sit among capitalised terms ("ROFR", "AGI") more than figures do."""
     v = vocabulary()
     if any(listed(p) for p in s.parties + context):  # a right between listed companies, if it names any
         s, context = replace(s, parties=[p for p in s.parties if listed(p)]), [p for p in context if listed(p)]
@@ -417,6 +417,9 @@ def rights_claims(text: str, s: Sentence, context: list[PartyMention]) -> list[C
     for kind in RIGHT_KINDS:
         for m in v["rights"][kind].finditer(text, s.start, s.end):
             out += right_claims(text, s, kind, (m.start(), m.end()), None, context)
+    if not any(unit_class(f.unit) == "money" for f in s.figures):  # a licence deal with no fee named
+        for m in v["rights"]["licensing"].finditer(text, s.start, s.end):
+            out += right_claims(text, s, "ip_rights", (m.start(), m.end()), None, context)
     years = [f for f in s.figures if f.unit == "year" and f.value_low is None]
     for f in years:
         kind = year_kind(text, s, f)
