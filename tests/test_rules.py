@@ -523,3 +523,17 @@ def test_a_licence_deal_without_a_fee_is_an_ip_rights_claim_per_licensor():
     # a licence with its fee is the fee's claim, decided with the figures, not a second claim without a value
     fee = "Quillon Labs signed a licensing deal with Vandelay Media worth $250 million over five years."
     assert not [c for c in claims_of(fee) if c.value is None]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Dev set b (German): "über einen exklusiven Lizenzvertrag ... mit Aleph Alpha verbunden".
+        "Das Institut Quantix Research ist über einen exklusiven Lizenzvertrag mit Zorvex Labs verbunden.",
+        "Zorvex Labs a obtenu un accord exclusif avec Quantix Robotics.",
+        "Zorvex Labs ha firmato un accordo esclusivo con Quantix Robotics.",
+    ],
+)
+def test_exclusivity_in_german_french_and_italian(text):
+    got = [c for c in claims_of(text) if c.kind == "exclusivity"]
+    assert got and {got[0].subject, got[0].counterparty} >= {"Zorvex Labs"}
