@@ -537,3 +537,16 @@ def test_a_licence_deal_without_a_fee_is_an_ip_rights_claim_per_licensor():
 def test_exclusivity_in_german_french_and_italian(text):
     got = [c for c in claims_of(text) if c.kind == "exclusivity"]
     assert got and {got[0].subject, got[0].counterparty} >= {"Zorvex Labs"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Zorvex Labs erhält ein Vorkaufsrecht auf Quantix Robotics.",
+        "Zorvex Labs obtient un droit de préemption sur Quantix Robotics.",
+        "Zorvex Labs ottiene un diritto di prelazione su Quantix Robotics.",
+    ],
+)
+def test_a_right_of_first_refusal_in_german_french_and_italian(text):
+    got = [c for c in claims_of(text) if c.kind == "rofr"]
+    assert got and {got[0].subject, got[0].counterparty} == {"Zorvex Labs", "Quantix Robotics"}
