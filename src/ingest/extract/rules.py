@@ -124,10 +124,11 @@ def dated(claim: Claim, published: str | None) -> Claim:
     one from it (none without a document date)."""
     day = published[:10] if published and re.match(r"\d{4}-\d{2}-\d{2}", published) else None
     if claim.as_of and claim.as_of.startswith(NO_YEAR):
-        month, now = int(claim.as_of[5:7]), int(day[5:7]) if day else 0
+        if not day:
+            return claim.model_copy(update={"as_of": None})
+        month, now = int(claim.as_of[5:7]), int(day[5:7])
         shift = int(month < now) if claim.deal_status == "planned" else -int(month > now)
-        year = day and int(day[:4]) + shift
-        return claim.model_copy(update={"as_of": year and f"{year}-{month:02d}"})
+        return claim.model_copy(update={"as_of": f"{int(day[:4]) + shift}-{month:02d}"})
     return claim if claim.as_of or not day else claim.model_copy(update={"as_of": day})
 
 
@@ -154,12 +155,12 @@ def learned_claims(text: str, sents: list[Sentence], cued: list[Claim]) -> list[
     """The claims of the figures that the trained classifier keeps. A figure out of bounds, a rate, a conversion
     in brackets, or one in a sentence about something other than a deal (``not_deal``) is never a claim."""
     out = []
-    named = Counter(p.canonical for s in sents for p in s.parties if canonical_name(p.surface) == p.canonical)
+    written = Counter(p.canonical for s in sents for p in s.parties if canonical_name(p.surface) == p.canonical)
     for s, f, kind, p, subject, counterparty in classify.learned_claims(sents, figure_candidates(text, sents, cued)):
         if not in_bounds(f) or is_rate(text, s, f) or is_conversion(text, s, f):
             continue
         only = subject if counterparty is None else counterparty if subject is None else None
-        if only and not (listed(only) or " " in only.canonical or named[only.canonical] > 1):
+        if only and not (listed(only) or " " in only.canonical or written[only.canonical] > 1):
             continue  # a one-word name written once, not in the alias table, carries no claim alone
         clause = clause_of(s, f.start)
         if is_instruction(text[s.start : s.end]) or vocabulary()["not_deal"].search(text, s.start, s.end):
