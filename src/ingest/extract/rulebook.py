@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from functools import cache
 from importlib import resources
+from itertools import groupby
 
 import regex
 import yaml
@@ -32,7 +33,33 @@ _PLAIN = (
 def _regex(pattern: str, flags: int = 0) -> regex.Pattern[str]:
     """Compile a YAML pattern, case-insensitive, with the ``regex`` module (twice as fast as ``re`` on these
     long alternations, same syntax and matches); a line break folded after ``|`` is not part of the pattern."""
-    return regex.compile(re.sub(r"\|\s+", "|", pattern.strip()), regex.IGNORECASE | regex.VERSION0 | flags)
+    return regex.compile(_factored(re.sub(r"\|\s+", "|", pattern.strip())), regex.IGNORECASE | regex.VERSION0 | flags)
+
+
+_ATOM = re.compile(r"\\.|\[\^?\]?(?:\\.|[^\]])*\]|[()|]|[^\\\[()|]+", re.DOTALL)
+
+
+def _alternatives(pattern: str) -> list[str]:
+    """The top-level alternatives of a pattern (escapes, character sets and groups kept whole)."""
+    out, depth, start = [], 0, 0
+    for m in _ATOM.finditer(pattern):
+        token = m.group()
+        depth += (token == "(") - (token == ")")
+        if token == "|" and depth == 0:
+            out.append(pattern[start : m.start()])
+            start = m.end()
+    return out + [pattern[start:]]
+
+
+def _factored(pattern: str) -> str:
+    """The same pattern with each run of consecutive alternatives that start at a word boundary sharing one
+    ``\\b`` (``\\ba|\\bb|c`` is ``\\b(?:a|b)|c``): same matches in the same order of preference, but the boundary
+    is tested once per position instead of once per alternative (twice as fast on the cue lists)."""
+    out = []
+    for bounded, group in groupby(_alternatives(pattern), key=lambda a: a.startswith("\\b")):
+        alts = list(group)
+        out += [f"\\b(?:{'|'.join(a[2:] for a in alts)})"] if bounded else alts
+    return "|".join(out)
 
 
 def _load(name: str) -> dict:
