@@ -247,6 +247,16 @@ def test_partnership_start_from_an_announcement():
     assert claims_of("June 2, 2026 — Oracle and Cohere announced an expanded partnership.") == []
 
 
+def test_partnership_start_between_a_listed_company_and_one_the_sentence_names():
+    # dev set b: "Deloitte and Anthropic first announced a partnership in July 2024."
+    c = only("Vandelay and Anthropic first announced a partnership in July 2024.")
+    assert (c.kind, c.value, {c.subject, c.counterparty}) == ("partnership_start", 2024, {"Vandelay", "Anthropic"})
+    # a dateline's places are not parties; exclusivity stays between listed companies ("CUDA, cuDNN")
+    c = only("RIYADH, Saudi Arabia, May 13, 2025 — Vandelay and Microsoft today announced a partnership.")
+    assert {c.subject, c.counterparty} == {"Vandelay", "Microsoft"}
+    assert claims_of("Nvidia keeps developers on CUDA and cuDNN rather than through hardware exclusivity.") == []
+
+
 def test_short_form_of_a_name_later_in_the_article():
     got = facts("Intel invested $50 million in Stability AI. The round values Stability at $1 billion.")
     assert got == {("investment", "Intel", "Stability AI", 50e6), ("valuation", "Stability AI", None, 1e9)}

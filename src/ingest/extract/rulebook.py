@@ -27,6 +27,7 @@ _PLAIN = (
     "list_joiner",
     "conversion_gap",
     "founding",
+    "dateline",
 )
 
 

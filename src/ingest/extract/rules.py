@@ -410,14 +410,21 @@ def rights_claims(text: str, s: Sentence, context: list[PartyMention]) -> list[C
     """Exclusivity and ROFR mentions, licence deals without a fee, IP rights until a year, and partnership start
     years of a sentence; a sentence that announces a partnership ("today announced a strategic partnership") with
     one year (its dateline) states that the partnership starts that year. Companies of the alias table come
-    before other names here: rights words sit among capitalised terms ("ROFR", "AGI") more than figures do."""
+    before other names here, if the sentence or its context names any: rights words sit among capitalised terms
+    ("ROFR", "AGI", "CUDA") more than figures do. A licence deal or a year between a listed company and others
+    the sentence itself names ("Deloitte and Anthropic first announced a partnership in July 2024") is the
+    exception: then all its names but its dateline's places count."""
     v = vocabulary()
-    if any(listed(p) for p in s.parties + context):  # a right between listed companies, if it names any
-        s, context = replace(s, parties=[p for p in s.parties if listed(p)]), [p for p in context if listed(p)]
+    rights = s
+    if any(listed(p) for p in s.parties + context):
+        context = [p for p in context if listed(p)]
+        known, own = [p for p in s.parties if listed(p)], named_outside_dateline(text, s)
+        rights = replace(s, parties=known)
+        s = replace(s, parties=known if len(known) > 1 or len(own) < 2 else own)
     out = []
     for kind in RIGHT_KINDS:
         for m in v["rights"][kind].finditer(text, s.start, s.end):
-            out += right_claims(text, s, kind, (m.start(), m.end()), None, context)
+            out += right_claims(text, rights, kind, (m.start(), m.end()), None, context)
     if not any(unit_class(f.unit) == "money" for f in s.figures):  # a licence deal with no fee named
         for m in v["rights"]["licensing"].finditer(text, s.start, s.end):
             out += right_claims(text, s, "ip_rights", (m.start(), m.end()), None, context)
@@ -430,6 +437,13 @@ def rights_claims(text: str, s: Sentence, context: list[PartyMention]) -> list[C
     if not started and len(years) == 1 and v["announce_start"].search(text, s.start, s.end):
         out += right_claims(text, s, "partnership_start", (years[0].start, years[0].end), years[0], context)
     return out
+
+
+def named_outside_dateline(text: str, s: Sentence) -> list[PartyMention]:
+    """The sentence's organisations but the places of its dateline ("SEATTLE and SAN FRANCISCO, November 3,
+    2025 —"): those before the date."""
+    m = vocabulary()["dateline"].search(text, s.start, s.end)
+    return [p for p in s.parties if not m or p.start >= m.start()]
 
 
 def year_kind(text: str, s: Sentence, f: Figure) -> str | None:
