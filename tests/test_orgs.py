@@ -164,3 +164,8 @@ def test_a_one_word_name_only_after_a_german_article_is_a_noun():
     got = names("Mit einer Investition und der Installation von 10.000 Zorvex-Chips verspricht das Projekt viel.")
     assert not {"Installation", "Projekt"} & got
     assert "Quillon" in names("Der Konzern Quillon investiert. Die Quillon-Aktie stieg, und Quillon wächst.")
+
+
+def test_a_company_named_by_a_common_word():
+    # dev set b: "Today Figure confirmed long-standing rumors ... Figure launched in 2022"
+    assert "Figure" in names("Today Figure confirmed the round. Figure launched in 2022 with Microsoft as a backer.")
