@@ -291,6 +291,18 @@ def test_spanish_and_german_cues(text, expected):
     assert facts(text) == {expected}
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # dev set b: "ha annunciato una serie di finanziamenti superiori ai 500 Milioni di Dollari"
+        "Globex ha investito 500 milioni di dollari in Vandelay.",
+        "Vandelay ha raccolto un finanziamento di 500 milioni di dollari da Globex.",
+    ],
+)
+def test_italian_investment_cues(text):
+    assert facts(text) == {("investment", "Globex", "Vandelay", 500e6)}
+
+
 def test_no_claim_when_neither_party_fits_and_one_is_only_lent_by_context():
     assert claims_of("Samsung reported record sales. Huawei pledged RMB50bn for data centers.") == []
 
