@@ -119,3 +119,17 @@ def test_ray_stores_what_one_process_stores(ray_cluster, corpus, one_process, tm
     summary = run_with(executors.Ray(batch_size=4), corpus, tmp_path / "ray.db")
     assert summary.executor == "ray, local cluster" and not summary.failed
     assert dump(tmp_path / "ray.db") == one_process
+
+
+def test_a_long_text_is_read_in_sections_over_the_pool(tmp_path, monkeypatch):
+    from ingest.extract import rules
+
+    monkeypatch.setattr(rules, "SECTION_CHARS", 5_000)  # sections are cut here; workers read what they are sent
+    (tmp_path / "in").mkdir()
+    long = "\n\n".join(p.read_text() for p in sorted(SEEDS.glob("*.txt")))
+    (tmp_path / "in" / "long.txt").write_text(long)
+    one = run_with(executors.Local(jobs=1), tmp_path / "in", tmp_path / "one.db")
+    pool = run_with(executors.Local(jobs=2), tmp_path / "in", tmp_path / "pool.db")
+    assert len(rules.sections(long)) > 5 and (one.executor, pool.executor) == ("local, 1 process", "local, 2 processes")
+    assert dump(tmp_path / "pool.db") == dump(tmp_path / "one.db")
+    assert len(dump(tmp_path / "one.db")["claims"]) > 10

@@ -572,3 +572,19 @@ def test_exclusivity_in_german_french_and_italian(text):
 def test_a_right_of_first_refusal_in_german_french_and_italian(text):
     got = [c for c in claims_of(text) if c.kind == "rofr"]
     assert got and {got[0].subject, got[0].counterparty} == {"Zorvex Labs", "Quantix Robotics"}
+
+
+def test_a_long_text_is_read_in_sections_that_end_at_paragraphs(monkeypatch):
+    from itertools import pairwise
+
+    from ingest.extract import rules
+
+    monkeypatch.setattr(rules, "SECTION_CHARS", 200)
+    d = doc("\n\n".join(f"Microsoft invested ${n} billion in OpenAI in {2000 + n}." for n in range(1, 31)))
+    parts = rules.sections(d.text)
+    assert len(parts) > 5 and parts[0][0] == 0 and parts[-1][1] == len(d.text)
+    assert all(a == b for (_, a), (b, _) in pairwise(parts)) and all(b - a <= 200 for a, b in parts)
+    assert all(d.text[b - 1] == "\n" for _, b in parts[:-1])
+    got = extract(d, "rules").claims
+    assert sorted(c.value for c in got if c.kind == "investment") == [n * 1e9 for n in range(1, 31)]
+    assert all(d.text[c.char_start : c.char_end] == c.quote for c in got)

@@ -75,12 +75,17 @@ def clean_one(item: Any) -> Any:
 
 
 def extract_one(
-    doc: Document, extractor: str, client: LLMClient | None = None, cache: CallCache | None = None
+    doc: Document,
+    extractor: str,
+    client: LLMClient | None = None,
+    cache: CallCache | None = None,
+    mapper: Callable = map,
 ) -> Extracted:
-    """Extract one document's claims; an error of this document is returned, the database's is raised."""
+    """Extract one document's claims (a long text's sections through ``mapper``); an error of this document is
+    returned, the database's is raised."""
     t0 = time.perf_counter()
     try:
-        result = extraction.extract(doc, extractor, client, cache)
+        result = extraction.extract(doc, extractor, client, cache, mapper)
     except store.DatabaseError:  # the database's failure, not this document's: the run stops
         raise
     except Exception as exc:  # one document's failure; the next run retries it
@@ -104,11 +109,15 @@ class Local:
         self.pooled = False  # whether any stage ran in the pool
         self._pool: ProcessPoolExecutor | None = None
 
-    def map(self, fn: Callable[[Any], Any], items: Iterable, in_process: bool = False) -> Iterator:
-        """``fn`` over ``items``, results in input order; ``in_process`` keeps it here (a model client)."""
+    def map(
+        self, fn: Callable[[Any], Any], items: Iterable, in_process: bool = False, min_pool: int | None = None
+    ) -> Iterator:
+        """``fn`` over ``items``, results in input order; ``in_process`` keeps it here (a model client);
+        ``min_pool`` overrides the executor's (the sections of one long text are worth a pool from two)."""
+        least = self.min_pool if min_pool is None else min_pool
         items = iter(items)
-        head = list(islice(items, self.min_pool))
-        if in_process or self.jobs == 1 or len(head) < self.min_pool:
+        head = list(islice(items, least))
+        if in_process or self.jobs == 1 or len(head) < least:
             yield from map(fn, chain(head, items))
             return
         pool = self.pool()
@@ -193,8 +202,11 @@ class Ray:
         context.execution_options.preserve_order = True  # results in input order: the database as one process
         context.enable_progress_bars = False
 
-    def map(self, fn: Callable[[Any], Any], items: Iterable, in_process: bool = False) -> Iterator:
-        """``fn`` over ``items`` on the cluster, results in input order; ``in_process`` keeps it here."""
+    def map(
+        self, fn: Callable[[Any], Any], items: Iterable, in_process: bool = False, min_pool: int | None = None
+    ) -> Iterator:
+        """``fn`` over ``items`` on the cluster, results in input order; ``in_process`` keeps it here
+        (``min_pool`` is the local executor's)."""
         if in_process:
             yield from map(fn, items)
             return

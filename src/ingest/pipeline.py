@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from functools import partial
+from itertools import groupby
 
 from pydantic import BaseModel, Field
 from tqdm import tqdm
@@ -19,7 +20,7 @@ from .extract.budget import Budget
 from .extract.llm import LLMClient, estimate_cost
 from .extract.llm import config as llm_config
 from .load import FetchSettings, load
-from .models import Feed, LoadError, NotModified
+from .models import Document, Feed, LoadError, NotModified
 from .store import Database
 
 STATUSES = ("new", "new_version", "unchanged", "not_modified", "near_duplicate", "skipped", "failed")
@@ -208,10 +209,10 @@ def extract_stage(
     if client is not None:
         client.progress = chunk_bar.update
     stats = extraction.ExtractStats()
-    docs = (store.documents.get_document(db, doc_id) for doc_id in pending)
     here = {"client": client, "cache": store.calls.CallLog(db, run_id)} if client is not None else {}
     work = partial(executors.extract_one, extractor=options.extractor, **here)
-    outcomes = executor.map(work, docs, in_process=client is not None)
+    docs = (store.documents.get_document(db, doc_id) for doc_id in pending)
+    outcomes = extract_in_order(docs, work, executor, in_process=client is not None)
     for outcome in tqdm(outcomes, total=len(pending), desc="extract", unit="doc", disable=not show_bar):
         summary.add_time("extract", outcome.seconds)
         doc, result = outcome.doc, outcome.result
@@ -246,6 +247,19 @@ def extract_stage(
     if client is not None:
         summary.model = {**vars(stats), "cost_usd": estimate_cost(client.model, stats) or 0.0}
         summary.budget = client.budget.report() if client.budget is not None else {}
+
+
+def extract_in_order(
+    docs: Iterable[Document], work: Callable, executor: executors.Local | executors.Ray, in_process: bool
+) -> Iterator[executors.Extracted]:
+    """``work`` over the documents in their order, over the executor; a long text by the rules alone, its
+    sections over the executor (a pool for one long text)."""
+    long = extraction.rules.SECTION_CHARS
+    for is_long, group in groupby(docs, key=lambda doc: not in_process and len(doc.text or "") > long):
+        if is_long:
+            yield from (work(doc, mapper=partial(executor.map, min_pool=2)) for doc in group)
+        else:
+            yield from executor.map(work, group, in_process=in_process)
 
 
 def model_client(options: ExtractOptions) -> LLMClient:

@@ -5,6 +5,7 @@ model; every model claim is grounded in the text, and a quote that is an instruc
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -41,15 +42,20 @@ class ExtractResult:
 
 
 def extract(
-    doc: Document, extractor: str, client: LLMClient | None = None, cache: CallCache | None = None
+    doc: Document,
+    extractor: str,
+    client: LLMClient | None = None,
+    cache: CallCache | None = None,
+    mapper: Callable = map,
 ) -> ExtractResult:
     """Extract the claims and pattern signals of one document with the named strategy, dated by their sentence,
-    else by the document (``rules.dated``); the model's calls are looked up in and recorded to ``cache``."""
+    else by the document (``rules.dated``); the model's calls are looked up in and recorded to ``cache``; a long
+    text's sections go through ``mapper`` (``rules.extract_rules``)."""
     if extractor not in EXTRACTORS:
         raise ValueError(f"unknown extractor {extractor!r}; choose one of {', '.join(EXTRACTORS)}")
     if extractor != "rules" and client is None:
         raise ValueError(f"the {extractor} extractor needs a model client")
-    claims, signals = rules.extract_rules(doc)
+    claims, signals = rules.extract_rules(doc, mapper)
     stats = ExtractStats()
     if extractor == "hybrid":
         claims = resolve_open(doc, claims, client, cache, stats)

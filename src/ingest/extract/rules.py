@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from functools import lru_cache
 
@@ -31,6 +31,7 @@ from .rulebook import any_pattern, taxonomy, vocabulary
 
 VALUE_KINDS = ("investment", "compute_commitment", "equity_stake", "valuation", "revenue", "other")
 RIGHT_KINDS = ("exclusivity", "rofr")
+SECTION_CHARS = 200_000  # a longer text is read in sections of about this size (see ``extract_rules``)
 
 
 # --- sentences and clauses ---------------------------------------------------------------------------
@@ -85,11 +86,53 @@ def is_instruction(sentence: str) -> bool:
 # --- the extractor -------------------------------------------------------------------------------------
 
 
-def extract_rules(doc: Document) -> tuple[list[Claim], list[PatternSignal]]:
+def extract_rules(doc: Document, mapper: Callable = map) -> tuple[list[Claim], list[PatternSignal]]:
     """Claims and pattern signals of a document: rights and partnership-start years the cue words state, and the
     figures the trained classifier keeps (with the cue words' kinds and parties among its features); dated by
-    their sentence (``extract`` dates the others by the document, see ``dated``)."""
-    text = doc.text
+    their sentence (``extract`` dates the others by the document, see ``dated``). A text longer than
+    ``SECTION_CHARS`` is read in sections, each as a text of its own, which ``mapper`` may spread over
+    processes: time and memory grow with the text, not faster."""
+    parts = [(doc.text[a:b], a) for a, b in sections(doc.text)]
+    if len(parts) == 1:
+        return text_rules(doc.text)
+    claims: list[Claim] = []
+    signals: list[PatternSignal] = []
+    for c, s in mapper(section_rules, parts):
+        claims += c
+        signals += s
+    return claims, signals
+
+
+def sections(text: str) -> list[tuple[int, int]]:
+    """(start, end) of the sections a text is read in: the whole text up to ``SECTION_CHARS``, else parts of
+    about that size that end at a paragraph break (a line break, where a paragraph runs longer)."""
+    out, start = [], 0
+    while len(text) - start > SECTION_CHARS:
+        low, high = start + SECTION_CHARS // 2, start + SECTION_CHARS
+        cut = text.rfind("\n\n", low, high)
+        if cut < 0:
+            cut = text.rfind("\n", low, high)
+        cut = cut + 1 if cut >= 0 else high
+        out.append((start, cut))
+        start = cut
+    return out + [(start, len(text))]
+
+
+def section_rules(part: tuple[str, int]) -> tuple[list[Claim], list[PatternSignal]]:
+    """``text_rules`` of one section (text, its offset in the document), offsets in the document's text."""
+    text, offset = part
+    claims, signals = text_rules(text)
+    return [_moved(c, offset) for c in claims], [_moved(s, offset) for s in signals]
+
+
+def _moved(x: Claim | PatternSignal, by: int) -> Claim | PatternSignal:
+    if x.char_start is None or x.char_end is None:
+        return x
+    return x.model_copy(update={"char_start": x.char_start + by, "char_end": x.char_end + by})
+
+
+def text_rules(text: str) -> tuple[list[Claim], list[PatternSignal]]:
+    """``extract_rules`` of one text, read whole."""
     sents = analyse(text)
     cued = cued_claims(text, sents)
     found = [p for s in sents for p in s.parties]
