@@ -466,6 +466,20 @@ def test_buying_a_company_is_an_acquisition(text, kind):
     assert [cue_kind(d.text, s, f) for f in s.figures] == [kind]
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # dev set a: "Nvidia va prendre une part de 2,9% dans Nokia", "wobei Meta nur 20 Prozent behalten werde"
+        "Globex va prendre une part de 2,9% dans Vandelay.",
+        "Globex wird nur 20 Prozent an Vandelay behalten.",
+    ],
+)
+def test_stake_cues_in_french_and_german(text):
+    d = doc(text)
+    s = analyse(d.text)[0]
+    assert [cue_kind(d.text, s, f) for f in s.figures] == ["equity_stake"]
+
+
 def test_a_claim_never_names_one_company_on_both_sides():
     # Dev set a: "Blue Owl contributed $7 billion in cash to the deal", where the article first names "Blue Owl
     # Capital": the short form and the long one are one company, so the claim has no counterparty.
