@@ -458,6 +458,17 @@ def test_a_founding_year_is_not_when_a_figure_holds():
         ("Zorvex Labs is paying $2.25 billion in cash for Quantix Robotics.", "acquisition"),
         ("Zorvex Labs will pay $30 million for Quantix Robotics's news archive.", None),
         ("Zorvex Labs will pay $30 million for Quantix Robotics chips.", "compute_commitment"),
+        # A price clause continues its sentence (dev set b: "will acquire Manus, a two-year-old startup that
+        # never released a consumer product, for “more than $2 billion” in cash and stock").
+        (
+            "Zorvex will acquire Quantix, a two-year-old startup, for “more than $2 billion” in cash and stock.",
+            "acquisition",
+        ),
+        (
+            "Zorvex ha completato l'acquisizione di Quantix, società di GPU, per una cifra di 700 milioni di dollari.",
+            "acquisition",
+        ),
+        ("Zorvex will lease the campus, a site with GPUs, for $2 billion.", "compute_commitment"),
     ],
 )
 def test_buying_a_company_is_an_acquisition(text, kind):

@@ -28,6 +28,7 @@ _PLAIN = (
     "conversion_gap",
     "founding",
     "dateline",
+    "price_clause",
 )
 
 

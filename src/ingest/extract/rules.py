@@ -350,8 +350,9 @@ def figure_kind(text: str, s: Sentence, f: Figure, clause: tuple[int, int], excl
     c_start, c_end = clause
     if "acquisition" in allowed and buys_company(text, s, clause):
         return "acquisition"
+    o_start = s.start if v["price_clause"].match(text, c_start) else c_start
     for kind, cue in v["overrides"]:
-        if kind in allowed and cue.search(text, c_start, c_end):
+        if kind in allowed and cue.search(text, o_start, c_end):
             return kind
     head = head_noun(text, s, f)
     if head in allowed:
