@@ -491,6 +491,14 @@ def test_stake_cues_in_french_and_german(text):
     assert [cue_kind(d.text, s, f) for f in s.figures] == ["equity_stake"]
 
 
+def test_a_deal_for_access_to_data_or_content_is_ip_rights():
+    # dev set b: "Google and Reddit have signed a $60 million deal that will give Google real-time access to
+    # Reddit's data through its API" (a content licence, by the dev sets' conventions)
+    d = doc("Globex and Vandelay signed a $60 million deal that will give Globex real-time access to Vandelay's data.")
+    s = analyse(d.text)[0]
+    assert [cue_kind(d.text, s, f) for f in s.figures] == ["ip_rights"]
+
+
 def test_a_claim_never_names_one_company_on_both_sides():
     # Dev set a: "Blue Owl contributed $7 billion in cash to the deal", where the article first names "Blue Owl
     # Capital": the short form and the long one are one company, so the claim has no counterparty.
