@@ -469,6 +469,8 @@ def test_a_founding_year_is_not_when_a_figure_holds():
             "acquisition",
         ),
         ("Zorvex will lease the campus, a site with GPUs, for $2 billion.", "compute_commitment"),
+        # dev set a: "The Wall Street Journal reported the sale price as about $20 billion."
+        ("The Journal reported the sale price of Quantix as about $20 billion.", "acquisition"),
     ],
 )
 def test_buying_a_company_is_an_acquisition(text, kind):
