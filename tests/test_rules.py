@@ -501,6 +501,16 @@ def test_a_deal_for_access_to_data_or_content_is_ip_rights():
     assert [cue_kind(d.text, s, f) for f in s.figures] == ["ip_rights"]
 
 
+def test_a_backstop_is_other_whatever_else_its_clause_says():
+    # dev set a: "This raises Google's total backstop commitment to $3.2 billion and boosts its pro forma
+    # ownership stake in TeraWulf to 14%" (backstops and guarantees are `other` by the dev sets' conventions)
+    d = doc("This raises Globex's total backstop commitment to $3.2 billion and boosts its stake in Vandelay to 14%.")
+    s = analyse(d.text)[0]
+    assert cue_kind(d.text, s, s.figures[0]) == "other"
+    got = {(c.kind, c.value) for c in extract(doc(d.text.replace("Globex", "Google")), "rules").claims}
+    assert got == {("other", 3.2e9), ("equity_stake", 14.0)}
+
+
 def test_a_claim_never_names_one_company_on_both_sides():
     # Dev set a: "Blue Owl contributed $7 billion in cash to the deal", where the article first names "Blue Owl
     # Capital": the short form and the long one are one company, so the claim has no counterparty.
