@@ -511,6 +511,20 @@ def test_a_backstop_is_other_whatever_else_its_clause_says():
     assert got == {("other", 3.2e9), ("equity_stake", 14.0)}
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # dev set a: "It raised USD 3.3bn in green financing for global data centre development in April 2024"
+        "Vandelay raised USD 3.3bn in green financing for its data centres in April 2024.",
+        "Vandelay is looking to borrow USD 1.3bn from Globex, said two sources.",
+    ],
+)
+def test_borrowing_is_other(text):
+    d = doc(text)
+    s = analyse(d.text)[0]
+    assert cue_kind(d.text, s, s.figures[0]) == "other"
+
+
 def test_a_claim_never_names_one_company_on_both_sides():
     # Dev set a: "Blue Owl contributed $7 billion in cash to the deal", where the article first names "Blue Owl
     # Capital": the short form and the long one are one company, so the claim has no counterparty.
