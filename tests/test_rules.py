@@ -525,6 +525,13 @@ def test_borrowing_is_other(text):
     assert cue_kind(d.text, s, s.figures[0]) == "other"
 
 
+def test_a_headcount_is_other():
+    # dev set a: "The company currently employs approximately 1000 engineers." (headcount: `other`)
+    d = doc("Vandelay currently employs approximately 1000 engineers.")
+    s = analyse(d.text)[0]
+    assert [(f.unit, cue_kind(d.text, s, f)) for f in s.figures] == [("people", "other")]
+
+
 def test_a_claim_never_names_one_company_on_both_sides():
     # Dev set a: "Blue Owl contributed $7 billion in cash to the deal", where the article first names "Blue Owl
     # Capital": the short form and the long one are one company, so the claim has no counterparty.
