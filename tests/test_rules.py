@@ -532,6 +532,13 @@ def test_a_headcount_is_other():
     assert [(f.unit, cue_kind(d.text, s, f)) for f in s.figures] == [("people", "other")]
 
 
+def test_grants_are_funding():
+    # dev set a: "$5.7 billion in unpaid CHIPS grants" (converted to equity: an investment)
+    d = doc("The state awarded Vandelay $500 million in grants.")
+    s = analyse(d.text)[0]
+    assert [cue_kind(d.text, s, f) for f in s.figures] == ["investment"]
+
+
 def test_a_claim_never_names_one_company_on_both_sides():
     # Dev set a: "Blue Owl contributed $7 billion in cash to the deal", where the article first names "Blue Owl
     # Capital": the short form and the long one are one company, so the claim has no counterparty.
