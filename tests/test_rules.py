@@ -479,64 +479,46 @@ def test_buying_a_company_is_an_acquisition(text, kind):
     assert [cue_kind(d.text, s, f) for f in s.figures] == [kind]
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        # dev set a: "Nvidia va prendre une part de 2,9% dans Nokia", "wobei Meta nur 20 Prozent behalten werde"
-        "Globex va prendre une part de 2,9% dans Vandelay.",
-        "Globex wird nur 20 Prozent an Vandelay behalten.",
-    ],
-)
-def test_stake_cues_in_french_and_german(text):
+def first_cue_kind(text: str) -> str | None:
+    """The kind the cue words give the first figure of a one-sentence text."""
     d = doc(text)
     s = analyse(d.text)[0]
-    assert [cue_kind(d.text, s, f) for f in s.figures] == ["equity_stake"]
+    return cue_kind(d.text, s, s.figures[0])
 
 
-def test_a_deal_for_access_to_data_or_content_is_ip_rights():
-    # dev set b: "Google and Reddit have signed a $60 million deal that will give Google real-time access to
-    # Reddit's data through its API" (a content licence, by the dev sets' conventions)
-    d = doc("Globex and Vandelay signed a $60 million deal that will give Globex real-time access to Vandelay's data.")
-    s = analyse(d.text)[0]
-    assert [cue_kind(d.text, s, f) for f in s.figures] == ["ip_rights"]
+@pytest.mark.parametrize(
+    "text, kind",
+    [
+        # dev set a: "Nvidia va prendre une part de 2,9% dans Nokia", "wobei Meta nur 20 Prozent behalten werde"
+        ("Globex va prendre une part de 2,9% dans Vandelay.", "equity_stake"),
+        ("Globex wird nur 20 Prozent an Vandelay behalten.", "equity_stake"),
+        # dev set b: "Google and Reddit have signed a $60 million deal that will give Google real-time access to
+        # Reddit's data through its API" (a content licence, by the dev sets' conventions)
+        (
+            "Globex and Vandelay signed a $60 million deal that will give Globex real-time access to Vandelay's data.",
+            "ip_rights",
+        ),
+        # dev set a: "It raised USD 3.3bn in green financing for global data centre development in April 2024";
+        # debt is `other`
+        ("Vandelay raised USD 3.3bn in green financing for its data centres in April 2024.", "other"),
+        ("Vandelay is looking to borrow USD 1.3bn from Globex, said two sources.", "other"),
+        # dev set a: "The company currently employs approximately 1000 engineers." (headcount: `other`)
+        ("Vandelay currently employs approximately 1000 engineers.", "other"),
+        # dev set a: "$5.7 billion in unpaid CHIPS grants" (converted to equity: an investment)
+        ("The state awarded Vandelay $500 million in grants.", "investment"),
+    ],
+)
+def test_cue_words_of_dev_set_shapes(text, kind):
+    assert first_cue_kind(text) == kind
 
 
 def test_a_backstop_is_other_whatever_else_its_clause_says():
     # dev set a: "This raises Google's total backstop commitment to $3.2 billion and boosts its pro forma
     # ownership stake in TeraWulf to 14%" (backstops and guarantees are `other` by the dev sets' conventions)
-    d = doc("This raises Globex's total backstop commitment to $3.2 billion and boosts its stake in Vandelay to 14%.")
-    s = analyse(d.text)[0]
-    assert cue_kind(d.text, s, s.figures[0]) == "other"
-    got = {(c.kind, c.value) for c in extract(doc(d.text.replace("Globex", "Google")), "rules").claims}
+    text = "This raises Google's total backstop commitment to $3.2 billion and boosts its stake in Vandelay to 14%."
+    assert first_cue_kind(text.replace("Google", "Globex")) == "other"
+    got = {(c.kind, c.value) for c in extract(doc(text), "rules").claims}
     assert got == {("other", 3.2e9), ("equity_stake", 14.0)}
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        # dev set a: "It raised USD 3.3bn in green financing for global data centre development in April 2024"
-        "Vandelay raised USD 3.3bn in green financing for its data centres in April 2024.",
-        "Vandelay is looking to borrow USD 1.3bn from Globex, said two sources.",
-    ],
-)
-def test_borrowing_is_other(text):
-    d = doc(text)
-    s = analyse(d.text)[0]
-    assert cue_kind(d.text, s, s.figures[0]) == "other"
-
-
-def test_a_headcount_is_other():
-    # dev set a: "The company currently employs approximately 1000 engineers." (headcount: `other`)
-    d = doc("Vandelay currently employs approximately 1000 engineers.")
-    s = analyse(d.text)[0]
-    assert [(f.unit, cue_kind(d.text, s, f)) for f in s.figures] == [("people", "other")]
-
-
-def test_grants_are_funding():
-    # dev set a: "$5.7 billion in unpaid CHIPS grants" (converted to equity: an investment)
-    d = doc("The state awarded Vandelay $500 million in grants.")
-    s = analyse(d.text)[0]
-    assert [cue_kind(d.text, s, f) for f in s.figures] == ["investment"]
 
 
 def test_a_claim_never_names_one_company_on_both_sides():
