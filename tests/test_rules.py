@@ -502,6 +502,7 @@ def first_cue_kind(text: str) -> str | None:
         # debt is `other`
         ("Vandelay raised USD 3.3bn in green financing for its data centres in April 2024.", "other"),
         ("Vandelay is looking to borrow USD 1.3bn from Globex, said two sources.", "other"),
+        ("Vandelay raised $500 million in debt financing from Globex.", "other"),
         # dev set a: "The company currently employs approximately 1000 engineers." (headcount: `other`)
         ("Vandelay currently employs approximately 1000 engineers.", "other"),
         # dev set a: "$5.7 billion in unpaid CHIPS grants" (converted to equity: an investment)
