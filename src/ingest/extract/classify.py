@@ -17,7 +17,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache
 from importlib import resources
 
 from ..aliases import PartyMention, canonical
@@ -74,8 +74,7 @@ def figure_features(text: str, s: Sentence, f: Figure, rules_kind: str | None, c
     feats += [f"S={t}" for t in set(left[:-WINDOW] + right[WINDOW:])]
     head = rules.head_noun(text, s, f)
     feats.append(f"head={head}")
-    in_sentence = tuple(dict.fromkeys(k for k, _, _ in rules.kind_cue_spans(text, s.start, s.end)))
-    in_clause = in_sentence if (c_start, c_end) == (s.start, s.end) else cue_kinds(text, c_start, c_end)
+    in_sentence, in_clause = cue_kinds(text, s.start, s.end), cue_kinds(text, c_start, c_end)
     for kind in v["kind_cues"]:
         if kind in in_clause:
             feats.append(f"cue={kind}")
@@ -98,13 +97,12 @@ def figure_features(text: str, s: Sentence, f: Figure, rules_kind: str | None, c
     return feats
 
 
-@lru_cache(maxsize=64)
 def cue_kinds(text: str, start: int, end: int) -> tuple[str, ...]:
-    """The kinds whose cue words ``text[start:end]`` has (asked once for all the figures of a sentence)."""
-    v = vocabulary()
-    if not v["deal"].search(text, start, end):  # no cue of any kind (nor of a right): one search, not eight
-        return ()
-    return tuple(kind for kind, cue in v["kind_cues"].items() if cue.search(text, start, end))
+    """The kinds whose cue words ``text[start:end]`` has, in rules.yaml order (``rules.kind_cue_spans``, found
+    once for all the figures of a sentence or clause)."""
+    from . import rules
+
+    return tuple(dict.fromkeys(k for k, _, _ in rules.kind_cue_spans(text, start, end)))
 
 
 def party_features(

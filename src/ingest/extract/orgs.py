@@ -199,6 +199,11 @@ def listed(p: PartyMention) -> bool:
     return canonical(p.surface) is not None
 
 
+def possessive(name: str) -> bool:
+    """True for a name written with a possessive ("Initech's", "Initech’")."""
+    return bool(_vocab()["possessive"].search(name))
+
+
 def canonical_name(surface: str) -> str:
     """One name per organisation: the alias table's canonical name, else the surface without corporate
     suffix, possessive or trailing punctuation."""

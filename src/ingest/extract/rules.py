@@ -25,7 +25,7 @@ from ..aliases import PartyMention
 from ..figures import Figure, claim_fields, is_count, mentions_value, parse_figures, unit_class
 from ..models import Claim, Document, PatternSignal
 from . import classify
-from .orgs import canonical_name, listed, long_forms
+from .orgs import canonical_name, listed, long_forms, possessive
 from .parties import Sentence, context_parties, fits, listed_pairs, mentions, place
 from .rulebook import any_pattern, taxonomy, vocabulary
 
@@ -403,7 +403,7 @@ def buys_company(text: str, s: Sentence, clause: tuple[int, int]) -> bool:
 
 def _owned(text: str, p: PartyMention) -> bool:
     """True where a company's name is followed by what it owns or makes ("Initech's archive", "Initech chips")."""
-    return bool(re.search(r"['’]s?$", p.surface) or vocabulary()["buy_company"]["product"].match(text, p.end))
+    return possessive(p.surface) or bool(vocabulary()["buy_company"]["product"].match(text, p.end))
 
 
 def _held(text: str, s: Sentence, kind: str, cue_start: int) -> str:
