@@ -198,6 +198,18 @@ def test_merge_keeps_one_claim_per_figure_restated_with_roles_misread():
     assert [e[1] for e in evidence] == [body.quote, lead.quote]
 
 
+def test_merge_keeps_one_claim_per_figure_restated_with_its_subject_misread():
+    # The dev sets' shape: a headline ("Hatch Lands $27 Billion for Massive Delta AI Data Center"), a TLDR and the
+    # body name one figure paid to one party, each with a different subject read from its own words.
+    deal = {"value": 27e9, "counterparty": "Owl Capital"}
+    headline = fact("Hatch Lands $27 Billion for Massive Delta AI Data Center", 0, "Massive Delta", **deal)
+    tldr = fact("TLDR Hatch partnered with Owl Capital in a $27 billion joint venture", 60, "Hyperia", **deal)
+    body = fact("Hatch partnered with Owl Capital in a $27 billion joint venture", 140, "Hatch", **deal, confidence=0.9)
+    claims, evidence = extract.merge([headline, tldr, body])
+    assert [(c.subject, c.counterparty) for c in claims] == [("Hatch", "Owl Capital")]
+    assert [e[1] for e in evidence] == [headline.quote, tldr.quote]
+
+
 def test_merge_keeps_distinct_facts_with_one_figure_apart():
     # One hub, one figure, two partners (a press release's "up to 500 MW" with each); one sentence listing two
     # investors; the same amount raised at two dates, one with its investor named.
@@ -211,5 +223,8 @@ def test_merge_keeps_distinct_facts_with_one_figure_apart():
         fact("Orca was raising $7 billion", 300, "Orca", "Kite", as_of="2025-09"),
         fact("raised $7 billion in July", 400, None, "Kite", as_of="2025-07"),
     ]
-    for claims in (hub, listed, dated):
+    # Partnerships with one hub started in one year, each in its own sentence (a year is no amount).
+    year = {"kind": "partnership_start", "value": 2025, "unit": "year"}
+    started = [fact(f"{p} and Dune began a partnership in 2025", 50 * i, p, "Dune", **year) for i, p in enumerate("AV")]
+    for claims in (hub, listed, dated, started):
         assert extract.merge(claims) == (claims, [])

@@ -307,9 +307,10 @@ def claim_identity(claim: Claim) -> tuple:
 
 def same_fact(kept: Claim, claim: Claim) -> bool:
     """True when ``claim`` restates ``kept`` (same identity): a right always; a figure with the same parties, or
-    in another sentence of the same date with no party in conflict, or with the roles read the other way round
-    (a headline, a summary bullet and the body repeat one deal). One sentence naming several parties for a
-    figure states several facts."""
+    in another sentence of the same date with no party in conflict, with the same counterparty (an amount paid
+    to one party; its subject misread in a headline), or with the roles read the other way round (a headline, a
+    summary bullet and the body repeat one deal). One sentence naming several parties for a figure states
+    several facts; so does one year (partnerships of one hub started in one year)."""
     if claim.value is None or (claim.subject, claim.counterparty) == (kept.subject, kept.counterparty):
         return True
     if (claim.quote, claim.char_start) == (kept.quote, kept.char_start) or claim.as_of != kept.as_of:
@@ -317,7 +318,8 @@ def same_fact(kept: Claim, claim: Claim) -> bool:
     agree = all(
         a == b or None in (a, b) for a, b in ((claim.subject, kept.subject), (claim.counterparty, kept.counterparty))
     )
-    return agree or (claim.subject, claim.counterparty) == (kept.counterparty, kept.subject)
+    same_target = claim.unit != "year" and claim.counterparty is not None and claim.counterparty == kept.counterparty
+    return agree or same_target or (claim.subject, claim.counterparty) == (kept.counterparty, kept.subject)
 
 
 def merge(claims: list[Claim]) -> tuple[list[Claim], list[tuple[int, str, int | None, int | None]]]:
