@@ -505,6 +505,8 @@ def first_cue_kind(text: str) -> str | None:
         ("Vandelay raised $500 million in debt financing from Globex.", "other"),
         # dev set a: "The company currently employs approximately 1000 engineers." (headcount: `other`)
         ("Vandelay currently employs approximately 1000 engineers.", "other"),
+        # dev set a: "approximately 39,685,636 shares at closing" (a count of shares issued: `other`)
+        ("Globex will issue approximately 39,685,636 shares at closing to Vandelay holders.", "other"),
         # dev set a: "$5.7 billion in unpaid CHIPS grants" (converted to equity: an investment)
         ("The state awarded Vandelay $500 million in grants.", "investment"),
     ],
