@@ -168,6 +168,13 @@ CASES = [
         "at least 18,000 NVIDIA GB300 Grace Blackwell chips",
         [("at least 18,000 NVIDIA GB300 Grace Blackwell chips", 18e3, "chips", "at_least", None, None)],
     ),
+    # dev set a: "433.3 million primary Intel shares", "un peu plus de 166 millions d'actions nouvelles"
+    (
+        "433.3 million primary Vandelay shares",
+        [("433.3 million primary Vandelay shares", 433.3e6, "shares", "exact", None, None)],
+    ),
+    ("166 millions d'actions nouvelles", [("166 millions d'actions", 166e6, "shares", "exact", None, None)]),
+    ("2 million new users", [("2 million", 2e6, None, "exact", None, None)]),
     # negatives: nothing is a figure
     ("a chip and a GPU", []),
     ("ABC5bn", []),

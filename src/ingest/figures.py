@@ -121,7 +121,8 @@ def _vocab() -> _Vocab:
     codes = "".join(f"|(?<={re.escape(c)})" for c in data["currency_prefixes"] if re.fullmatch(f"[{LATIN}]+", c))
     word_units = [s for u in data["number_word_units"] for s in data["units"][u] if re.fullmatch(r"[^\W\d]{3,}", s)]
     number_word = rf"{_alt(data['number_words'])}(?=\s+(?:{_alt(words)}|{_alt(word_units)}))"
-    models = rf"(?P<models>(?:(?-i:[A-Z0-9])(?=[\w.\-]*[A-Za-z])[\w.\-]*\s+){{0,{int(data['count_model_words'])}}})"
+    model = rf"(?:(?-i:[A-Z0-9])(?=[\w.\-]*[A-Za-z])[\w.\-]*|{_alt(data['count_adjectives'])})"
+    models = rf"(?P<models>(?:{model}\s+){{0,{int(data['count_model_words'])}}})"
     pattern = rf"""
         (?:(?P<qual>{_alt(quals)})[\s\-]*)?
         (?:(?P<between>{_alt(data["between"]["words"])})\s+)?
@@ -135,7 +136,7 @@ def _vocab() -> _Vocab:
             (?:(?P<scale1>{scale})(?={sep}(?:{prefix})?\s?{num}{scale}))?
             (?:(?P<sep>{sep})(?P<cur2>{prefix})?\s?(?P<num2>{num}))?
             (?P<scale>{scale})?
-            (?:\s*(?P<suffix>{_alt(suffixes)})|(?:\s*|-)(?P<unit>{_alt(other_units)})|(?:\s*|-){models}(?:(?-i:[A-Z])[\w.]*-)?(?P<count>{_alt(count_words)}))?
+            (?:\s*(?P<suffix>{_alt(suffixes)})|(?:\s*|-)(?P<unit>{_alt(other_units)})|(?:\s*|-|\s+d['’]){models}(?:(?-i:[A-Z])[\w.]*-)?(?P<count>{_alt(count_words)}))?
         )
         (?:\s*(?P<squal>{_alt(sfx_quals)}))?
     """
