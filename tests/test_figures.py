@@ -175,6 +175,9 @@ CASES = [
     ),
     ("166 millions d'actions nouvelles", [("166 millions d'actions", 166e6, "shares", "exact", None, None)]),
     ("2 million new users", [("2 million", 2e6, None, "exact", None, None)]),
+    # dev set a: "1-4 GWe of new US nuclear generation capacity" (electrical gigawatts)
+    ("1-4 GWe of new nuclear capacity", [("1-4 GWe", 1.0, "GW", "range", 1.0, 4.0)]),
+    ("a 1,000 MWe reactor", [("1,000 MWe", 1.0, "GW", "exact", None, None)]),
     # negatives: nothing is a figure
     ("a chip and a GPU", []),
     ("ABC5bn", []),
