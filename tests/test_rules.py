@@ -622,6 +622,32 @@ def test_exclusivity_in_german_french_and_italian(text):
 @pytest.mark.parametrize(
     "text",
     [
+        # real news pages of the clean bench: a product's, a game's or a shop's exclusive is no deal term
+        "including a new Plasma Green which is exclusive to the Zorvex e-Sport.",
+        "Only one title at launch is exclusive to the Quantix service, indie developer Vandelay Works said.",
+        "Exclusively for the festival, the Zorvex collective designed Quantix Spider on the Vandelay Bridge.",
+    ],
+)
+def test_a_product_exclusive_is_not_exclusivity(text):
+    assert [c for c in claims_of(text) if c.kind == "exclusivity"] == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Zorvex Labs provided exclusive cloud hosting for Quantix Robotics.",
+        "Zorvex Labs obtained exclusive access among the Big 4 to Quantix Robotics's platform.",
+        "Zorvex Labs will exclusively license its models to Quantix Robotics.",
+    ],
+)
+def test_exclusive_terms_of_a_deal_are_exclusivity(text):
+    got = [c for c in claims_of(text) if c.kind == "exclusivity"]
+    assert got and "Zorvex Labs" in {got[0].subject, got[0].counterparty}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
         "Zorvex Labs erhält ein Vorkaufsrecht auf Quantix Robotics.",
         "Zorvex Labs obtient un droit de préemption sur Quantix Robotics.",
         "Zorvex Labs ottiene un diritto di prelazione su Quantix Robotics.",
