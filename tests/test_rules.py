@@ -622,6 +622,19 @@ def test_exclusivity_in_german_french_and_italian(text):
 @pytest.mark.parametrize(
     "text",
     [
+        # real news pages of the clean bench: people counted are no headcount of a company
+        "Zorvex Power Co. was set to begin shutting off power Wednesday to some 375,000 people in 18 Northern and "
+        "central Quantia counties.",
+        "The Vandelay Institute on Drug Abuse has also estimated that 964,000 people age 12 and older used Quantix.",
+    ],
+)
+def test_a_count_of_people_is_no_headcount(text):
+    assert claims_of(text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
         # real news pages of the clean bench: a product's, a game's or a shop's exclusive is no deal term
         "including a new Plasma Green which is exclusive to the Zorvex e-Sport.",
         "Only one title at launch is exclusive to the Quantix service, indie developer Vandelay Works said.",
