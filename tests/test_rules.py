@@ -4,6 +4,7 @@ import pytest
 
 from ingest.clean import clean
 from ingest.extract import extract
+from ingest.extract.rulebook import vocabulary
 from ingest.extract.rules import (
     analyse,
     cue_kind,
@@ -617,6 +618,27 @@ def test_a_licence_deal_without_a_fee_is_an_ip_rights_claim_per_licensor():
 def test_exclusivity_in_german_french_and_italian(text):
     got = [c for c in claims_of(text) if c.kind == "exclusivity"]
     assert got and {got[0].subject, got[0].counterparty} >= {"Zorvex Labs"}
+
+
+@pytest.mark.parametrize(
+    "text, no_deal",
+    [
+        # real news pages of the clean bench: bond yields, index moves, an offer priced against the market
+        ("The Zorvex 10-year note last rose 7/32 in price to yield 1.786%, down from 1.808% late on Monday.", True),
+        ("Meanwhile, Japan's Zorvex futures ZRc1 lost 0.66%.", True),
+        ("Quantix is pricing its shares at a 2.8 per cent discount to their New York close.", True),
+        # dev set b: "The price offered by HPE includes a 32 percent premium on Juniper's closing price on Monday"
+        ("The price offered by Zorvex includes a 32 percent premium on Quantix's closing price on Monday.", True),
+        # dev set a: a premium paid in a deal is one of its figures
+        (
+            "Zorvex is paying $2.25 billion in cash and a $300 million premium split evenly between cash and stock.",
+            False,
+        ),
+        ("Zorvex's shares will yield Quantix holders 0.1235 shares each.", False),
+    ],
+)
+def test_market_prices_and_yields_are_no_deal(text, no_deal):
+    assert bool(vocabulary()["not_deal"].search(text)) is no_deal
 
 
 @pytest.mark.parametrize(
