@@ -644,6 +644,18 @@ def test_market_prices_and_yields_are_no_deal(text, no_deal):
 @pytest.mark.parametrize(
     "text",
     [
+        # a real news page of the clean bench: an analysts' estimate is no figure of a deal
+        "Wall Street analysts surveyed by Quantix were expecting $2.52 a share on revenue of $27.53 billion.",
+        "Analysts expect Zorvex to book $3 billion in sales.",
+    ],
+)
+def test_analysts_estimates_are_hedged(text):
+    assert vocabulary()["hedges"].search(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
         # real news pages of the clean bench: people counted are no headcount of a company
         "Zorvex Power Co. was set to begin shutting off power Wednesday to some 375,000 people in 18 Northern and "
         "central Quantia counties.",
