@@ -516,6 +516,21 @@ def test_cue_words_of_dev_set_shapes(text, kind):
     assert first_cue_kind(text) == kind
 
 
+@pytest.mark.parametrize(
+    "text, kind",
+    [
+        # a real news page of the clean bench: a purchase of goods other than compute is no compute commitment
+        ("Zorvex suggested that Quantia resume buying around $20 billion in American farm products.", None),
+        # dev set a: "Google to buy output from 615-MW plant under 25-year PPA"; GPUs, whichever side names them
+        ("Zorvex to buy output from 615-MW Quantix plant under 25-year PPA", "compute_commitment"),
+        ("Zorvex will buy $2 billion of Quantix GPUs.", "compute_commitment"),
+        ("Zorvex's GPU order: it will purchase $2 billion from Quantix.", "compute_commitment"),
+    ],
+)
+def test_a_purchase_is_a_compute_commitment_only_of_compute(text, kind):
+    assert first_cue_kind(text) == kind
+
+
 def test_a_backstop_is_other_whatever_else_its_clause_says():
     # dev set a: "This raises Google's total backstop commitment to $3.2 billion and boosts its pro forma
     # ownership stake in TeraWulf to 14%" (backstops and guarantees are `other` by the dev sets' conventions)

@@ -422,6 +422,18 @@ def _distance(f: Figure, start: int, end: int) -> int:
 
 def head_span(text: str, s: Sentence, f: Figure) -> tuple[int | None, int | None]:
     """Span of the cue right after a figure, if any ("$13B investment", "27%的股份")."""
+    head = _head(text, s, f)
+    return (head[1], head[2]) if head else (None, None)
+
+
+def head_noun(text: str, s: Sentence, f: Figure) -> str | None:
+    """The kind of the cue right after a figure, if any."""
+    head = _head(text, s, f)
+    return head[0] if head else None
+
+
+def _head(text: str, s: Sentence, f: Figure) -> tuple[str, int, int] | None:
+    """(kind, start, end) of the cue right after a figure, read in its sentence (a cue may depend on it)."""
     v = vocabulary()
     skip = v["head_skip"].match(text, f.end, s.end)
     after = skip.end() if skip else f.end
@@ -434,17 +446,8 @@ def head_span(text: str, s: Sentence, f: Figure) -> tuple[int | None, int | None
         if m and (best is None or m.start() < best[1]):
             best = (kind, m.start(), m.end())
     if best is None or not v["head_gap"].fullmatch(text[after : best[1]]):
-        return None, None
-    return best[1], best[2]
-
-
-def head_noun(text: str, s: Sentence, f: Figure) -> str | None:
-    """The kind of the cue right after a figure, if any."""
-    start, end = head_span(text, s, f)
-    if start is None:
         return None
-    found = text[start:end]
-    return next(k for k, cue in vocabulary()["kind_cues"].items() if cue.fullmatch(found) or cue.match(found))
+    return best
 
 
 # --- rights ------------------------------------------------------------------------------------------------
