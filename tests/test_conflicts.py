@@ -708,6 +708,16 @@ def test_a_magnitude_slip_names_the_side_that_slipped(db):
     assert g["reason"].endswith("up to 0.00192 GW is likely the slip")
 
 
+def test_a_short_form_of_a_party_in_another_source_is_the_same_party(db):
+    # dev set a end to end: one article names "Talen Energy", another only "Talen" (its 1.92MW slip must meet
+    # the 1,920 MW); a generic company word at the end of a name the alias table does not know is cut
+    a, b = docs(db, 2)
+    add_claim(db, a, "compute_commitment", 1.92, unit="GW", subject="Amazon", counterparty="Vandelay Energy")
+    add_claim(db, b, "compute_commitment", 0.00192, unit="GW", subject="Amazon", counterparty="Vandelay")
+    store.ledger.recompute(db)
+    assert only_group(db)["disagreement"] == "magnitude"
+
+
 def test_a_tenfold_slip_between_sources(db):
     a, b = docs(db, 2)  # "$2.1 billion" vs "$21 billion"
     add_claim(db, a, value=2.1e9)
