@@ -34,6 +34,18 @@ def test_figures_and_german_nouns_are_no_names():
     assert not {"RMB50bn", "Finanzierungsrunde", "Millionen", "Dollar"} & got
 
 
+def test_a_word_capitalised_inside_a_sentence_is_part_of_a_name_though_written_lower_elsewhere():
+    # dev set b: "a regulatory sandbox from the Financial Conduct Authority" ("financial" elsewhere) read as
+    # "Conduct Authority"; a brand that is a common word ("Figure", "Cursor") where the text also writes it lower
+    assert "Financial Conduct Authority" in names(
+        "Vandelay joined the Financial Conduct Authority's financial sandbox."
+    )
+    assert "Big Machine" in names("Vandelay Holdings purchased Big Machine for $300M in a big deal.")
+    assert "Quill" in names("The round values Quill at $2 billion; the quill was a pen.")
+    # at a sentence's start a capital says nothing
+    assert not names("Quill raised $2 billion. The quill was a pen.")
+
+
 def test_a_one_word_name_counts_where_it_stands_inside_a_sentence():
     text = "Wiz rejected the offer. Google later agreed to buy Wiz for $32 billion."
     assert "Wiz" in names(text)

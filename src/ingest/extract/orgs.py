@@ -2,13 +2,13 @@
 
 A name is a run of capitalised words ("Blue Owl Capital", "Core Scientific, Inc.", "xAI", "Bank of
 America"), a run of katakana, or a form of the alias table (which also canonicalises: "AWS" -> Amazon).
-A capitalised word that the same text also writes in lower case ("Lands", "Data" in a title-case
-headline), a function word, a month or a generic word of ``data/orgs.yaml`` is not part of a name, and a
-one-word name must not be a figure, a German compound noun, or seen only at the start of sentences
-without a company's verb after it ("Initech agreed to acquire ...", "Initech and Hooli first announced
-..."). A name the text writes only before a product noun is a product ("Instinct GPUs"); one it also writes
-elsewhere is a company ("Nvidia GPUs"). A one-word name the text writes only after a German article is a
-noun ("der Installation", "das Projekt").
+A capitalised word that the same text also writes in lower case, where a capital says nothing (a sentence's
+start, "Lands" and "Data" in a title-case headline), a function word, a month or a generic word of
+``data/orgs.yaml`` is not part of a name, and a one-word name must not be a figure, a German compound noun,
+or seen only at the start of sentences without a company's verb after it ("Initech agreed to acquire ...",
+"Initech and Hooli first announced ..."). A name the text writes only before a product noun is a product
+("Instinct GPUs"); one it also writes elsewhere is a company ("Nvidia GPUs"). A one-word name the text writes
+only after a German article is a noun ("der Installation", "das Projekt").
 Canonical names drop corporate suffixes and possessives ("Core Scientific, Inc." = "Core Scientific"), and
 a name that the alias table knows is its canonical name ("Alphabet's Google" names Alphabet and Google).
 """
@@ -105,10 +105,11 @@ def overlapping(mentions: list[PartyMention], starts: list[int], start: int, end
 
 def _name_spans(text: str, lower: set[str]) -> list[tuple[int, int]]:
     """Spans of capitalised-word names (trimmed of words that are not names) and katakana runs. A word
-    that the text also writes in lower case is no name where it may be capitalised for another reason: first
-    in its run (a sentence start) or in a headline. A compound with a lower-case tail or a product noun ends a
-    name at its hyphen ("Hooli-backed Pied Piper" names Hooli and Pied Piper, "Hooli-Chips" Hooli); a run before
-    "-based" is a place."""
+    that the text also writes in lower case is no name where it may be capitalised for another reason: at the
+    start of a sentence, a line or a table cell, or in a headline ("Financial Conduct Authority" inside a
+    sentence is one name, "financial" elsewhere notwithstanding). A compound with a lower-case tail or a product
+    noun ends a name at its hyphen ("Hooli-backed Pied Piper" names Hooli and Pied Piper, "Hooli-Chips" Hooli); a
+    run before "-based" is a place."""
     v = _vocab()
     spans = []
     for m in v["name"].finditer(text):
@@ -124,7 +125,8 @@ def _name_spans(text: str, lower: set[str]) -> list[tuple[int, int]]:
                 continue
             word = name[w.start() : end]
             suffixed = i + 1 < len(words) and words[i + 1].group() in v["suffix_words"]  # "News Corp"
-            common = not suffixed and _common(word, lower if i == 0 or title else set())
+            initial = i == 0 and _starts_sentence(text, m.start())
+            common = not suffixed and _common(word, lower if initial or title else set())
             if common or (not runs[-1] and v["noun"].search(word)):
                 runs.append([])  # a common word ends a name ("Meta Lands Billion"), a German noun starts none
                 continue
@@ -148,6 +150,12 @@ def _name_spans(text: str, lower: set[str]) -> list[tuple[int, int]]:
     return [(a, b) for a, b in spans if len(_POSSESSIVE_S.sub("", text[a:b])) >= 2]
 
 
+def _starts_sentence(text: str, pos: int) -> bool:
+    """True where a word at ``pos`` may be capitalised for its place: the text's, a line's or a sentence's start."""
+    before = text[max(0, pos - 3) : pos].rstrip(" \t\"“‘'(")
+    return not before or before[-1] in ".!?:\n•*-–—|"
+
+
 def _one_word_name(word: str, inside: set[str]) -> bool:
     """A one-word name is no figure ("RMB50bn"), no German compound noun ("Finanzierungsrunde"), and stands
     somewhere other than at the start of a sentence or line, or takes a possessive (``inside``)."""
@@ -167,8 +175,7 @@ def _words_inside_sentences(text: str) -> set[str]:
     verb, compound_tail = _vocab()["subject_verb"], _vocab()["compound"]
     # only words with a capital letter ("d’Hugging" too): a name has one
     for m in re.finditer(rf"(?<![{WORD}])(?=[{WORD}&.'’:\-]*[{UPPER}])[{WORD}]{_INNER}*", text):
-        before = text[max(0, m.start() - 3) : m.start()].rstrip(" \t\"“‘'(")
-        if (before and before[-1] not in ".!?:\n•*-–—") or _POSSESSIVE_S.search(m.group()) or verb.match(text, m.end()):
+        if not _starts_sentence(text, m.start()) or _POSSESSIVE_S.search(m.group()) or verb.match(text, m.end()):
             compound = compound_tail.search(m.group())  # "Hooli-Chips" stands for Hooli too
             inside.add(_bare(m.group()[: compound.start()] if compound else m.group()))
     return inside
