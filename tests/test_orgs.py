@@ -70,6 +70,10 @@ def test_deal_terms_and_generic_labels_are_no_names():
     assert names("ROFR-as-anchor is a kill-list move.") == set()
     assert names("Partner Phase (Year 0-2): labs sign exclusive deals.") == set()
     assert "X-energy" in names("Amazon invested in X-energy last year.")
+    # dev set b headlines: "Future of Content Licensing Deals", "From Startup to $2.3B Valuation in 18 Months"
+    assert not {"Licensing", "Deals", "Months"} & names(
+        "Quill Content Licensing Deals\n\nQuill Raises $2.3B in 18 Months"
+    )
 
 
 def test_a_currency_code_is_no_company():
