@@ -72,12 +72,13 @@ def _load(name: str) -> dict:
 def vocabulary() -> dict:
     """data/rules.yaml with its patterns compiled."""
     data = _load("rules.yaml")
+    cues = {k: p.replace("{compute_objects}", data["compute_objects"]) for k, p in data["kind_cues"].items()}
     compiled = {key: _regex(data[key]) for key in _PLAIN}
     compiled["instruction"] = _regex(data["instruction"], regex.MULTILINE)
     return {
         **data,
         **compiled,
-        "kind_cues": {k: _regex(p) for k, p in data["kind_cues"].items()},
+        "kind_cues": {k: _regex(p) for k, p in cues.items()},
         "overrides": [(o["kind"], _regex(o["cue"])) for o in data["clause_overrides"]],
         "holding": _regex(data["stake_value"]["holding"]),
         "head_gap": _regex(data["head_gap"]),
@@ -94,7 +95,7 @@ def vocabulary() -> dict:
         "clause": re.compile(data["clause_delimiters"]),
         "short_form_tail": re.compile(rf"\s+(?:{'|'.join(map(re.escape, data['short_form_tails']))})$"),
         "types": {name: t for t, names in data["party_types"].items() for name in names},
-        "deal": _regex("|".join(list(data["kind_cues"].values()) + list(data["rights"].values()))),
+        "deal": _regex("|".join(list(cues.values()) + list(data["rights"].values()))),
     }
 
 
