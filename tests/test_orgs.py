@@ -46,6 +46,19 @@ def test_a_word_capitalised_inside_a_sentence_is_part_of_a_name_though_written_l
     assert not names("Quill raised $2 billion. The quill was a pen.")
 
 
+def test_a_name_with_a_possessive_before_a_product_noun_is_a_company():
+    # dev set b: "exclusive access among the Big 4 to Harvey's AI platform"
+    assert "Quill" in names("Zorvex Labs obtained exclusive access to Quill's platform.")
+    assert "Instinct" not in names("Zorvex Labs sold Instinct GPUs.")
+
+
+def test_a_one_word_name_before_a_small_number_is_a_rank():
+    # dev set b: "exclusive access among the Big 4 to Harvey's AI platform" ("big" elsewhere): a rank, no company
+    got = names("Zorvex Labs won exclusive access among the Big 4 to its platform, a big step.")
+    assert "Zorvex Labs" in got and "Big" not in got
+    assert "Quill" in names("The round values Quill at $2 billion; Quill 2 ships next year.")
+
+
 def test_a_one_word_name_counts_where_it_stands_inside_a_sentence():
     text = "Wiz rejected the offer. Google later agreed to buy Wiz for $32 billion."
     assert "Wiz" in names(text)

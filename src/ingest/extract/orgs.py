@@ -7,8 +7,9 @@ start, "Lands" and "Data" in a title-case headline), a function word, a month or
 ``data/orgs.yaml`` is not part of a name, and a one-word name must not be a figure, a German compound noun,
 or seen only at the start of sentences without a company's verb after it ("Initech agreed to acquire ...",
 "Initech and Hooli first announced ..."). A name the text writes only before a product noun is a product
-("Instinct GPUs"); one it also writes elsewhere is a company ("Nvidia GPUs"). A one-word name the text writes
-only after a German article is a noun ("der Installation", "das Projekt").
+("Instinct GPUs"); one it also writes elsewhere, or with a possessive ("Quill's platform"), is a company. A
+one-word name the text writes only after a German article is a noun ("der Installation", "das Projekt"), and
+one before a small number is a rank ("among the Big 4").
 Canonical names drop corporate suffixes and possessives ("Core Scientific, Inc." = "Core Scientific"), and
 a name that the alias table knows is its canonical name ("Alphabet's Google" names Alphabet and Google).
 """
@@ -30,6 +31,7 @@ WORD = "0-9A-Za-z\u00c0-\u024f"
 _INNER = rf"(?:[{WORD}&.'’\-]|:(?=[a-z]))"  # "Run:ai"
 _TOKEN = rf"(?:[{UPPER}]{_INNER}*[{WORD}&]|[{UPPER}]|[a-z]{{1,3}}[{UPPER}][{WORD}\-]*)"
 _POSSESSIVE_S = re.compile(r"['’]s$")
+_RANK = re.compile(r"[ \t]\d{1,3}\b(?![.,]\d)")  # a small number after a one-word name: a rank ("the Big 4")
 
 
 @cache
@@ -72,7 +74,7 @@ def mentions(text: str) -> list[PartyMention]:
         for start, end in _name_spans(text, lower)
         if not overlapping(known, starts, start, end)
     ]
-    companies = {p.canonical for p in named if not v["product"].match(text, p.end)}
+    companies = {p.canonical for p in named if possessive(p.surface) or not v["product"].match(text, p.end)}
     companies &= {p.canonical for p in named if " " in p.surface or not v["article"].search(text, p.start - 8, p.start)}
     return sorted(known + [p for p in named if p.canonical in companies], key=lambda p: p.start)
 
@@ -109,7 +111,7 @@ def _name_spans(text: str, lower: set[str]) -> list[tuple[int, int]]:
     start of a sentence, a line or a table cell, or in a headline ("Financial Conduct Authority" inside a
     sentence is one name, "financial" elsewhere notwithstanding). A compound with a lower-case tail or a product
     noun ends a name at its hyphen ("Hooli-backed Pied Piper" names Hooli and Pied Piper, "Hooli-Chips" Hooli); a
-    run before "-based" is a place."""
+    run before "-based" is a place; one word before a small number is a rank ("among the Big 4")."""
     v = _vocab()
     spans = []
     for m in v["name"].finditer(text):
@@ -145,7 +147,9 @@ def _name_spans(text: str, lower: set[str]) -> list[tuple[int, int]]:
                 end = m.end()
             spans.append((m.start() + run[0][0], end))
     inside = _words_inside_sentences(text)
-    spans = [(a, b) for a, b in spans if " " in text[a:b] or _one_word_name(text[a:b], inside)]
+    spans = [
+        (a, b) for a, b in spans if " " in text[a:b] or (_one_word_name(text[a:b], inside) and not _RANK.match(text, b))
+    ]
     spans += [m.span() for m in v["katakana"].finditer(text)]
     return [(a, b) for a, b in spans if len(_POSSESSIVE_S.sub("", text[a:b])) >= 2]
 
