@@ -508,6 +508,9 @@ def first_cue_kind(text: str) -> str | None:
         ("Vandelay currently employs approximately 1000 engineers.", "other"),
         # dev set a: "approximately 39,685,636 shares at closing" (a count of shares issued: `other`)
         ("Globex will issue approximately 39,685,636 shares at closing to Vandelay holders.", "other"),
+        # dev set a: "will invest another $3 billion as equity", "contribute AUD 600m in equity" (equity financing)
+        ("Globex and Quantix will invest another $3 billion as equity in Vandelay.", "investment"),
+        ("Globex planned to contribute AUD 600m in equity to Vandelay over two years.", "investment"),
         # dev set a: "$5.7 billion in unpaid CHIPS grants" (converted to equity: an investment)
         ("The state awarded Vandelay $500 million in grants.", "investment"),
     ],
