@@ -222,7 +222,7 @@ def canonical_name(surface: str) -> str:
     owned = re.match(r"^\S.*?['’]s\s+(\S.*)$", name)
     if owned:  # "Alphabet's Google": the name after the possessive
         return canonical_name(owned.group(1))
-    name = _vocab()["possessive"].sub("", name) if re.search(r"['’]s?$", name) else name
+    name = _vocab()["possessive"].sub("", name)
     known = canonical(name)
     if known:
         return known
