@@ -254,8 +254,7 @@ def extract_in_order(
 ) -> Iterator[executors.Extracted]:
     """``work`` over the documents in their order, over the executor; a long text by the rules alone, its
     sections over the executor (a pool for one long text)."""
-    long = extraction.rules.SECTION_CHARS
-    for is_long, group in groupby(docs, key=lambda doc: not in_process and len(doc.text or "") > long):
+    for is_long, group in groupby(docs, key=lambda doc: not in_process and extraction.rules.sectioned(doc.text or "")):
         if is_long:
             yield from (work(doc, mapper=partial(executor.map, min_pool=2)) for doc in group)
         else:

@@ -92,15 +92,20 @@ def extract_rules(doc: Document, mapper: Callable = map) -> tuple[list[Claim], l
     their sentence (``extract`` dates the others by the document, see ``dated``). A text longer than
     ``SECTION_CHARS`` is read in sections, each as a text of its own, which ``mapper`` may spread over
     processes: time and memory grow with the text, not faster."""
-    parts = [(doc.text[a:b], a) for a, b in sections(doc.text)]
-    if len(parts) == 1:
+    if not sectioned(doc.text):
         return text_rules(doc.text)
+    parts = [(doc.text[a:b], a) for a, b in sections(doc.text)]
     claims: list[Claim] = []
     signals: list[PatternSignal] = []
     for c, s in mapper(section_rules, parts):
         claims += c
         signals += s
     return claims, signals
+
+
+def sectioned(text: str) -> bool:
+    """True for a text read in sections: one longer than ``SECTION_CHARS``."""
+    return len(text) > SECTION_CHARS
 
 
 def sections(text: str) -> list[tuple[int, int]]:
