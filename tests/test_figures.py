@@ -175,6 +175,18 @@ CASES = [
     ),
     ("166 millions d'actions nouvelles", [("166 millions d'actions", 166e6, "shares", "exact", None, None)]),
     ("2 million new users", [("2 million", 2e6, None, "exact", None, None)]),
+    # dev set b: "will provide 1,200 low-end GPUs" (a hyphenated adjective between count and word)
+    ("will provide 1,200 low-end GPUs", [("1,200 low-end GPUs", 1200.0, "chips", "exact", None, None)]),
+    # dev set b: a year then a dollar figure is no range ("from $3 billion in February 2025 to $5 billion in June")
+    (
+        "from $3 billion in May 2025 to $5 billion in June",
+        [
+            ("$3 billion", 3e9, "USD", "exact", None, None),
+            ("2025", 2025.0, "year", "exact", None, None),
+            ("$5 billion", 5e9, "USD", "exact", None, None),
+        ],
+    ),
+    ("$3 to $5 billion", [("$3 to $5 billion", 3e9, "USD", "range", 3e9, 5e9)]),
     # dev set a: "1-4 GWe of new US nuclear generation capacity" (electrical gigawatts)
     ("1-4 GWe of new nuclear capacity", [("1-4 GWe", 1.0, "GW", "range", 1.0, 4.0)]),
     ("a 1,000 MWe reactor", [("1,000 MWe", 1.0, "GW", "exact", None, None)]),

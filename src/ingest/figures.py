@@ -7,8 +7,9 @@ ISO code, e.g. ``USD``), percent 0-100, ``GW`` (megawatts are converted), counts
 
 Decisions:
 
-* A range ("$2-4 billion", "50-60%", "2019-2025") sets ``value_low``/``value_high``; ``value`` is the low end,
-  the only number the source states that is safe to compare. ``qualifier`` is ``range`` unless a hedge word
+* A range ("$2-4 billion", "$2-$4 billion", "50-60%", "2019-2025"; a currency sign on the high end only with one
+  on the low end, so "2025 to $5 billion" is a year and an amount) sets ``value_low``/``value_high``; ``value`` is
+  the low end, the only number the source states that is safe to compare. ``qualifier`` is ``range`` unless a hedge word
   precedes it ("an estimated 12-18%" -> ``estimate``); a figure is a range exactly when ``value_low`` is set.
 * Year ranges ("2019-2025", "2024-25") are one figure with unit ``year``, low and high years.
 * Years are bare four-digit numbers in the configured span; they carry no hedge words, and a bare year-like
@@ -121,7 +122,7 @@ def _vocab() -> _Vocab:
     codes = "".join(f"|(?<={re.escape(c)})" for c in data["currency_prefixes"] if re.fullmatch(f"[{LATIN}]+", c))
     word_units = [s for u in data["number_word_units"] for s in data["units"][u] if re.fullmatch(r"[^\W\d]{3,}", s)]
     number_word = rf"{_alt(data['number_words'])}(?=\s+(?:{_alt(words)}|{_alt(word_units)}))"
-    model = rf"(?:(?-i:[A-Z0-9])(?=[\w.\-]*[A-Za-z])[\w.\-]*|{_alt(data['count_adjectives'])})"
+    model = rf"(?:(?-i:[A-Z0-9])(?=[\w.\-]*[A-Za-z])[\w.\-]*|[^\W\d_]+(?:-[^\W\d_]+)+|{_alt(data['count_adjectives'])})"
     models = rf"(?P<models>(?:{model}\s+){{0,{int(data['count_model_words'])}}})"
     pattern = rf"""
         (?:(?P<qual>{_alt(quals)})[\s\-]*)?
@@ -134,7 +135,7 @@ def _vocab() -> _Vocab:
               |(?P<word>{number_word}))
             (?P<plus>\+)?
             (?:(?P<scale1>{scale})(?={sep}(?:{prefix})?\s?{num}{scale}))?
-            (?:(?P<sep>{sep})(?P<cur2>{prefix})?\s?(?P<num2>{num}))?
+            (?:(?P<sep>{sep})(?(cur)(?P<cur2>{prefix})?)\s?(?P<num2>{num}))?
             (?P<scale>{scale})?
             (?:\s*(?P<suffix>{_alt(suffixes)})|(?:\s*|-)(?P<unit>{_alt(other_units)})|(?:\s*|-|\s+d['’]){models}(?:(?-i:[A-Z])[\w.]*-)?(?P<count>{_alt(count_words)}))?
         )
