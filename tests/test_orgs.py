@@ -21,6 +21,13 @@ def test_corporate_suffix_possessive_and_owner_give_one_name():
     assert canonical_name("AWS") == "Amazon"
 
 
+def test_an_abbreviation_with_dots_is_the_same_name_without():
+    # dev set a: "announced Friday that the U.S. government has agreed to acquire a 10% stake in the company"
+    text = "Initech Corp. announced Friday that the U.S. government has agreed to acquire a 10% stake in the company."
+    assert [p.canonical for p in mentions(text)] == ["Initech", "US"]
+    assert canonical_name("U.A.E.") == canonical_name("UAE") == "UAE"
+
+
 def test_headline_words_and_sentence_starts_are_no_names():
     text = "Meta Lands $27 Billion for Massive Louisiana AI Data Center\n\nSomewhere a data center lands funding."
     got = names(text)

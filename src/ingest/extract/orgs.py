@@ -10,8 +10,9 @@ or seen only at the start of sentences without a company's verb after it ("Inite
 ("Instinct GPUs"); one it also writes elsewhere, or with a possessive ("Quill's platform"), is a company. A
 one-word name the text writes only after a German article is a noun ("der Installation", "das Projekt"), and
 one before a small number is a rank ("among the Big 4").
-Canonical names drop corporate suffixes and possessives ("Core Scientific, Inc." = "Core Scientific"), and
-a name that the alias table knows is its canonical name ("Alphabet's Google" names Alphabet and Google).
+Canonical names drop corporate suffixes, possessives and an abbreviation's dots ("Core Scientific, Inc." = "Core
+Scientific", "U.S." = "US"), and a name that the alias table knows is its canonical name ("Alphabet's Google"
+names Alphabet and Google).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ WORD = "0-9A-Za-z\u00c0-\u024f"
 _INNER = rf"(?:[{WORD}&.'’\-]|:(?=[a-z]))"  # "Run:ai"
 _TOKEN = rf"(?:[{UPPER}]{_INNER}*[{WORD}&]|[{UPPER}]|[a-z]{{1,3}}[{UPPER}][{WORD}\-]*)"
 _POSSESSIVE_S = re.compile(r"['’]s$")
+_DOTTED = re.compile(r"(?:[A-Z]\.){2,}")  # an abbreviation written with dots ("U.S.", "U.A.E.")
 _RANK = re.compile(r"[ \t]\d{1,3}\b(?![.,]\d)")  # a small number after a one-word name: a rank ("the Big 4")
 
 
@@ -227,4 +229,6 @@ def canonical_name(surface: str) -> str:
     if known:
         return known
     bare = _vocab()["suffix"].sub("", name).strip(" ,.")
+    if _DOTTED.fullmatch(bare + "."):  # "U.S." is "US"
+        bare = bare.replace(".", "")
     return canonical(bare) or bare or name
