@@ -246,6 +246,9 @@ def test_partnership_start_from_an_announcement():
     got = facts("Amazon will invest $100 million in Cohere under a partnership announced in May 2024.")
     assert got == {("investment", "Amazon", "Cohere", 100e6), ("partnership_start", "Amazon", "Cohere", 2024)}
     assert claims_of("June 2, 2026 — Oracle and Cohere announced an expanded partnership.") == []
+    # dev set b: "Apple announced the OpenAI integration at its Worldwide Developers Conference in June 2024"
+    c = only("Vandelay announced the Hooli integration at its developer conference in June 2024.")
+    assert (c.kind, c.value, {c.subject, c.counterparty}) == ("partnership_start", 2024, {"Vandelay", "Hooli"})
 
 
 def test_partnership_start_between_a_listed_company_and_one_the_sentence_names():
