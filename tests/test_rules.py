@@ -456,6 +456,10 @@ def test_a_founding_year_is_not_when_a_figure_holds():
         ("Central Iowa Power Cooperative will buy the output of Duane Arnold for $2 billion.", "compute_commitment"),
         ("Zorvex will buy Quantix chips worth $6 billion.", "compute_commitment"),
         ("Zorvex is buying a stake in US nuclear developer Quantix for $500 million.", "equity_stake"),
+        # dev set a: "the U.S. government has agreed to acquire a 10% stake in the company in exchange for $8.9
+        # billion"; acquiring a stake or shares is not acquiring the company
+        ("Zorvex has agreed to acquire a minority stake in Quantix for $500 million.", "equity_stake"),
+        ("Zorvex acquired shares in Quantix worth $500 million.", "equity_stake"),
         # A price paid or offered for a company (dev set b: "Sanmina is paying $2.25 billion in cash"), not for
         # what it owns or makes.
         ("Zorvex Labs offered $23 billion for Quantix Robotics last year.", "acquisition"),

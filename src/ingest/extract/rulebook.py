@@ -68,18 +68,23 @@ def _load(name: str) -> dict:
     return yaml.safe_load(resources.files("ingest").joinpath(f"data/{name}").read_text("utf-8"))
 
 
+def _fill(pattern: str, data: dict) -> str:
+    """A cue with the shared fragments of rules.yaml written in (``{compute_objects}``, ``{not_a_stake}``)."""
+    return pattern.replace("{compute_objects}", data["compute_objects"]).replace("{not_a_stake}", data["not_a_stake"])
+
+
 @cache
 def vocabulary() -> dict:
     """data/rules.yaml with its patterns compiled."""
     data = _load("rules.yaml")
-    cues = {k: p.replace("{compute_objects}", data["compute_objects"]) for k, p in data["kind_cues"].items()}
+    cues = {k: _fill(p, data) for k, p in data["kind_cues"].items()}
     compiled = {key: _regex(data[key]) for key in _PLAIN}
     compiled["instruction"] = _regex(data["instruction"], regex.MULTILINE)
     return {
         **data,
         **compiled,
         "kind_cues": {k: _regex(p) for k, p in cues.items()},
-        "overrides": [(o["kind"], _regex(o["cue"])) for o in data["clause_overrides"]],
+        "overrides": [(o["kind"], _regex(_fill(o["cue"], data))) for o in data["clause_overrides"]],
         "holding": _regex(data["stake_value"]["holding"]),
         "head_gap": _regex(data["head_gap"]),
         "head_skip": _regex(data["head_skip"]),
