@@ -12,7 +12,7 @@ import pytest
 from conftest import ROOT
 from ingest.clean import clean
 from ingest.extract import classify
-from ingest.extract.rules import extract_rules
+from ingest.extract.rules import analyse, cued_claims, extract_rules, figure_candidates
 from ingest.models import RawDocument
 
 
@@ -156,6 +156,15 @@ def test_the_topic_is_read_from_the_head_of_a_long_document():
     assert len(head) >= classify.vocabulary()["topic_chars"]
     assert classify.document_kind(head + tail) == "investment"
     assert classify.document_kind(tail) == "acquisition"
+
+
+def test_the_words_of_a_name_are_no_kind_cues():
+    # dev set a: "which values Plano-based Aligned Data Centers at $40 billion" (a company named for data
+    # centres, as "STACK Infrastructure" or "Talen Energy" are named for what they do)
+    text = "Tallow Capital values Plano-based Quarry Data Centers at $40 billion."
+    sents = analyse(text)
+    (c,) = figure_candidates(text, sents, cued_claims(text, sents))
+    assert "cue=valuation" in c.features and not any("compute_commitment" in x for x in c.features if "cue=" in x)
 
 
 def test_warrants_for_shares_are_an_other_claim_and_an_exchange_ratio_is_none():

@@ -520,6 +520,8 @@ def first_cue_kind(text: str) -> str | None:
         ("Globex planned to contribute AUD 600m in equity to Vandelay over two years.", "investment"),
         # dev set a: "$5.7 billion in unpaid CHIPS grants" (converted to equity: an investment)
         ("The state awarded Vandelay $500 million in grants.", "investment"),
+        # dev set a: "which values Plano-based Aligned Data Centers at $40 billion" (no cue inside a name)
+        ("Globex values Plano-based Vandelay Data Centers at $40 billion.", "valuation"),
     ],
 )
 def test_cue_words_of_dev_set_shapes(text, kind):

@@ -74,7 +74,7 @@ def figure_features(text: str, s: Sentence, f: Figure, rules_kind: str | None, c
     feats += [f"S={t}" for t in set(left[:-WINDOW] + right[WINDOW:])]
     head = rules.head_noun(text, s, f)
     feats.append(f"head={head}")
-    in_sentence, in_clause = cue_kinds(text, s.start, s.end), cue_kinds(text, c_start, c_end)
+    in_sentence, in_clause = cue_kinds(text, s, s.start, s.end), cue_kinds(text, s, c_start, c_end)
     for kind in v["kind_cues"]:
         if kind in in_clause:
             feats.append(f"cue={kind}")
@@ -97,12 +97,12 @@ def figure_features(text: str, s: Sentence, f: Figure, rules_kind: str | None, c
     return feats
 
 
-def cue_kinds(text: str, start: int, end: int) -> tuple[str, ...]:
-    """The kinds whose cue words ``text[start:end]`` has, in rules.yaml order (``rules.kind_cue_spans``, found
-    once for all the figures of a sentence or clause)."""
+def cue_kinds(text: str, s: Sentence, start: int, end: int) -> tuple[str, ...]:
+    """The kinds whose cue words ``text[start:end]`` (the sentence ``s`` or one of its clauses) has, in rules.yaml
+    order (``rules.kind_cue_spans``: none inside a party's name)."""
     from . import rules
 
-    return tuple(dict.fromkeys(k for k, _, _ in rules.kind_cue_spans(text, start, end)))
+    return tuple(dict.fromkeys(k for k, a, _ in rules.kind_cue_spans(text, s) if start <= a < end))
 
 
 def party_features(

@@ -371,7 +371,7 @@ def figure_kind(text: str, s: Sentence, f: Figure, clause: tuple[int, int], excl
     claimed += [m.span() for m in v["cue_blind"].finditer(text, s.start, s.end)]
     cues = [
         (kind, a, b)
-        for kind, a, b in kind_cue_spans(text, s.start, s.end)
+        for kind, a, b in kind_cue_spans(text, s)
         if kind in allowed and not any(x <= a < y for x, y in claimed) and not (f.start <= a < f.end)
     ]
     in_clause = [c for c in cues if c_start <= c[1] < c_end]
@@ -382,12 +382,20 @@ def figure_kind(text: str, s: Sentence, f: Figure, clause: tuple[int, int], excl
     return _held(text, s, kind, cue_start)
 
 
+def kind_cue_spans(text: str, s: Sentence) -> tuple[tuple[str, int, int], ...]:
+    """Every kind cue of a sentence as (kind, start, end), by kind in rules.yaml order; none inside a party's
+    name ("Aligned Data Centers" is no data-centre cue, "STACK Infrastructure" no infrastructure one)."""
+    return _cue_spans(text, s.start, s.end, tuple((p.start, p.end) for p in s.parties))
+
+
 @lru_cache(maxsize=256)
-def kind_cue_spans(text: str, start: int, end: int) -> tuple[tuple[str, int, int], ...]:
-    """Every kind cue of text[start:end] as (kind, start, end), by kind in rules.yaml order (found once per
-    sentence, asked for each of its figures)."""
+def _cue_spans(text: str, start: int, end: int, names: tuple[tuple[int, int], ...]) -> tuple[tuple[str, int, int], ...]:
+    """Found once per sentence, asked for each of its figures."""
     return tuple(
-        (k, m.start(), m.end()) for k, cue in vocabulary()["kind_cues"].items() for m in cue.finditer(text, start, end)
+        (k, m.start(), m.end())
+        for k, cue in vocabulary()["kind_cues"].items()
+        for m in cue.finditer(text, start, end)
+        if not any(a <= m.start() < b for a, b in names)
     )
 
 
