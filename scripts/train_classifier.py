@@ -43,13 +43,18 @@ L2 = {"claim": 3.0, "kind": 3.0, "subject": 1.0, "counterparty": 1.0}
 
 
 def devset_docs(root: Path) -> list[dict]:
-    """The tune split of each dev set as {id, set, text, claims}."""
-    return [
-        {"id": f"{name}/{Path(d.file).stem}", "set": name, "text": d.text, "claims": [c.model_dump() for c in d.claims]}
-        for name in ("a", "b")
-        for d in load_devset(root / name)
-        if in_split(d, "tune")
-    ]
+    """The tune split of each dev set as {id, set, family, text, claims} (``family``: the deal the notes say the
+    doc is about)."""
+    out = []
+    for name in ("a", "b"):
+        notes = json.loads((root / name / "notes.json").read_text("utf-8"))["docs"]
+        for d in load_devset(root / name):
+            stem = Path(d.file).stem
+            if in_split(d, "tune"):
+                claims = [c.model_dump() for c in d.claims]
+                family = notes[stem]["family"]
+                out.append({"id": f"{name}/{stem}", "set": name, "family": family, "text": d.text, "claims": claims})
+    return out
 
 
 def team_docs() -> list[dict]:
@@ -175,15 +180,12 @@ def cross_validate(docs: list[dict], folds: int, args) -> None:
 
 
 def score_folds(docs: list[dict], folds: int, args) -> None:
-    """Each repeat's scores, then their mean: repeat 0 folds the docs in their order (doc i in fold i % K),
-    repeat r > 0 after a shuffle seeded with r, so a change is judged on more than one way of folding."""
+    """Each repeat's scores, then their mean (``folding``), so a change is judged on more than one way of
+    folding."""
     dev = [d for d in docs if d["set"] != "team"]
     f1: dict[str, list[float]] = {"a": [], "b": []}
     for r in range(args.repeats):
-        order = list(range(len(dev)))
-        if r:
-            random.Random(r).shuffle(order)
-        fold = {dev[i]["id"]: n % folds for n, i in enumerate(order)}
+        fold = folding(dev, folds, r, args.by_family)
         preds: dict[str, list] = {"a": [], "b": []}
         for k in range(folds):
             m = train([d for d in docs if fold.get(d["id"]) != k], args.claim_threshold, args.party_threshold)
@@ -197,6 +199,18 @@ def score_folds(docs: list[dict], folds: int, args) -> None:
     if args.repeats > 1:
         for name, values in f1.items():
             print(f"cv {name} tune, mean of {args.repeats} repeats: F1 {sum(values) / len(values):.3f}")
+
+
+def folding(dev: list[dict], folds: int, repeat: int, by_family: bool) -> dict[str, int]:
+    """Each dev doc's fold: repeat 0 in the docs' order (the i-th in fold i % K), others after a shuffle seeded
+    with the repeat; ``by_family`` folds deal families instead, so each doc is predicted by a model that never
+    saw its deal (the condition of an unseen family)."""
+    unit = (lambda d: d["family"]) if by_family else (lambda d: d["id"])
+    keys = list(dict.fromkeys(unit(d) for d in dev))
+    if repeat:
+        random.Random(repeat).shuffle(keys)
+    fold_of = {k: n % folds for n, k in enumerate(keys)}
+    return {d["id"]: fold_of[unit(d)] for d in dev}
 
 
 def score(name: str, rows: list[dict], args, repeat: int) -> float:
@@ -221,6 +235,7 @@ def main() -> None:
     ap.add_argument("--devsets", type=Path, default=ROOT.parent / "shared" / "devsets")
     ap.add_argument("--cv", type=int, default=0, help="score K-fold cross-validation on the tune split first")
     ap.add_argument("--unlisted", action="store_true", help="cross-validate with no company in the alias table")
+    ap.add_argument("--by-family", action="store_true", help="cross-validate with each deal family in one fold")
     ap.add_argument("--repeats", type=int, default=1, help="cross-validate over this many ways of folding")
     ap.add_argument("--claim-threshold", type=float, default=0.4)
     ap.add_argument("--party-threshold", type=float, default=0.02)
