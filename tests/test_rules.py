@@ -522,6 +522,8 @@ def first_cue_kind(text: str) -> str | None:
         ("The state awarded Vandelay $500 million in grants.", "investment"),
         # dev set a: "which values Plano-based Aligned Data Centers at $40 billion" (no cue inside a name)
         ("Globex values Plano-based Vandelay Data Centers at $40 billion.", "valuation"),
+        ("Globex will invest $500 million in Data Center Partners.", "investment"),
+        ("Globex invested $500 million in new AI infrastructure.", "compute_commitment"),
     ],
 )
 def test_cue_words_of_dev_set_shapes(text, kind):

@@ -357,7 +357,7 @@ def figure_kind(text: str, s: Sentence, f: Figure, clause: tuple[int, int], excl
         return "acquisition"
     o_start = s.start if v["price_clause"].match(text, c_start) else c_start
     for kind, cue in v["overrides"]:
-        if kind in allowed and cue.search(text, o_start, c_end):
+        if kind in allowed and any(not _in_name(s, m.end() - 1) for m in cue.finditer(text, o_start, c_end)):
             return kind
     head = head_noun(text, s, f)
     if head in allowed:
@@ -380,6 +380,11 @@ def figure_kind(text: str, s: Sentence, f: Figure, clause: tuple[int, int], excl
         return v["unit_default_kind"].get(f.unit)
     kind, cue_start, _ = min(pool, key=lambda c: _distance(f, c[1], c[2]))
     return _held(text, s, kind, cue_start)
+
+
+def _in_name(s: Sentence, pos: int) -> bool:
+    """True when ``pos`` falls inside one of the sentence's party names."""
+    return any(p.start <= pos < p.end for p in s.parties)
 
 
 def kind_cue_spans(text: str, s: Sentence) -> tuple[tuple[str, int, int], ...]:
