@@ -487,6 +487,14 @@ def test_buying_a_company_is_an_acquisition(text, kind):
     assert [cue_kind(d.text, s, f) for f in s.figures] == [kind]
 
 
+def test_an_override_decides_only_the_figure_it_stands_by():
+    # dev set a: "Google has increased its stake in TeraWulf to approximately 14% and raised its total project
+    # backstop commitment to $3.2 billion": the backstop is the second figure's, not the first's
+    d = doc("Zorvex raised $2 billion in equity and a $1 billion loan from Quantix.")
+    s = analyse(d.text)[0]
+    assert [cue_kind(d.text, s, f) for f in s.figures] == ["investment", "other"]
+
+
 def first_cue_kind(text: str) -> str | None:
     """The kind the cue words give the first figure of a one-sentence text."""
     d = doc(text)

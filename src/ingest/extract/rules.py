@@ -356,8 +356,11 @@ def figure_kind(text: str, s: Sentence, f: Figure, clause: tuple[int, int], excl
     if "acquisition" in allowed and buys_company(text, s, clause):
         return "acquisition"
     o_start = s.start if v["price_clause"].match(text, c_start) else c_start
+    amounts = [g for g in s.figures if g.unit != "year"]  # an override decides the figures it stands between
+    o_start = max([o_start] + [g.end for g in amounts if g.end <= f.start])
+    o_end = min([c_end] + [g.start for g in amounts if g.start >= f.end])
     for kind, cue in v["overrides"]:
-        if kind in allowed and any(not _in_name(s, m.end() - 1) for m in cue.finditer(text, o_start, c_end)):
+        if kind in allowed and any(not _in_name(s, m.end() - 1) for m in cue.finditer(text, o_start, o_end)):
             return kind
     head = head_noun(text, s, f)
     if head in allowed:
