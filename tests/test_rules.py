@@ -114,6 +114,11 @@ def test_rights_exclusivity_rofr_ip_and_partnership_start():
 def test_negated_and_generic_rights_are_not_claims():
     assert claims_of("Anthropic has not granted exclusivity to Amazon.") == []
     assert claims_of("Exclusive partnerships with labs become unsustainable, Microsoft said.") == []
+    # dev set b: "Der Deal sei außerdem nicht exklusiv, was bedeutet, Axel Springer kann die gleichen Inhalte auch
+    # Google ... anbieten"; French and Italian say it with "pas" and "non"
+    assert claims_of("Der Deal zwischen Hooli und Initech sei außerdem nicht exklusiv.") == []
+    assert claims_of("L'accord entre Hooli et Initech n'est pas exclusif.") == []
+    assert claims_of("L'accordo tra Hooli e Initech non è esclusivo.") == []
 
 
 def test_context_lends_parties_to_a_sentence_that_refers_back():
