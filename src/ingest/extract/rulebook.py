@@ -69,8 +69,11 @@ def _load(name: str) -> dict:
 
 
 def _fill(pattern: str, data: dict) -> str:
-    """A cue with the shared fragments of rules.yaml written in (``{compute_objects}``, ``{not_a_stake}``)."""
-    return pattern.replace("{compute_objects}", data["compute_objects"]).replace("{not_a_stake}", data["not_a_stake"])
+    """A cue with the shared fragments of rules.yaml written in (``{compute_objects}``, ``{not_a_stake}``,
+    ``{not_a_deal}``)."""
+    for name in ("compute_objects", "not_a_stake", "not_a_deal"):
+        pattern = pattern.replace(f"{{{name}}}", data[name])
+    return pattern
 
 
 @cache
@@ -92,7 +95,7 @@ def vocabulary() -> dict:
         "unit_price": {k: _regex(p) for k, p in data["unit_price"].items()},
         "change_percent": {k: _regex(p) for k, p in data["change_percent"].items()},
         "buy_company": {k: _regex(p) for k, p in data["buy_company"].items()},
-        "lead_in": {k: _regex(p) for k, p in data["lead_in"].items()},
+        "lead_in": {k: _regex(_fill(p, data)) for k, p in data["lead_in"].items()},
         "slots": {k: _regex(p) for k, p in data["slots"].items()},
         "stand_ins": {k: _regex(p) for k, p in data["stand_ins"].items()},
         "rights": {k: _regex(p) for k, p in data["rights"].items()},
