@@ -694,6 +694,8 @@ def test_market_prices_and_yields_are_no_deal(text, no_deal):
         # a real news page of the clean bench: an analysts' estimate is no figure of a deal
         "Wall Street analysts surveyed by Quantix were expecting $2.52 a share on revenue of $27.53 billion.",
         "Analysts expect Zorvex to book $3 billion in sales.",
+        # dev set a: "the sale price falls below initial expectations of around $5 billion"
+        "The sale price falls below initial expectations of around $5 billion.",
     ],
 )
 def test_analysts_estimates_are_hedged(text):
