@@ -1,7 +1,7 @@
 """Organisations named in running text, listed in the alias table or not (shapes of dev-set sentences)."""
 
 from ingest.extract import orgs
-from ingest.extract.orgs import canonical_name, mentions
+from ingest.extract.orgs import canonical_name, makers, mentions
 
 
 def names(text: str) -> set[str]:
@@ -205,3 +205,14 @@ def test_a_one_word_name_only_after_a_german_article_is_a_noun():
 def test_a_company_named_by_a_common_word():
     # dev set b: "Today Figure confirmed long-standing rumors ... Figure launched in 2022"
     assert "Figure" in names("Today Figure confirmed the round. Figure launched in 2022 with Microsoft as a backer.")
+
+
+def test_a_product_named_beside_its_maker_stands_for_it():
+    # dev set b: "Anysphere Inc., the three-year-old startup behind the AI code editor Cursor, closed a $900
+    # million Series C", "Anysphere—the company behind Cursor—"
+    text = "Quarry Inc., the three-year-old startup behind the AI code editor Tallow, closed a round. Tallow grew."
+    assert makers(text, mentions(text)) == {"Tallow": "Quarry"}
+    text = "Founded in 2022, Quarry—the company behind Tallow—has grown. Tallow is popular."
+    assert makers(text, mentions(text)) == {"Tallow": "Quarry"}
+    text = "Founded in 2022, Quarry, the rival of Tallow, has grown. Tallow is popular."
+    assert makers(text, mentions(text)) == {}

@@ -12,7 +12,8 @@ one-word name the text writes only after a German article is a noun ("der Instal
 one before a small number is a rank ("among the Big 4").
 Canonical names drop corporate suffixes, possessives and an abbreviation's dots ("Core Scientific, Inc." = "Core
 Scientific", "U.S." = "US"), and a name that the alias table knows is its canonical name ("Alphabet's Google"
-names Alphabet and Google).
+names Alphabet and Google). A product named beside its maker ("Anysphere, the startup behind Cursor") stands for
+the maker in the claims of its text (``makers``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import re
 from bisect import bisect_left
 from functools import cache, lru_cache
 from importlib import resources
+from itertools import pairwise
 
 import yaml
 
@@ -51,6 +53,7 @@ def _vocab() -> dict:
         "suffix": re.compile(rf"(?:,?\s+(?:{suffix}))+$"),
         "possessive": re.compile(r"['’]s?$"),
         "place_tails": frozenset(w.casefold() for w in data["place_tails"]),
+        "maker_of": re.compile(data["maker_of"]),
         "noun": re.compile(rf"(?:{'|'.join(map(re.escape, data['noun_endings']))})$", re.I),
         "article": re.compile(rf"(?<![{WORD}])(?:{'|'.join(map(re.escape, data['articles']))})\s+$"),
         "product": re.compile(rf"\s+(?:{'|'.join(map(re.escape, data['product_nouns']))})\b"),
@@ -98,6 +101,17 @@ def long_forms(found: list[PartyMention]) -> dict[str, str]:
         if len(starts) == 1 and first[starts[0]] < first[n]:
             out[n] = starts[0]
     return out
+
+
+def makers(text: str, found: list[PartyMention]) -> dict[str, str]:
+    """The company each product the text names next to its maker stands for ("Anysphere, the startup behind
+    the AI code editor Cursor": Cursor is Anysphere); ``found`` in text order, alias-table names kept."""
+    maker_of = _vocab()["maker_of"]
+    return {
+        b.canonical: a.canonical
+        for a, b in pairwise(found)
+        if a.canonical != b.canonical and not listed(b) and maker_of.fullmatch(text, a.end, b.start)
+    }
 
 
 def overlapping(mentions: list[PartyMention], starts: list[int], start: int, end: int) -> bool:

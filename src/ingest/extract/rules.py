@@ -25,7 +25,7 @@ from ..aliases import PartyMention
 from ..figures import Figure, claim_fields, is_count, mentions_value, parse_figures, unit_class
 from ..models import Claim, Document, PatternSignal
 from . import classify
-from .orgs import canonical_name, listed, long_forms, possessive
+from .orgs import canonical_name, listed, long_forms, makers, possessive
 from .parties import Sentence, context_parties, fits, listed_pairs, mentions, place
 from .rulebook import any_pattern, taxonomy, vocabulary
 
@@ -142,7 +142,7 @@ def text_rules(text: str) -> tuple[list[Claim], list[PatternSignal]]:
     cued = cued_claims(text, sents)
     found = [p for s in sents for p in s.parties]
     decided = [c for c in cued if c.value is None or started(c, found)]
-    longer = long_forms(found)
+    longer = long_forms(found) | makers(text, found)
     claims = [named(c, longer) for c in decided + learned_claims(text, sents, cued)]
     return claims, pattern_signals(text, sents)
 
