@@ -107,9 +107,10 @@ def makers(text: str, found: list[PartyMention]) -> dict[str, str]:
     """The company each product the text names next to its maker stands for ("Anysphere, the startup behind
     the AI code editor Cursor": Cursor is Anysphere); ``found`` in text order, alias-table names kept."""
     maker_of = _vocab()["maker_of"]
+    names = [p for p in found if not p.surface[:1].islower()]  # not the stand-ins ("the company")
     return {
         b.canonical: a.canonical
-        for a, b in pairwise(found)
+        for a, b in pairwise(names)
         if a.canonical != b.canonical and not listed(b) and maker_of.fullmatch(text, a.end, b.start)
     }
 
