@@ -500,6 +500,18 @@ def test_an_override_decides_only_the_figure_it_stands_by():
     assert [cue_kind(d.text, s, f) for f in s.figures] == ["investment", "other"]
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # dev set a: "committing to pay $250m (RM1.07bn) to acquire the company's chip design plans"
+        "Zorvex committed to pay $250m to acquire the company's chip design plans.",
+        "Zorvex will pay $40 million to acquire Quantix's patents.",
+    ],
+)
+def test_acquiring_designs_or_rights_is_no_acquisition(text):
+    assert first_cue_kind(text) != "acquisition"
+
+
 def first_cue_kind(text: str) -> str | None:
     """The kind the cue words give the first figure of a one-sentence text."""
     d = doc(text)

@@ -69,9 +69,9 @@ def _load(name: str) -> dict:
 
 
 def _fill(pattern: str, data: dict) -> str:
-    """A cue with the shared fragments of rules.yaml written in (``{compute_objects}``, ``{not_a_stake}``,
+    """A cue with the shared fragments of rules.yaml written in (``{compute_objects}``, ``{not_a_company}``,
     ``{not_a_deal}``)."""
-    for name in ("compute_objects", "not_a_stake", "not_a_deal"):
+    for name in ("compute_objects", "not_a_company", "not_a_deal"):
         pattern = pattern.replace(f"{{{name}}}", data[name])
     return pattern
 
