@@ -547,10 +547,10 @@ def first_cue_kind(text: str) -> str | None:
         ("The state awarded Vandelay $500 million in grants.", "investment"),
         # dev set a: "which values Plano-based Aligned Data Centers at $40 billion" (no cue inside a name)
         ("Globex values Plano-based Vandelay Data Centers at $40 billion.", "valuation"),
-        # dev sets: "the deal, which values Plano-based Aligned Data Centers at $40 billion", "has closed deal
-        # valued at nearly $6.5 billion": the deal's value, not a valuation; a round's value is one
-        ("The deal, which values Vandelay at $40 billion, will close in May.", None),
+        # dev set b: "has closed deal valued at nearly $6.5 billion": the deal's value, not a valuation; a deal
+        # or round that values a company states its valuation
         ("Globex has closed a deal valued at nearly $6.5 billion.", None),
+        ("Analysts said the deal values Vandelay at $29 billion.", "valuation"),
         ("The round values Vandelay at $1 billion.", "valuation"),
         ("Globex will invest $500 million in Data Center Partners.", "investment"),
         ("Globex invested $500 million in new AI infrastructure.", "compute_commitment"),
