@@ -554,6 +554,10 @@ def first_cue_kind(text: str) -> str | None:
         ("The round values Vandelay at $1 billion.", "valuation"),
         ("Globex will invest $500 million in Data Center Partners.", "investment"),
         ("Globex invested $500 million in new AI infrastructure.", "compute_commitment"),
+        # dev set a: "The company aims to invest $1.6 billion in upgrading the plant's turbine" (spending: other)
+        ("Vandelay aims to invest $1.6 billion in upgrading the plant's turbine.", "other"),
+        ("Globex will invest $2.5 billion in the startup.", "investment"),
+        ("Globex invested $20 million in exchange for a stake.", "investment"),
     ],
 )
 def test_cue_words_of_dev_set_shapes(text, kind):
