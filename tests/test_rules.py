@@ -554,6 +554,9 @@ def first_cue_kind(text: str) -> str | None:
         ("The round values Vandelay at $1 billion.", "valuation"),
         ("Globex will invest $500 million in Data Center Partners.", "investment"),
         ("Globex invested $500 million in new AI infrastructure.", "compute_commitment"),
+        # a decimal point in the amount is no sentence's end for a cue that reads across it
+        ("Globex invested $1.5 billion in new AI infrastructure.", "compute_commitment"),
+        ("Globex will buy $2.5 billion of Vandelay shares.", "investment"),
         # dev set a: "The company aims to invest $1.6 billion in upgrading the plant's turbine" (spending: other)
         ("Vandelay aims to invest $1.6 billion in upgrading the plant's turbine.", "other"),
         ("Globex will invest $2.5 billion in the startup.", "investment"),
