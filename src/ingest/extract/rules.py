@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from functools import lru_cache
 
@@ -387,13 +387,21 @@ def figure_kind(text: str, s: Sentence, f: Figure, clause: tuple[int, int], excl
 
 def _in_name(s: Sentence, pos: int) -> bool:
     """True when ``pos`` falls inside one of the sentence's party names."""
-    return any(p.start <= pos < p.end for p in s.parties)
+    return _inside(_names(s), pos)
+
+
+def _names(s: Sentence) -> tuple[tuple[int, int], ...]:
+    return tuple((p.start, p.end) for p in s.parties)
+
+
+def _inside(spans: Iterable[tuple[int, int]], pos: int) -> bool:
+    return any(a <= pos < b for a, b in spans)
 
 
 def kind_cue_spans(text: str, s: Sentence) -> tuple[tuple[str, int, int], ...]:
     """Every kind cue of a sentence as (kind, start, end), by kind in rules.yaml order; none inside a party's
     name ("Aligned Data Centers" is no data-centre cue, "STACK Infrastructure" no infrastructure one)."""
-    return _cue_spans(text, s.start, s.end, tuple((p.start, p.end) for p in s.parties))
+    return _cue_spans(text, s.start, s.end, _names(s))
 
 
 @lru_cache(maxsize=256)
@@ -403,7 +411,7 @@ def _cue_spans(text: str, start: int, end: int, names: tuple[tuple[int, int], ..
         (k, m.start(), m.end())
         for k, cue in vocabulary()["kind_cues"].items()
         for m in cue.finditer(text, start, end)
-        if not any(a <= m.start() < b for a, b in names)
+        if not _inside(names, m.start())
     )
 
 
