@@ -701,6 +701,10 @@ def test_exclusivity_in_german_french_and_italian(text):
             False,
         ),
         ("Zorvex's shares will yield Quantix holders 0.1235 shares each.", False),
+        # dev set a (a negative doc): "spent a staggering $34.9 billion in the quarter ending Sept. 30" (spending
+        # of a period, not a deal)
+        ("Zorvex, racing to build data centers, spent $34.9 billion in the quarter ending Sept. 30.", True),
+        ("Zorvex spent $2 billion in the deal for Quantix.", False),
     ],
 )
 def test_market_prices_and_yields_are_no_deal(text, no_deal):
