@@ -705,6 +705,10 @@ def test_exclusivity_in_german_french_and_italian(text):
         # of a period, not a deal)
         ("Zorvex, racing to build data centers, spent $34.9 billion in the quarter ending Sept. 30.", True),
         ("Zorvex spent $2 billion in the deal for Quantix.", False),
+        # the same doc: "This marks the third upward revision for 2025, following $75 billion in February" (a
+        # forecast revised, not a deal)
+        ("This marks the third upward revision for 2025, following $75 billion in February.", True),
+        ("Quantix raised its revenue forecast to $9 billion.", True),
     ],
 )
 def test_market_prices_and_yields_are_no_deal(text, no_deal):
