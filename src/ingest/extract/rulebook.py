@@ -69,9 +69,9 @@ def _load(name: str) -> dict:
 
 
 def _fill(pattern: str, data: dict) -> str:
-    """A cue with the shared fragments of rules.yaml written in (``{compute_objects}``, ``{not_a_company}``,
-    ``{not_a_deal}``)."""
-    for name in ("compute_objects", "not_a_company", "not_a_deal"):
+    """A pattern with the shared fragments of rules.yaml written in (``{compute_objects}``, ``{not_a_company}``,
+    ``{not_a_deal}``, then the ``{sentence_char}`` they may hold)."""
+    for name in ("compute_objects", "not_a_company", "not_a_deal", "sentence_char"):
         pattern = pattern.replace(f"{{{name}}}", data[name])
     return pattern
 
@@ -81,7 +81,7 @@ def vocabulary() -> dict:
     """data/rules.yaml with its patterns compiled."""
     data = _load("rules.yaml")
     cues = {k: _fill(p, data) for k, p in data["kind_cues"].items()}
-    compiled = {key: _regex(data[key]) for key in _PLAIN}
+    compiled = {key: _regex(_fill(data[key], data)) for key in _PLAIN}
     compiled["instruction"] = _regex(data["instruction"], regex.MULTILINE)
     return {
         **data,
