@@ -220,3 +220,9 @@ def test_a_product_named_beside_its_maker_stands_for_it():
     assert makers(text, parties.mentions(text)) == {"Tallow": "Quarry"}  # "the company" stands in for Quarry
     text = "Founded in 2022, Quarry, the rival of Tallow, has grown. Tallow is popular."
     assert makers(text, mentions(text)) == {}
+
+
+def test_a_metric_acronym_is_no_name():
+    # dev set b: "ElevenLabs led the synthesis market with $200M ARR by Q1 2026" named "ARR" its counterparty
+    got = names("Quillon Voice led the synthesis market with $200M ARR by Q1 2026, on EBITDA of $40M.")
+    assert got == {"Quillon Voice"}
