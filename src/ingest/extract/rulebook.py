@@ -70,8 +70,8 @@ def _load(name: str) -> dict:
 
 def _fill(pattern: str, data: dict) -> str:
     """A pattern with the shared fragments of rules.yaml written in (``{compute_objects}``, ``{not_a_company}``,
-    ``{not_a_deal}``, then the ``{sentence_char}`` they may hold)."""
-    for name in ("compute_objects", "not_a_company", "not_a_deal", "sentence_char"):
+    ``{valued}``, then the ``{sentence_char}`` they may hold)."""
+    for name in ("compute_objects", "not_a_company", "valued", "sentence_char"):
         pattern = pattern.replace(f"{{{name}}}", data[name])
     return pattern
 
