@@ -359,8 +359,9 @@ def figure_kind(text: str, s: Sentence, f: Figure, clause: tuple[int, int], excl
     amounts = [g for g in s.figures if g.unit != "year"]  # an override decides the figures it stands between
     o_start = max([o_start] + [g.end for g in amounts if g.end <= f.start])
     o_end = min([c_end] + [g.start for g in amounts if g.start >= f.end])
+    names = _names(s)  # an override that ends inside a party's name is part of the name
     for kind, cue in v["overrides"]:
-        if kind in allowed and any(not _in_name(s, m.end() - 1) for m in cue.finditer(text, o_start, o_end)):
+        if kind in allowed and any(not _inside(names, m.end() - 1) for m in cue.finditer(text, o_start, o_end)):
             return kind
     head = head_noun(text, s, f)
     if head in allowed:
@@ -375,7 +376,7 @@ def figure_kind(text: str, s: Sentence, f: Figure, clause: tuple[int, int], excl
     cues = [
         (kind, a, b)
         for kind, a, b in kind_cue_spans(text, s)
-        if kind in allowed and not any(x <= a < y for x, y in claimed) and not (f.start <= a < f.end)
+        if kind in allowed and not _inside(claimed, a) and not (f.start <= a < f.end)
     ]
     in_clause = [c for c in cues if c_start <= c[1] < c_end]
     pool = in_clause if exclude else in_clause or cues
@@ -385,16 +386,13 @@ def figure_kind(text: str, s: Sentence, f: Figure, clause: tuple[int, int], excl
     return _held(text, s, kind, cue_start)
 
 
-def _in_name(s: Sentence, pos: int) -> bool:
-    """True when ``pos`` falls inside one of the sentence's party names."""
-    return _inside(_names(s), pos)
-
-
 def _names(s: Sentence) -> tuple[tuple[int, int], ...]:
+    """The spans of the sentence's party names."""
     return tuple((p.start, p.end) for p in s.parties)
 
 
 def _inside(spans: Iterable[tuple[int, int]], pos: int) -> bool:
+    """True when ``pos`` falls inside one of ``spans``."""
     return any(a <= pos < b for a, b in spans)
 
 
