@@ -50,6 +50,14 @@ def test_page_chrome_is_dropped(seeds):
     assert "That is Where Dependence Sits, and why it matters." in text
 
 
+def test_chrome_after_a_blank_line_is_dropped_and_the_paragraphs_stay_apart():
+    text = normalize(
+        "Initech leased 200 MW from Vandelay.\n\nAdvertisement\n\nThe lease runs to 2040.\n\n"
+        "jane.roe@initech-law.com\n\nShare this article"
+    )
+    assert text == "Initech leased 200 MW from Vandelay.\n\nThe lease runs to 2040."
+
+
 def test_seed_metadata(seeds):
     assert seeds["004"].published == "2026-04-23"
     assert seeds["004"].author == "Richard Werner"

@@ -26,12 +26,14 @@ ARTIFACTS: list[tuple[str | None, re.Pattern, str]] = [
     ("](", re.compile(r"\[([^\]\n]+)\]\((?:https?|tel|mailto):[^)\s]*\)"), r"\1"),  # markdown links
     ("\\", re.compile(r"\\([\\`*_{}\[\]()#+\-.!$%&])"), r"\1"),  # markdown escapes: \$13B, \(0\)
     ("**", re.compile(r"\*\*([^*\n]+)\*\*"), r"\1"),  # markdown bold
-    ("''", re.compile(r"(?<=\w)''(?=\w)"), "'"),  # doubled apostrophes: lab''s
-    ("v", re.compile(r"(?<=[a-z])vv?(?=\d+\.\d)"), " v"),  # glued version: Verifiedvv0.1.0
-    ("vv", re.compile(r"\bvv(?=\d)"), "v"),  # doubled version prefix: vv0.1.0
+    ("''", re.compile(r"''(?<=\w'')(?=\w)"), "'"),  # doubled apostrophes: lab''s
+    ("v", re.compile(r"v(?<=[a-z]v)v?(?=\d+\.\d)"), " v"),  # glued version: Verifiedvv0.1.0
+    ("vv", re.compile(r"vv(?<=\bvv)(?=\d)"), "v"),  # doubled version prefix: vv0.1.0
     (". ", re.compile(r"^(\s*)(\d+)\.\s+\2\.(?=\s|$)", re.M), r"\1\2."),  # repeated numbering: 1. 1.
-    (None, re.compile(r"([a-z]{4})(?=\d+ [a-z])"), r"\1 "),  # glued count: investment5 kill-list
+    (None, re.compile(r"\d(?<=[a-z]{4}\d)(?=\d* [a-z])"), r" \g<0>"),  # glued count: investment5 kill-list
 ]
+# (Each pattern starts with the text it fixes and looks behind from there: a pattern that starts by looking
+# behind is tried at every character, twenty times slower on a 5 MB text.)
 DATE_SEARCH = {"extensive_search": False, "original_date": True}  # dates from markup, not a text scan
 DATE_FORMATS = ["%b %d, %Y", "%B %d, %Y", "%d %B %Y", "%d %b %Y", "%Y-%m-%d"]
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
@@ -172,20 +174,15 @@ def split_glued_labels(text: str) -> str:
 
 
 def drop_chrome(lines: list[str]) -> list[str]:
-    """Drop contact lines, disclaimers, cookie and navigation text; never a line stating a figure."""
+    """Drop contact lines, disclaimers, cookie and navigation text; never a line stating a figure. Each line is
+    read alone (an e-mail address after a blank line is as much chrome as one after a paragraph)."""
     v = vocabulary()
-    text = "\n".join(lines)
     starts = list(accumulate((len(line) + 1 for line in lines[:-1]), initial=0))
-
-    def hits(pattern: re.Pattern) -> set[int]:
-        """Numbers of the lines the pattern matches in (one pass over the whole text)."""
-        return {bisect_right(starts, m.start()) - 1 for m in pattern.finditer(text)}
-
-    figures, headers, chrome = hits(v["figure"]), hits(v["headers"]), hits(v["chrome"])
+    figures = {bisect_right(starts, m.start()) - 1 for m in v["figure"].finditer("\n".join(lines))}
     kept, in_block = [], False
     for i, line in enumerate(lines):
         has_figure = i in figures
-        if i in headers and not has_figure:
+        if not has_figure and v["headers"].search(line):
             in_block = True
             continue
         if in_block:
@@ -193,7 +190,7 @@ def drop_chrome(lines: list[str]) -> list[str]:
                 in_block = False
             else:
                 continue
-        if line and not has_figure and i in chrome:
+        if line and not has_figure and v["chrome"].search(line):
             continue
         kept.append(line)
     return kept
