@@ -106,20 +106,24 @@ def cue_kinds(text: str, s: Sentence, start: int, end: int) -> tuple[str, ...]:
 
 
 def party_features(
-    text: str, s: Sentence, f: Figure, p: PartyMention, rank: int, where: str, cued: Claim | None, freq: int
+    text: str,
+    s: Sentence,
+    f: Figure,
+    p: PartyMention,
+    rank: int,
+    where: str,
+    cued: Claim | None,
+    freq: int,
+    names: dict,
 ) -> list[str]:
     """Sparse features of one organisation as a party of one figure (kind-independent; the model crosses
     them with the kind): ``where`` it is named (its sentence, the two before, or only elsewhere in the
-    document), how often the document names it, ``cued``: the rules' claim of the figure, if any."""
-    before = tokens(text[max(0, p.start - 30) : p.start])[-2:]
-    after = tokens(text[p.end : p.end + 30])[:2]
-    feats = [f"where={where}", f"rank={_bucket(rank)}", f"known={canonical(p.surface) is not None}"]
-    feats.append(f"freq={_bucket(freq)}")
-    feats += [f"pb{i}={t}" for i, t in enumerate(reversed(before))]
-    feats += [f"pa{i}={t}" for i, t in enumerate(after)]
-    if re.match(r"['’]s\b|的", text[p.end : p.end + 2]):
-        feats.append("possessive")
-    feats += shape(p)
+    document), how often the document names it, ``cued``: the rules' claim of the figure, if any, and its
+    ``name_features`` (kept in ``names`` for the next figure that asks)."""
+    key = (p, where == "sentence")
+    if key not in names:
+        names[key] = name_features(text, s, p, where == "sentence")
+    feats = [f"where={where}", f"rank={_bucket(rank)}", f"freq={_bucket(freq)}", *names[key]]
     if cued:
         feats += [
             f"cued_subject={p.canonical == cued.subject}",
@@ -133,13 +137,30 @@ def party_features(
     feats += [f"side={side}", f"gap={side}{_bucket(len(gap))}"]
     if len(gap) <= WINDOW:
         feats += [f"btw={side}:{t}" for t in gap]
-    slots = vocabulary()["slots"]
-    for name in ("source", "target", "recipient", "customer"):
-        if slots[name].search(text[max(s.start, p.start - 25) : p.start]):
-            feats.append(f"slot={name}")
-    if slots["passive"].search(between) and side == "before":
+    if side == "before" and vocabulary()["slots"]["passive"].search(between):
         feats.append("passive")
     return feats
+
+
+def name_features(text: str, s: Sentence, p: PartyMention, in_sentence: bool) -> tuple[str, ...]:
+    """The features of an organisation's mention that no figure changes: whether the alias table knows it, the
+    two words on each side, a possessive, its shape, and for a mention in the figure's own sentence the slot
+    words before it."""
+    before = tokens(text[max(0, p.start - 30) : p.start])[-2:]
+    after = tokens(text[p.end : p.end + 30])[:2]
+    feats = [f"known={canonical(p.surface) is not None}"]
+    feats += [f"pb{i}={t}" for i, t in enumerate(reversed(before))]
+    feats += [f"pa{i}={t}" for i, t in enumerate(after)]
+    if re.match(r"['’]s\b|的", text[p.end : p.end + 2]):
+        feats.append("possessive")
+    feats += shape(p)
+    if in_sentence:
+        slots = vocabulary()["slots"]
+        window = text[max(s.start, p.start - 25) : p.start]
+        feats += [
+            f"slot={name}" for name in ("source", "target", "recipient", "customer") if slots[name].search(window)
+        ]
+    return tuple(feats)
 
 
 def shape(p: PartyMention) -> list[str]:
@@ -192,6 +213,7 @@ def candidates(
         first.setdefault(p.canonical, p)
     leading = [first[name] for name, _ in freq.most_common(DOCUMENT_PARTIES)]
     topic = document_kind(text)
+    names: dict = {}  # a mention's name features, found once for all the figures it may be a party of
     for i, s in enumerate(sents):
         if not s.figures:
             continue
@@ -210,7 +232,7 @@ def candidates(
             groups = (("sentence", own), ("context", lent), ("document", named))
             parties = own + lent + named
             pf = [
-                party_features(text, s, f, p, r, where, rc, freq[p.canonical])
+                party_features(text, s, f, p, r, where, rc, freq[p.canonical], names)
                 for where, group in groups
                 for r, p in enumerate(group)
             ]

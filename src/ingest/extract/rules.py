@@ -402,9 +402,10 @@ def kind_cue_spans(text: str, s: Sentence) -> tuple[tuple[str, int, int], ...]:
     return _cue_spans(text, s.start, s.end, _names(s))
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=4096)
 def _cue_spans(text: str, start: int, end: int, names: tuple[tuple[int, int], ...]) -> tuple[tuple[str, int, int], ...]:
-    """Found once per sentence, asked for each of its figures."""
+    """Found once per sentence, asked for each of its figures by the cue words, then by the classifier (a
+    section of a long text has up to about 2,000 sentences)."""
     return tuple(
         (k, m.start(), m.end())
         for k, cue in vocabulary()["kind_cues"].items()
