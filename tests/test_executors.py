@@ -1,5 +1,7 @@
 """Executors: one process, the local pool and Ray store the same database; failures stay per document."""
 
+import gc
+import operator
 import os
 import signal
 import sqlite3
@@ -54,6 +56,15 @@ def one_process(corpus, tmp_path_factory):
     summary = run_with(executors.Local(jobs=1), corpus, db_file)
     assert summary.executor == "local, 1 process"
     return dump(db_file)
+
+
+def test_the_pools_workers_start_with_the_stages_frozen_out_of_the_garbage_collector():
+    pool = executors.Local(jobs=2, min_pool=1)
+    try:
+        counts = list(pool.map(operator.call, [gc.get_freeze_count] * 2))
+    finally:
+        pool.close()
+    assert min(counts) > 10_000  # the imported stages' objects: a worker shares their pages with its forkserver
 
 
 def test_the_pool_stores_what_one_process_stores(corpus, one_process, tmp_path):

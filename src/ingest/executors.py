@@ -98,7 +98,8 @@ class Local:
     """The CPU stages in this process (``jobs`` 1) or in a pool of ``jobs`` worker processes.
 
     The pool's workers start from a forkserver (safe with the threads a run has: fetches, progress bars) with
-    the stages imported once; a stage with fewer than ``min_pool`` items runs in this process instead.
+    the stages imported once and frozen out of the garbage collector (``_forkserver``); a stage with fewer than
+    ``min_pool`` items runs in this process instead.
     """
 
     name = "local"
@@ -132,7 +133,7 @@ class Local:
     def pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload([__name__])
+            context.set_forkserver_preload([__name__, "ingest._forkserver"])
             self._pool = ProcessPoolExecutor(
                 self.jobs, mp_context=context, initializer=exit_with, initargs=(os.getpid(),)
             )
