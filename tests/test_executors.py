@@ -61,7 +61,7 @@ def one_process(corpus, tmp_path_factory):
 def test_the_pools_workers_start_with_the_stages_frozen_out_of_the_garbage_collector():
     pool = executors.Local(jobs=2, min_pool=1)
     try:
-        counts = list(pool.map(operator.call, [gc.get_freeze_count] * 2))
+        counts = list(pool.map(operator.methodcaller("__call__"), [gc.get_freeze_count] * 2))
     finally:
         pool.close()
     assert min(counts) > 10_000  # the imported stages' objects: a worker shares their pages with its forkserver

@@ -174,8 +174,9 @@ def split_glued_labels(text: str) -> str:
 
 
 def drop_chrome(lines: list[str]) -> list[str]:
-    """Drop contact lines, disclaimers, cookie and navigation text; never a line stating a figure. Each line is
-    read alone (an e-mail address after a blank line is as much chrome as one after a paragraph)."""
+    """Drop contact lines, disclaimers, cookie and navigation text; never a line stating a figure. The chrome
+    patterns read one line at a time (an e-mail address after a blank line is as much chrome as one after a
+    paragraph)."""
     v = vocabulary()
     starts = list(accumulate((len(line) + 1 for line in lines[:-1]), initial=0))
     figures = {bisect_right(starts, m.start()) - 1 for m in v["figure"].finditer("\n".join(lines))}
