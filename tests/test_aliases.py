@@ -6,6 +6,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ingest.aliases import AliasTable, PartyMention, canonical, companies_in, default_table, find_parties
 
@@ -207,3 +209,28 @@ def test_a_table_without_companies_knows_none() -> None:
     unlisted = default_table().without_companies()
     assert unlisted.canonical("Microsoft") is None and unlisted.find_parties("Microsoft invested $1B.") == []
     assert default_table().canonical("Microsoft") == "Microsoft", "the default table is untouched"
+
+
+_FORMS = sorted({*default_table()._forms, "Inc.", "Corp", "Holdings"})
+_PIECES = [
+    *_FORMS,
+    *(f.lower() for f in _FORMS),
+    *(f.upper() for f in _FORMS),
+    " ",
+    ", ",
+    "-",
+    "\n",
+    "x",
+    "é",
+    "'s",
+    "  ",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=12))
+def test_the_trie_of_forms_finds_what_the_alternation_of_all_forms_finds(pieces):
+    """The trie only says where to try the alternation: the mentions are the alternation's own matches."""
+    text = "".join(pieces)
+    table = default_table()
+    assert [(p.start, p.end) for p in table.find_parties(text)] == [m.span() for m in table._pattern.finditer(text)]
