@@ -6,7 +6,10 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from ingest import figures
 from ingest.figures import Figure, mentions_value, parse_figures
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
@@ -306,3 +309,18 @@ def test_a_capital_scale_letter_one_space_after_the_digits_and_chips_after_a_bra
 def test_values_carry_no_float_noise_from_scaling():
     # "valuing it at $4.1 billion" must export 4100000000, not 4099999999.9999995; "835 megawatts" is 0.835 GW.
     assert [f.value for f in parse_figures("valued at $4.1 billion, 835 MW and 1,920 MW")] == [4.1e9, 0.835, 1.92]
+
+
+_PIECES = ["5", "1,200", "3.5", "2024", "12", "$", "US$", "€", "RMB", "¥", "billion", "bn", " M", "million", "%",
+           "GW", "MW", "chips", "shares", "about ", "up to ", "an estimated ", "between ", " and ", "-", " to ",
+           "two ", "a ", "百分之", "二十", "亿", "元", "x", "Q", ".", ",", " ", "\n", "é"]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=14))
+def test_figures_are_the_full_patterns_matches_wherever_one_may_start(pieces):
+    """The start pattern only says where to try the full pattern: the figures are the full pattern's own."""
+    text = "".join(pieces)
+    v = figures._vocab()
+    scanned = [f for m in v.pattern.finditer(text) if (f := figures._figure(m, v)) is not None]
+    assert parse_figures(text) == (scanned if v.may_hold.search(text) else [])

@@ -65,6 +65,7 @@ class Figure:
 class _Vocab:
     pattern: re.Pattern[str]
     may_hold: re.Pattern[str]  # a digit, 百分之 or a number word before a scale: what every figure has
+    starts: re.Pattern[str]  # what a figure may start with: a hedge word, "between", 百分之, a currency, a number
     scales: dict[str, tuple[float, str]]  # key -> (factor, language)
     prefixes: dict[str, str]
     suffixes: dict[str, tuple[str, str]]  # key -> (ISO code, language)
@@ -144,6 +145,9 @@ def _vocab() -> _Vocab:
     return _Vocab(
         pattern=re.compile(pattern, re.IGNORECASE | re.VERBOSE),
         may_hold=re.compile(rf"\d|百分之|{number_word}", re.IGNORECASE | re.VERBOSE),
+        starts=re.compile(
+            rf"{_alt(quals)}|{_alt(data['between']['words'])}|百分之|{prefix}|\d|{number_word}", re.IGNORECASE
+        ),
         scales=scales,
         prefixes={_key(s): c for s, c in data["currency_prefixes"].items()},
         suffixes=suffixes,
@@ -261,12 +265,22 @@ def _digits(x: float) -> float:
 
 
 def parse_figures(text: str) -> list[Figure]:
-    """Every figure mention in ``text``, in order and non-overlapping (text without a digit or number word is
-    not scanned: the full pattern is slow)."""
+    """Every figure mention in ``text``, in order and non-overlapping: the full pattern's matches, tried only
+    where a figure may start (it is slow to try at every character) and never in a text without a digit or
+    number word."""
     v = _vocab()
     if not v.may_hold.search(text):
         return []
-    return [f for m in v.pattern.finditer(text) if (f := _figure(m, v)) is not None]
+    found, pos = [], 0
+    while start := v.starts.search(text, pos):
+        m = v.pattern.match(text, start.start())
+        if m is None:
+            pos = start.start() + 1
+            continue
+        if (f := _figure(m, v)) is not None:
+            found.append(f)
+        pos = m.end()
+    return found
 
 
 def mentions_value(quote: str, value: float, unit: str | None) -> bool:
