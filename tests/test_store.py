@@ -28,6 +28,19 @@ def test_reopening_applies_nothing_twice(db_file):
     assert migrations.migrate(db) == []
 
 
+@pytest.mark.parametrize(
+    "lookup",
+    [
+        "SELECT 1 FROM evidence WHERE claim_id = 1 AND doc_id = 'd' AND char_start IS 5",
+        "DELETE FROM signals WHERE doc_id = 'd'",
+    ],
+)
+def test_storing_an_extraction_looks_up_by_index_not_by_scanning_the_table(db_file, lookup):
+    """Once per evidence span and once per document: a scan of the whole table each time grows with the corpus."""
+    plan = " ".join(row[-1] for row in store.open_db(db_file).execute(f"EXPLAIN QUERY PLAN {lookup}").fetchall())
+    assert plan.startswith("SEARCH") and "INDEX" in plan, plan
+
+
 def test_database_from_an_older_version_still_opens(db_file):
     """A database made with only the first migration gets the later ones, and keeps its rows."""
     import sqlite_utils

@@ -110,9 +110,11 @@ def _same_claim(db: sqlite_utils.Database, doc_id: str, claim: Claim) -> tuple[i
 
 def _add_evidence(db: sqlite_utils.Database, claim_id: int, doc_id: str, quote: str, start, end) -> None:
     """Another span (of this or a near-duplicate document) that states a stored claim, once."""
-    if not db["evidence"].count_where("claim_id = ? AND doc_id = ? AND char_start IS ?", [claim_id, doc_id, start]):
-        span = {"claim_id": claim_id, "doc_id": doc_id, "quote": quote, "char_start": start, "char_end": end}
-        db["evidence"].insert(span)
+    db.execute(
+        "INSERT INTO evidence (claim_id, doc_id, quote, char_start, char_end) SELECT ?, ?, ?, ?, ? WHERE NOT EXISTS "
+        "(SELECT 1 FROM evidence WHERE claim_id = ? AND doc_id = ? AND char_start IS ?)",
+        [claim_id, doc_id, quote, start, end, claim_id, doc_id, start],
+    )
 
 
 def save_imported(db: sqlite_utils.Database, doc_id: str, run_id: int, claims: list[tuple[Claim, str]]) -> list[bool]:

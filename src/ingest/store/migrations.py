@@ -442,3 +442,11 @@ def m010_partnerships(db: sqlite_utils.Database) -> None:
         "committed_compute, stake, valuation, rights, sources, claims, conflicts, patterns, kill_list "
         "FROM partnerships"
     )
+
+
+@migration
+def m011_document_lookups(db: sqlite_utils.Database) -> None:
+    """Indexes for what storing a document's extraction looks up: whether a claim already has an evidence span
+    (once per span; a scan of every span before) and the document's signals it replaces."""
+    db["evidence"].create_index(["claim_id", "doc_id"])
+    db["signals"].create_index(["doc_id"])
