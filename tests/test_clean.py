@@ -1,3 +1,4 @@
+import hashlib
 import warnings
 
 import pytest
@@ -152,8 +153,24 @@ def test_a_page_that_looks_like_xml_is_read_without_a_warning():
 
 def test_a_long_texts_signature_hashed_in_batches_is_the_whole_texts():
     words = [f"w{i % 997}x{i % 13}" for i in range(3 * duplicates.BATCH)]
-    text = " ".join(words)
-    whole = MinHash(num_perm=duplicates.NUM_PERM)
-    n = duplicates.SHINGLE
-    whole.update_batch({" ".join(words[i : i + n]).encode() for i in range(len(words) - n + 1)})
-    assert (duplicates.signature(text).hashvalues == whole.hashvalues).all()
+    whole = MinHash(num_perm=duplicates.NUM_PERM, hashfunc=int)
+    whole.update_batch(duplicates.gram_hashes(words).tolist())
+    assert (duplicates.signature(" ".join(words)).hashvalues == whole.hashvalues).all()
+
+
+def test_a_grams_hash_mixes_its_words_hashes_in_order_the_same_on_every_machine():
+    """numpy's wrapping arithmetic gives what Python's integers cut to 64 bits give."""
+    mask, mix = 2**64 - 1, 0x9E3779B97F4A7C15
+    words = "Initech agreed to buy Vandelay for two billion dollars".lower().split()
+    expected = []
+    for i in range(len(words) - duplicates.SHINGLE + 1):
+        g = 0
+        for w in words[i : i + duplicates.SHINGLE]:
+            g = (g * mix + int.from_bytes(hashlib.blake2b(w.encode(), digest_size=8).digest(), "little")) & mask
+        g ^= g >> 31
+        expected.append(((g * mix) & mask) >> 32)
+    assert duplicates.gram_hashes(words).tolist() == expected
+    assert (
+        duplicates.gram_hashes(["vandelay", "initech"]).tolist()
+        != duplicates.gram_hashes(["initech", "vandelay"]).tolist()
+    )

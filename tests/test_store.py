@@ -2,7 +2,7 @@ import sqlite3
 
 import pytest
 
-from ingest import store
+from ingest import duplicates, store
 from ingest.models import Document, LoadError
 from ingest.store import migrations
 
@@ -84,3 +84,21 @@ def test_audit_log_is_append_only(db_file):
         db.execute("UPDATE reviews SET action = 'reject'")
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
         db.execute("DELETE FROM reviews")
+
+
+def test_stored_signatures_are_made_again_when_their_hashing_changes(db_file):
+    """A database from before m012 holds signatures of SHA-1 gram hashes: opening it makes each again from its
+    document's text, so that its documents and new ones still compare."""
+    import sqlite_utils
+
+    old = sqlite_utils.Database(db_file)
+    old["_migrations"].create({"name": str, "applied_at": float}, pk="name")
+    for fn in migrations.MIGRATIONS[: migrations.MIGRATIONS.index(migrations.m012_word_hashed_signatures)]:
+        fn(old)
+        old["_migrations"].insert({"name": fn.__name__, "applied_at": 0.0})
+    doc = make_doc("Initech agreed to buy Vandelay for $2 billion, the companies said on Monday.")
+    run_id = old["runs"].insert({"status": "done", "args": "{}"}).last_pk
+    store.documents.save_document(old, doc, run_id, "new", 0.1, minhash=b"\x01" * 8 * duplicates.NUM_PERM)
+    old.close()
+    (blob,) = store.open_db(db_file).execute("SELECT minhash FROM documents").fetchone()
+    assert blob == duplicates.to_bytes(duplicates.signature(doc.text))

@@ -450,3 +450,19 @@ def m011_document_lookups(db: sqlite_utils.Database) -> None:
     (once per span; a scan of every span before) and the document's signals it replaces."""
     db["evidence"].create_index(["claim_id", "doc_id"])
     db["signals"].create_index(["doc_id"])
+
+
+@migration
+def m012_word_hashed_signatures(db: sqlite_utils.Database) -> None:
+    """Near-duplicate signatures hash each word once and mix each 5-gram's hash from its words'
+    (``duplicates.signature``; a SHA-1 per gram before, half the cleaning time of a long text): every stored
+    signature is made again from its document's text, so that old and new documents still compare."""
+    from .. import duplicates
+
+    ids = [r[0] for r in db.execute("SELECT id FROM documents WHERE minhash IS NOT NULL").fetchall()]
+    for doc_id in ids:
+        (text,) = db.execute("SELECT text FROM documents WHERE id = ?", [doc_id]).fetchone()
+        db.execute(
+            "UPDATE documents SET minhash = ? WHERE id = ?",
+            [duplicates.to_bytes(duplicates.signature(text or "")), doc_id],
+        )
