@@ -53,8 +53,9 @@ def vocabulary() -> dict:
     data = yaml.safe_load(resources.files("ingest").joinpath("data/clean.yaml").read_text("utf-8"))
     return {
         "camel": set(data["camel_words"]),
-        "chrome": re.compile("|".join(f"(?:{p})" for p in data["chrome_lines"]), re.I | re.M),
-        "headers": re.compile("|".join(f"(?:{p})" for p in data["chrome_headers"]), re.I | re.M),
+        "chrome": re.compile("|".join(f"(?:{p})" for p in data["chrome_lines"]), re.I),
+        "chrome_phrases": re.compile("|".join(f"(?:{p})" for p in data["chrome_phrases"]), re.I),
+        "headers": re.compile("|".join(f"(?:{p})" for p in data["chrome_headers"]), re.I),
         "block_max": data["chrome_block_max_line"],
         "figure": re.compile(data["figure_pattern"], re.I),
     }
@@ -175,15 +176,15 @@ def split_glued_labels(text: str) -> str:
 
 def drop_chrome(lines: list[str]) -> list[str]:
     """Drop contact lines, disclaimers, cookie and navigation text; never a line stating a figure. The chrome
-    patterns read one line at a time (an e-mail address after a blank line is as much chrome as one after a
-    paragraph)."""
+    patterns read one line at a time, from its start (an e-mail address after a blank line is as much chrome as
+    one after a paragraph); the chrome phrases anywhere in it."""
     v = vocabulary()
     starts = list(accumulate((len(line) + 1 for line in lines[:-1]), initial=0))
     figures = {bisect_right(starts, m.start()) - 1 for m in v["figure"].finditer("\n".join(lines))}
     kept, in_block = [], False
     for i, line in enumerate(lines):
         has_figure = i in figures
-        if not has_figure and v["headers"].search(line):
+        if not has_figure and v["headers"].match(line):
             in_block = True
             continue
         if in_block:
@@ -191,7 +192,7 @@ def drop_chrome(lines: list[str]) -> list[str]:
                 in_block = False
             else:
                 continue
-        if line and not has_figure and v["chrome"].search(line):
+        if line and not has_figure and (v["chrome"].match(line) or v["chrome_phrases"].search(line)):
             continue
         kept.append(line)
     return kept
