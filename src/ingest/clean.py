@@ -155,7 +155,7 @@ def normalize(text: str) -> str:
         if cue is None or cue in text:
             text = pattern.sub(repl, text)
     text = split_glued_labels(text)
-    lines = [line.strip() for line in re.sub(r"[ \t]+", " ", text).split("\n")]
+    lines = [line.strip() for line in re.sub(r" [ \t]+|\t[ \t]*", " ", text).split("\n")]  # a lone space stays
     text = "\n".join(drop_chrome(lines))
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
