@@ -20,6 +20,8 @@ from pathlib import Path
 
 import yaml
 
+from . import prefilter
+
 WORD = "0-9A-Za-z\u00c0-\u024f"
 CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 
@@ -141,15 +143,10 @@ class AliasTable:
         """Every company mention in ``text``, in order, non-overlapping, longest form first: the matches of the
         one alternation of all forms, which is tried only where the trie of the forms finds a candidate (the
         same matches as scanning with it, two to three times faster)."""
-        found, pos = [], 0
-        while candidate := self._candidates.search(text, pos):
-            m = self._pattern.match(text, candidate.start())
-            if m is None:
-                pos = candidate.start() + 1
-                continue
-            found.append(PartyMention(m.start(), m.end(), m.group(), self.canonical(m.group()) or ""))
-            pos = m.end()
-        return found
+        return [
+            PartyMention(m.start(), m.end(), m.group(), self.canonical(m.group()) or "")
+            for m in prefilter.finditer(self._pattern, self._candidates, text)
+        ]
 
 
 @cache

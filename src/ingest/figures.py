@@ -30,6 +30,8 @@ from typing import Any
 
 import yaml
 
+from . import prefilter
+
 LATIN = "A-Za-z\u00c0-\u024f"
 _CN_DIGITS = {
     "零": 0,
@@ -271,16 +273,7 @@ def parse_figures(text: str) -> list[Figure]:
     v = _vocab()
     if not v.may_hold.search(text):
         return []
-    found, pos = [], 0
-    while start := v.starts.search(text, pos):
-        m = v.pattern.match(text, start.start())
-        if m is None:
-            pos = start.start() + 1
-            continue
-        if (f := _figure(m, v)) is not None:
-            found.append(f)
-        pos = m.end()
-    return found
+    return [f for m in prefilter.finditer(v.pattern, v.starts, text) if (f := _figure(m, v)) is not None]
 
 
 def mentions_value(quote: str, value: float, unit: str | None) -> bool:
