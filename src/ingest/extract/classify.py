@@ -257,8 +257,9 @@ def decide(c: Candidate) -> tuple[str, float, PartyMention | None, PartyMention 
     probs = scores(m["kind"], c.features)
     kind = m["kind"]["classes"][max(range(len(probs)), key=probs.__getitem__)]
     kind = next((k for k in vocabulary()["rules_decide"] if {f"rc={k}", f"cue={k}"} <= set(c.features)), kind)
-    subj = [scores(m["subject"], crossed(kind, pf))[0] for pf in c.party_features]
-    cp = [scores(m["counterparty"], crossed(kind, pf))[0] for pf in c.party_features]
+    feats = [crossed(kind, pf) for pf in c.party_features]  # the same for both heads
+    subj = [scores(m["subject"], f)[0] for f in feats]
+    cp = [scores(m["counterparty"], f)[0] for f in feats]
     subject = c.parties[max(range(len(subj)), key=subj.__getitem__)]
     others = [k for k in range(len(cp)) if c.parties[k].canonical != subject.canonical]
     ci = max(others, key=cp.__getitem__, default=None)
