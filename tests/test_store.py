@@ -102,3 +102,13 @@ def test_stored_signatures_are_made_again_when_their_hashing_changes(db_file):
     old.close()
     (blob,) = store.open_db(db_file).execute("SELECT minhash FROM documents").fetchone()
     assert blob == duplicates.to_bytes(duplicates.signature(doc.text))
+
+
+def test_a_document_read_for_extraction_leaves_its_raw_input_in_the_database(db_file):
+    """Extraction reads the cleaned text: the page's HTML (often ten times longer) is neither read nor sent on."""
+    db = store.open_db(db_file)
+    doc = make_doc().model_copy(update={"raw": "<html>" + "<div>menu</div>" * 1000 + "</html>", "title": "Deal"})
+    store.documents.save_document(db, doc, store.runs.start_run(db, {}, {}), "new", 0.1, minhash=b"")
+    read = store.documents.get_document(db, doc.id)
+    assert read.raw == "" and read.model_copy(update={"raw": doc.raw}) == doc
+    assert db.execute("SELECT length(raw) FROM documents").fetchone()[0] == len(doc.raw)

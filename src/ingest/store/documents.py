@@ -129,9 +129,11 @@ def show(db: sqlite_utils.Database, doc: str) -> list[dict]:
 
 
 def get_document(db: sqlite_utils.Database, doc_id: str) -> Document:
-    """A stored document as a Document."""
-    row = db["documents"].get(doc_id)
-    fields = {k: row.get(k) for k in Document.model_fields}
+    """A stored document as a Document to extract from: its raw input is not read (``raw`` is empty; extraction
+    reads the cleaned ``text``, and a page's HTML can be ten times its text, all of it sent to a pool's worker)."""
+    columns = [k for k in Document.model_fields if k != "raw"]
+    row = next(db.query(f"SELECT {', '.join(columns)} FROM documents WHERE id = ?", [doc_id]))
+    fields = {**row, "raw": ""}
     fields["pages"] = json.loads(row["pages"]) if row.get("pages") else None
     fields["version"] = row.get("version") or 1
     return Document(**fields)
