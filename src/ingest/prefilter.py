@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 
 def finditer(pattern: re.Pattern[str], starts: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
-    """``pattern.finditer(text)``, trying ``pattern`` only where ``starts`` matches: the same matches wherever
-    ``starts`` matches at every position ``pattern`` does (and ``pattern`` matches no empty string)."""
+    """``pattern.finditer(text)``, with ``pattern`` tried only where ``starts`` matches: the same matches, provided
+    ``starts`` matches wherever a match of ``pattern`` may begin and ``pattern`` matches no empty string."""
     pos = 0
     while candidate := starts.search(text, pos):
         m = pattern.match(text, candidate.start())
