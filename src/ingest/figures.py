@@ -127,9 +127,10 @@ def _vocab() -> _Vocab:
     number_word = rf"{_alt(data['number_words'])}(?=\s+(?:{_alt(words)}|{_alt(word_units)}))"
     model = rf"(?:(?-i:[A-Z0-9])(?=[\w.\-]*[A-Za-z])[\w.\-]*|[^\W\d_]+(?:-[^\W\d_]+)+|{_alt(data['count_adjectives'])})"
     models = rf"(?P<models>(?:{model}\s+){{0,{int(data['count_model_words'])}}})"
+    hedge, between_word = _alt(quals), _alt(data["between"]["words"])  # also two of what `starts` lists
     pattern = rf"""
-        (?:(?P<qual>{_alt(quals)})[\s\-]*)?
-        (?:(?P<between>{_alt(data["between"]["words"])})\s+)?
+        (?:(?P<qual>{hedge})[\s\-]*)?
+        (?:(?P<between>{between_word})\s+)?
         (?:
             百分之(?P<cnpct>[零〇一二两三四五六七八九十百点.\d]+)
           | (?:(?P<cur>{prefix})\s?)?
@@ -147,9 +148,7 @@ def _vocab() -> _Vocab:
     return _Vocab(
         pattern=re.compile(pattern, re.IGNORECASE | re.VERBOSE),
         may_hold=re.compile(rf"\d|百分之|{number_word}", re.IGNORECASE | re.VERBOSE),
-        starts=re.compile(
-            rf"{_alt(quals)}|{_alt(data['between']['words'])}|百分之|{prefix}|\d|{number_word}", re.IGNORECASE
-        ),
+        starts=re.compile(rf"{hedge}|{between_word}|百分之|{prefix}|\d|{number_word}", re.IGNORECASE),
         scales=scales,
         prefixes={_key(s): c for s, c in data["currency_prefixes"].items()},
         suffixes=suffixes,
