@@ -144,3 +144,15 @@ def test_a_long_text_is_read_in_sections_over_the_pool(tmp_path, monkeypatch):
     assert len(rules.sections(long)) > 5 and (one.executor, pool.executor) == ("local, 1 process", "local, 2 processes")
     assert dump(tmp_path / "pool.db") == dump(tmp_path / "one.db")
     assert len(dump(tmp_path / "one.db")["claims"]) > 10
+
+
+def test_the_pool_is_gone_before_the_ledger_runs(tmp_path, monkeypatch):
+    """The ledger runs in the main process alone: the workers' memory is given back before it starts."""
+    pool, seen = executors.Local(jobs=2, min_pool=1), []
+    recompute = store.ledger.recompute
+    monkeypatch.setattr(store.ledger, "recompute", lambda db: seen.append(pool._pool) or recompute(db))
+    (tmp_path / "in").mkdir()
+    for path in sorted(SEEDS.glob("*.txt"))[:2]:
+        (tmp_path / "in" / path.name).write_text(path.read_text())
+    summary = run_with(pool, tmp_path / "in", tmp_path / "pool.db")
+    assert summary.executor == "local, 2 processes" and summary.facts and seen == [None]

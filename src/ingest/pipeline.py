@@ -107,15 +107,12 @@ def run(
         index = duplicates.NearDuplicates(store.documents.signatures(db))
         stored = partial(store.documents.stored_at, db)
         items = load(sources, settings, since=since, stored=stored, validators=partial(store.documents.validators, db))
-        for item in executor.map(executors.clean_one, timed(items, summary, "load")):
-            status = ingest_one(item, db, run_id, index, summary)
-            bar.update(1)
-            if echo and not show_bar:
-                echo(f"{status:<15} {item.source}")
-        bar.close()
+        cleaned = executor.map(executors.clean_one, timed(items, summary, "load"))
+        ingest_all(cleaned, db, run_id, index, summary, bar, echo)
         if extract is not None or summary.counts["new_version"]:  # superseded claims leave the ledger
             if extract is not None:
                 extract_stage(db, run_id, extract, summary, show_bar, echo, executor)
+            executor.close()  # the ledger runs here alone: the pool's memory goes back first
             with Stopwatch(summary, "conflicts"):
                 ledger = store.ledger.recompute(db)
             summary.facts = {**ledger.by_status, "conflict_groups": ledger.groups}
@@ -133,6 +130,19 @@ def run(
         summary.add_time("total", time.perf_counter() - t_start)
         store.runs.finish_run(db, run_id, summary.status, summary.counts, summary.timings)
     return summary
+
+
+def ingest_all(
+    items: Iterable, db: Database, run_id: int, index: duplicates.NearDuplicates, summary: RunSummary, bar: tqdm, echo
+) -> None:
+    """Store every cleaned source, one line each where no progress bar shows (a function of its own, so that no
+    source's texts outlive it)."""
+    for item in items:
+        status = ingest_one(item, db, run_id, index, summary)
+        bar.update(1)
+        if echo and bar.disable:
+            echo(f"{status:<15} {item.source}")
+    bar.close()
 
 
 def timed(items: Iterable, summary: RunSummary, stage: str) -> Iterator:
