@@ -259,6 +259,37 @@ def test_stake_that_grew_between_rounds_supersedes(db):
     assert [(f["value"], f["status"]) for f in store.ledger.facts(db)] == [(12, "superseded"), (27, "single_source")]
 
 
+def test_a_running_total_lower_at_a_later_date_is_a_decline(db):
+    """Dev set b, docs 058 and 059: over $330M of annual recurring revenue at the end of 2025, then $200M ARR by
+    Q1 2026. ARR only grows, so the two cannot both be right."""
+    a, b = docs(db, 2)
+    ending_2025 = "ElevenLabs closed 2025 with over $330 million in annual recurring revenue"
+    add_claim(db, a, "revenue", 330e6, subject="ElevenLabs", counterparty=None, qualifier="more_than", as_of="2025",
+              quote=ending_2025)  # fmt: skip
+    add_claim(db, b, "revenue", 200e6, subject="ElevenLabs", counterparty=None, as_of="2026",
+              quote="ElevenLabs led the synthesis market with $200M ARR by Q1 2026")  # fmt: skip
+    assert store.ledger.recompute(db).groups == 1
+    g = only_group(db)
+    assert g["disagreement"] == "decline"
+    assert g["reason"] == (
+        "decline: $200.0M (2026) (1 source) vs more than $330.0M (2025) (1 source); a running total cannot fall, "
+        "yet the later figure is lower"
+    )
+    assert [f["status"] for f in store.ledger.facts(db)] == ["conflicting", "conflicting"]
+    assert [g["id"] for g in store.ledger.conflicts(db, "decline")] == [g["id"]]
+
+
+def test_a_running_total_that_grows_or_a_revenue_that_falls_is_change_over_time(db):
+    a, b, c, d = docs(db, 4)
+    add_claim(db, a, "revenue", 200e6, subject="ElevenLabs", counterparty=None, as_of="2025", quote="$200M ARR")
+    add_claim(db, b, "revenue", 330e6, subject="ElevenLabs", counterparty=None, as_of="2026", quote="$330M ARR")
+    add_claim(db, c, "revenue", 64e6, subject="Applied Digital", counterparty=None, as_of="2025",
+              quote="first-quarter revenue of $64 million")  # fmt: skip
+    add_claim(db, d, "revenue", 38e6, subject="Applied Digital", counterparty=None, as_of="2026",
+              quote="first-quarter revenue of $38 million")  # fmt: skip
+    assert store.ledger.recompute(db).groups == 0
+
+
 def test_exclusivity_before_and_after_a_restructure(db):
     a, b = docs(db, 2)
     add_claim(db, a, "exclusivity", None, unit=None, deal_status="completed", as_of="2019")

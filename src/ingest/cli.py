@@ -413,7 +413,9 @@ def facts(db_path: str | None, status: str | None, as_json: bool) -> None:
 )
 @click.option(
     "--reason",
-    type=click.Choice(["value", "qualifier", "date", "period", "target", "attribution", "magnitude", "currency"]),
+    type=click.Choice(
+        ["value", "qualifier", "date", "period", "target", "attribution", "magnitude", "currency", "decline"]
+    ),
     help="Only groups of this class of disagreement (magnitude: decimal or unit slips).",
 )
 def conflicts(db_path: str | None, as_json: bool, output: str | None, reason: str | None) -> None:

@@ -66,6 +66,8 @@ class Config:
     period_words: tuple  # every period cue, lower case: a cheap substring test
     target_year: re.Pattern  # "by 2035": the year is group 1
     decade_end: re.Pattern  # "by the end of the decade"
+    running_totals: re.Pattern  # a figure that only grows: ARR, funding to date
+    running_words: tuple  # its cues, lower case: a cheap substring test
 
 
 def _cue_pattern(cues: Iterable[str]) -> re.Pattern:
@@ -110,6 +112,8 @@ def load_config(path: str | None = None) -> Config:
         period_words=tuple({c.lower() for cues in raw["periods"]["cues"].values() for c in cues}),
         target_year=re.compile(raw["targets"]["year"], re.IGNORECASE),
         decade_end=re.compile(raw["targets"]["decade_end"], re.IGNORECASE),
+        running_totals=_cue_pattern(raw["running_totals"]),
+        running_words=tuple({c.lower() for c in raw["running_totals"]}),
     )
 
 
@@ -142,6 +146,7 @@ class _Claim:
     rate: float = 1.0  # value of one unit in the base currency (money in another currency), else 1
     period: str = ""  # the period its quote names ("per year"), if any
     target: str = ""  # the target year its quote names ("by 2035"), if any
+    running: bool = False  # its quote calls it a running total (ARR, funding to date)
 
 
 @dataclass(slots=True)
@@ -238,7 +243,9 @@ class ConflictGroup(BaseModel):
 
     id: int = Field(description="Its rank from 1 as detected; a stable id once stored.")
     fact_key: str = Field(description="The key of the fact (or the scope) in conflict.")
-    disagreement: str = Field(description="value, date, qualifier, magnitude, period, target, currency or attribution.")
+    disagreement: str = Field(
+        description="value, date, qualifier, magnitude, period, target, currency, attribution or decline."
+    )
     reason: str = Field(description="The disagreement in one line.")
     majority_value: float | None = Field(description="The value of the best supported side, if one leads.")
     spread: float = Field(description="How far apart the sides are (relative, or years).")
@@ -307,6 +314,11 @@ def _period(quote: str | None, cfg: Config) -> str:
     if not any(map(lower.__contains__, cfg.period_words)):
         return ""
     return next((name for name, cues in cfg.periods if cues.search(quote)), "")
+
+
+def _running(quote: str | None, cfg: Config) -> bool:
+    lower = (quote or "").lower()
+    return any(map(lower.__contains__, cfg.running_words)) and bool(cfg.running_totals.search(quote))
 
 
 def _target(quote: str | None, when: str | None, cfg: Config) -> str:
@@ -406,6 +418,7 @@ def _read(rows: Iterable[dict], cfg: Config) -> dict[tuple, list[_Claim]]:
             r.get("qualifier") or "exact", state, _source(r), r["doc_id"],
             r.get("published"), r.get("as_of"), start, end, rate, _period(r.get("quote"), cfg),
             _target(r.get("quote"), r.get("as_of") or r.get("published"), cfg),
+            _running(r.get("quote"), cfg),
         )  # fmt: skip
         groups[base].append(claim)
     return groups
@@ -758,6 +771,9 @@ def _group(
         spread = float(max(years) - min(years))
         rank = spread * cfg.ranking["date_year"]
         reason += f", {spread:g} years apart" if spread != 1 else ", 1 year apart"
+    elif disagreement == "decline":
+        spread, rank = (hi - lo) / hi if hi else 0.0, cfg.ranking["decline"]
+        reason += "; a running total cannot fall, yet the later figure is lower"
     elif disagreement == "currency":
         spread, rank = (hi - lo) / max(abs(hi), abs(lo)) if hi else 0.0, cfg.ranking["currency"]
         reason += "; the same figure in two currencies"
@@ -908,6 +924,35 @@ def _attribution(facts: list[_Fact], key: str, groups: list[ConflictGroup], cfg:
         f.group, f.status = len(groups) - 1, "conflicting"
 
 
+def _decline_groups(facts: list[_Fact], groups: list[ConflictGroup], cfg: Config) -> None:
+    """Flag a running total (ARR, funding to date) that a later source puts below what an earlier one does: it
+    only grows, so one of them is wrong. Each later fact is compared with the earlier fact of its base that puts
+    it highest."""
+    by_base: dict[tuple, list[_Fact]] = defaultdict(list)
+    for f in facts:
+        if f.status != "conflicting" and f.start is not None and len(f.sides) == 1 and all(c.running for c in f.claims):
+            by_base[f.base].append(f)
+    for same in by_base.values():
+        same.sort(key=lambda f: (f.start, f.key))
+        for i, later in enumerate(same):
+            earlier = [
+                f
+                for f in same[:i]
+                if f.end < later.start and later.sides[0].hi < f.sides[0].lo and f.sources.isdisjoint(later.sources)
+            ]
+            if earlier and later.status != "conflicting":
+                _decline(max(earlier, key=lambda f: f.sides[0].lo), later, groups, cfg)
+
+
+def _decline(before: _Fact, after: _Fact, groups: list[ConflictGroup], cfg: Config) -> None:
+    sides, unit = [before.sides[0], after.sides[0]], after.unit
+    labels = [f"{_label(f.sides[0], unit, cfg)} ({f.label})" for f in (before, after)]
+    key = "|".join((*after.base, "decline " + after.label))
+    groups.append(_group(key, fact_scope(after.base, cfg), "decline", sides, labels, cfg))
+    for f in (before, after):
+        f.group, f.status, f.value = len(groups) - 1, "conflicting", f.sides[0].value
+
+
 def _note(f: _Fact, cfg: Config) -> str | None:
     if f.states and not f.sides:
         return "state: " + ", ".join(s.claims[0].state for s in f.states)
@@ -944,6 +989,7 @@ def detect(rows: Iterable[dict], config: Config | None = None) -> Ledger:
         groups = _fact_groups(facts, cfg)
         _date_slip_groups(facts, groups, cfg)
         _attribution_groups(facts, groups, cfg)
+        _decline_groups(facts, groups, cfg)
     order = sorted(range(len(groups)), key=lambda i: (-groups[i].rank, -groups[i].support, groups[i].fact_key))
     ids = {old: new for new, old in enumerate(order, start=1)}
     for old, new in ids.items():
