@@ -27,13 +27,13 @@ CASES = [
     ("Anthropic-Google up-to-1M TPUs).", [("up-to-1M TPUs", 1e6, "chips", "up_to", None, None)]),
     ("contributing $1 billion in Azure credits", [("$1 billion", 1e9, "USD", "exact", None, None)]),
     ("revenue approached $1.6 billion annually", [("$1.6 billion", 1.6e9, "USD", "exact", None, None)]),
-    ("could capture $2-4 billion in margin", [("$2-4 billion", 2e9, "USD", "range", 2e9, 4e9)]),
-    ("revenue of $150-200 million supports", [("$150-200 million", 150e6, "USD", "range", 150e6, 200e6)]),
+    ("could capture $2-4 billion in margin", [("$2-4 billion", 4e9, "USD", "range", 2e9, 4e9)]),
+    ("revenue of $150-200 million supports", [("$150-200 million", 200e6, "USD", "range", 150e6, 200e6)]),
     ("the company’s $5+ billion annual investment", [("$5+ billion", 5e9, "USD", "more_than", None, None)]),
     ("valued at approximately $28 billion in", [("approximately $28 billion", 28e9, "USD", "approx", None, None)]),
     ("Azure revenue reached $88.2 billion", [("$88.2 billion", 88.2e9, "USD", "exact", None, None)]),
-    ("costs by an estimated 12-18%.", [("an estimated 12-18%", 12, "percent", "estimate", 12, 18)]),
-    ("Microsoft maintained 50-60% of spending", [("50-60%", 50, "percent", "range", 50, 60)]),
+    ("costs by an estimated 12-18%.", [("an estimated 12-18%", 18, "percent", "estimate", 12, 18)]),
+    ("Microsoft maintained 50-60% of spending", [("50-60%", 60, "percent", "range", 50, 60)]),
     ("improving 15%+ operating margins", [("15%+", 15, "percent", "more_than", None, None)]),
     ("chips (>95% market share", [(">95%", 95, "percent", "more_than", None, None)]),
     ("compared to <5% today", [("<5%", 5, "percent", "up_to", None, None)]),
@@ -54,8 +54,8 @@ CASES = [
     ("in excess of €500m", [("in excess of €500m", 500e6, "EUR", "more_than", None, None)]),
     ("est. $5bn deal", [("est. $5bn", 5e9, "USD", "estimate", None, None)]),
     ("a ¥500 billion loan", [("¥500 billion", 500e9, "JPY", "exact", None, None)]),
-    ("$2B-$4B in credits", [("$2B-$4B", 2e9, "USD", "range", 2e9, 4e9)]),
-    ("from 2 to 4 billion dollars", [("2 to 4 billion dollars", 2e9, "USD", "range", 2e9, 4e9)]),
+    ("$2B-$4B in credits", [("$2B-$4B", 4e9, "USD", "range", 2e9, 4e9)]),
+    ("from 2 to 4 billion dollars", [("2 to 4 billion dollars", 4e9, "USD", "range", 2e9, 4e9)]),
     ("spend $10k", [("$10k", 10e3, "USD", "exact", None, None)]),
     # Spanish
     ("invertirá €5 mil millones", [("€5 mil millones", 5e9, "EUR", "exact", None, None)]),
@@ -138,9 +138,9 @@ CASES = [
         [("$13 billion", 13e9, "USD", "exact", None, None), ("2025", 2025, "year", "exact", None, None)],
     ),
     # "between ... and ..." ranges, number words before a unit, codes touching their digits
-    ("between $2 billion and $3 billion", [("between $2 billion and $3 billion", 2e9, "USD", "range", 2e9, 3e9)]),
-    ("entre 5 y 7 gigavatios", [("entre 5 y 7 gigavatios", 5, "GW", "range", 5, 7)]),
-    ("zwischen 2 und 4 Milliarden Euro", [("zwischen 2 und 4 Milliarden Euro", 2e9, "EUR", "range", 2e9, 4e9)]),
+    ("between $2 billion and $3 billion", [("between $2 billion and $3 billion", 3e9, "USD", "range", 2e9, 3e9)]),
+    ("entre 5 y 7 gigavatios", [("entre 5 y 7 gigavatios", 7, "GW", "range", 5, 7)]),
+    ("zwischen 2 und 4 Milliarden Euro", [("zwischen 2 und 4 Milliarden Euro", 4e9, "EUR", "range", 2e9, 4e9)]),
     ("a pact between Intel and Arm in 2021", [("2021", 2021, "year", "exact", None, None)]),
     (
         "$2 billion and $3 billion",
@@ -156,8 +156,8 @@ CASES = [
     ("13 milliards de dollars", [("13 milliards de dollars", 13e9, "USD", "exact", None, None)]),
     ("jusqu'à 1,3 milliard d'euros", [("jusqu'à 1,3 milliard d'euros", 1.3e9, "EUR", "up_to", None, None)]),
     ("plus de 5 Md$", [("plus de 5 Md$", 5e9, "USD", "more_than", None, None)]),
-    ("de 2 à 4 milliards de dollars", [("2 à 4 milliards de dollars", 2e9, "USD", "range", 2e9, 4e9)]),
-    ("entre 2 et 3 milliards d'euros", [("entre 2 et 3 milliards d'euros", 2e9, "EUR", "range", 2e9, 3e9)]),
+    ("de 2 à 4 milliards de dollars", [("2 à 4 milliards de dollars", 4e9, "USD", "range", 2e9, 4e9)]),
+    ("entre 2 et 3 milliards d'euros", [("entre 2 et 3 milliards d'euros", 3e9, "EUR", "range", 2e9, 3e9)]),
     ("4,5 GW avec Oracle", [("4,5 GW", 4.5, "GW", "exact", None, None)]),
     ("une participation de 2,9 %", [("2,9 %", 2.9, "percent", "exact", None, None)]),
     (
@@ -189,9 +189,9 @@ CASES = [
             ("$5 billion", 5e9, "USD", "exact", None, None),
         ],
     ),
-    ("$3 to $5 billion", [("$3 to $5 billion", 3e9, "USD", "range", 3e9, 5e9)]),
+    ("$3 to $5 billion", [("$3 to $5 billion", 5e9, "USD", "range", 3e9, 5e9)]),
     # dev set a: "1-4 GWe of new US nuclear generation capacity" (electrical gigawatts)
-    ("1-4 GWe of new nuclear capacity", [("1-4 GWe", 1.0, "GW", "range", 1.0, 4.0)]),
+    ("1-4 GWe of new nuclear capacity", [("1-4 GWe", 4.0, "GW", "range", 1.0, 4.0)]),
     ("a 1,000 MWe reactor", [("1,000 MWe", 1.0, "GW", "exact", None, None)]),
     # negatives: nothing is a figure
     ("a chip and a GPU", []),
@@ -254,9 +254,11 @@ def test_phone_numbers_in_seed_yield_no_money() -> None:
     assert "2329" in tail and parse_figures(tail) == []
 
 
-def test_range_value_is_low_end() -> None:
+def test_range_value_is_its_high_end() -> None:
+    """A range is stated at its high end, as the dev sets label it ("1-4 GWe" is 4 GW, "de l'ordre de 30
+    milliards à 50 milliards" EUR 50bn); both ends are kept."""
     (f,) = parse_figures("$2-4 billion")
-    assert f.value == f.value_low == 2e9 and f.value_high == 4e9
+    assert f.value == f.value_high == 4e9 and f.value_low == 2e9
 
 
 def test_descending_range_is_not_a_figure() -> None:

@@ -9,9 +9,10 @@ Decisions:
 
 * A range ("$2-4 billion", "$2-$4 billion", "50-60%", "2019-2025"; a currency sign on the high end only with one
   on the low end, so "2025 to $5 billion" is a year and an amount) sets ``value_low``/``value_high``; ``value`` is
-  the low end, the only number the source states that is safe to compare. ``qualifier`` is ``range`` unless a hedge word
+  the high end, as the dev sets label a range ("1-4 GWe" is 4 GW). ``qualifier`` is ``range`` unless a hedge word
   precedes it ("an estimated 12-18%" -> ``estimate``); a figure is a range exactly when ``value_low`` is set.
-* Year ranges ("2019-2025", "2024-25") are one figure with unit ``year``, low and high years.
+* Year ranges ("2019-2025", "2024-25") are one figure with unit ``year``, low and high years; its value is the
+  first year (when the span starts).
 * Years are bare four-digit numbers in the configured span; they carry no hedge words, and a bare year-like
   number before a chip word ("in 2024 Nvidia chips") is read as a year, not as a count.
 * Scaled numbers without a unit ("200 million users") are figures with ``unit=None``; bare numbers
@@ -254,9 +255,9 @@ def _make(m: re.Match[str], v: _Vocab, value: float, high: float | None, unit: s
     if not qualifier and g["plus"]:
         qualifier = "more_than"
     qualifier = qualifier or ("range" if high is not None else "exact")
-    value, high = _digits(value), None if high is None else _digits(high)
-    low = value if high is not None else None
-    return Figure(m.start(), m.end(), m.group(), value, unit, qualifier, low, high)
+    low, high = _digits(value), None if high is None else _digits(high)
+    value = low if high is None else high
+    return Figure(m.start(), m.end(), m.group(), value, unit, qualifier, low if high is not None else None, high)
 
 
 def _digits(x: float) -> float:
