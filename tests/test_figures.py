@@ -192,6 +192,13 @@ CASES = [
     ("$3 to $5 billion", [("$3 to $5 billion", 5e9, "USD", "range", 3e9, 5e9)]),
     # dev set a: "1-4 GWe of new US nuclear generation capacity" (electrical gigawatts)
     ("1-4 GWe of new nuclear capacity", [("1-4 GWe", 4.0, "GW", "range", 1.0, 4.0)]),
+    # dev set a: "deliveries are slated to reach between 840 MW and 1,200 MW by 2029": both ends carry the unit
+    ("reach between 840 MW and 1,200 MW by", [("between 840 MW and 1,200 MW", 1.2, "GW", "range", 0.84, 1.2)]),
+    ("a 10%-15% share", [("10%-15%", 15, "percent", "range", 10, 15)]),
+    (
+        "rose from 300 MW to 960 MW",
+        [("300 MW", 0.3, "GW", "exact", None, None), ("960 MW", 0.96, "GW", "exact", None, None)],
+    ),
     ("a 1,000 MWe reactor", [("1,000 MWe", 1.0, "GW", "exact", None, None)]),
     # negatives: nothing is a figure
     ("a chip and a GPU", []),

@@ -80,6 +80,9 @@ class _Vocab:
     years: tuple[int, int]
     tolerance: float
     counted: frozenset[str]  # units that count things (chips, shares, people)
+    range_gap: re.Pattern[str]  # what stands between the ends of a range that both carry the unit ("2 GW-3 GW")
+    between_gap: re.Pattern[str]  # ... after "between" ("between 840 MW and 1,200 MW")
+    between_words: frozenset[str]
 
 
 def _key(surface: str) -> str:
@@ -161,6 +164,9 @@ def _vocab() -> _Vocab:
         years=tuple(data["years"]),
         tolerance=float(data["value_tolerance"]),
         counted=frozenset(counted),
+        range_gap=re.compile(rf"(?:\s*[-–—]\s*|\s+{_alt(spaced)}\s+|\s*{_alt(touching)}\s*)", re.IGNORECASE),
+        between_gap=re.compile(rf"\s+{_alt(data['between']['joiners'])}\s+", re.IGNORECASE),
+        between_words=frozenset(_key(w) for w in data["between"]["words"]),
     )
 
 
@@ -273,7 +279,35 @@ def parse_figures(text: str) -> list[Figure]:
     v = _vocab()
     if not v.may_hold.search(text):
         return []
-    return [f for m in prefilter.finditer(v.pattern, v.starts, text) if (f := _figure(m, v)) is not None]
+    found = [f for m in prefilter.finditer(v.pattern, v.starts, text) if (f := _figure(m, v)) is not None]
+    return _joined(found, text, v)
+
+
+def _joined(found: list[Figure], text: str, v: _Vocab) -> list[Figure]:
+    """Figures with two that are the ends of one range, each with its unit ("between 840 MW and 1,200 MW",
+    "10%-15%"), joined into that range; the pattern reads a range whose unit is written once. "From 300 MW to 960
+    MW" is a change, not a range."""
+    out: list[Figure] = []
+    for f in found:
+        a = out[-1] if out else None
+        if a is not None and _range_ends(a, f, text, v):
+            qualifier = a.qualifier if a.qualifier != "exact" else "range"
+            f = Figure(a.start, f.end, text[a.start : f.end], f.value, f.unit, qualifier, a.value, f.value)
+            out.pop()
+        out.append(f)
+    return out
+
+
+def _range_ends(a: Figure, b: Figure, text: str, v: _Vocab) -> bool:
+    if a.unit != b.unit or a.unit in (None, "year") or a.value_low is not None or b.value_low is not None:
+        return False
+    if not (a.value is not None and b.value is not None and a.value < b.value):
+        return False
+    gap = text[a.end : b.start]
+    if text[max(0, a.start - 5) : a.start].casefold().rstrip().endswith("from"):
+        return False
+    between = v.between_gap.fullmatch(gap) and _key(a.text.split()[0]) in v.between_words
+    return bool(v.range_gap.fullmatch(gap) or between)
 
 
 def mentions_value(quote: str, value: float, unit: str | None) -> bool:
