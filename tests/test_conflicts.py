@@ -279,6 +279,16 @@ def test_a_running_total_lower_at_a_later_date_is_a_decline(db):
     assert [g["id"] for g in store.ledger.conflicts(db, "decline")] == [g["id"]]
 
 
+def test_a_fact_of_a_running_total_is_in_one_decline_group_at_most(db):
+    a, b, c = docs(db, 3)
+    for doc, value, year in ((a, 500e6, "2024"), (b, 300e6, "2025"), (c, 200e6, "2026")):
+        add_claim(db, doc, "revenue", value, subject="ElevenLabs", counterparty=None, as_of=year, quote="ARR")
+    store.ledger.recompute(db)
+    groups = store.ledger.conflicts(db)
+    members = [c["doc_id"] for g in groups for side in g["sides"] for c in side["claims"]]
+    assert [g["disagreement"] for g in groups] == ["decline"] and len(members) == len(set(members)) == 2
+
+
 def test_a_running_total_that_grows_or_a_revenue_that_falls_is_change_over_time(db):
     a, b, c, d = docs(db, 4)
     add_claim(db, a, "revenue", 200e6, subject="ElevenLabs", counterparty=None, as_of="2025", quote="$200M ARR")

@@ -927,7 +927,7 @@ def _attribution(facts: list[_Fact], key: str, groups: list[ConflictGroup], cfg:
 def _decline_groups(facts: list[_Fact], groups: list[ConflictGroup], cfg: Config) -> None:
     """Flag a running total (ARR, funding to date) that a later source puts below what an earlier one does: it
     only grows, so one of them is wrong. Each later fact is compared with the earlier fact of its base that puts
-    it highest."""
+    it highest; a fact is in one group at most."""
     by_base: dict[tuple, list[_Fact]] = defaultdict(list)
     for f in facts:
         if f.status != "conflicting" and f.start is not None and len(f.sides) == 1 and all(c.running for c in f.claims):
@@ -938,9 +938,12 @@ def _decline_groups(facts: list[_Fact], groups: list[ConflictGroup], cfg: Config
             earlier = [
                 f
                 for f in same[:i]
-                if f.end < later.start and later.sides[0].hi < f.sides[0].lo and f.sources.isdisjoint(later.sources)
+                if f.status != "conflicting"
+                and f.end < later.start
+                and later.sides[0].hi < f.sides[0].lo
+                and f.sources.isdisjoint(later.sources)
             ]
-            if earlier and later.status != "conflicting":
+            if earlier:
                 _decline(max(earlier, key=lambda f: f.sides[0].lo), later, groups, cfg)
 
 

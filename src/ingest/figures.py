@@ -261,9 +261,9 @@ def _make(m: re.Match[str], v: _Vocab, value: float, high: float | None, unit: s
     if not qualifier and g["plus"]:
         qualifier = "more_than"
     qualifier = qualifier or ("range" if high is not None else "exact")
-    low, high = _digits(value), None if high is None else _digits(high)
-    value = low if high is None else high
-    return Figure(m.start(), m.end(), m.group(), value, unit, qualifier, low if high is not None else None, high)
+    if high is None:
+        return Figure(m.start(), m.end(), m.group(), _digits(value), unit, qualifier, None, None)
+    return Figure(m.start(), m.end(), m.group(), _digits(high), unit, qualifier, _digits(value), _digits(high))
 
 
 def _digits(x: float) -> float:
@@ -299,13 +299,14 @@ def _joined(found: list[Figure], text: str, v: _Vocab) -> list[Figure]:
 
 
 def _range_ends(a: Figure, b: Figure, text: str, v: _Vocab) -> bool:
+    """True when ``a`` and ``b``, two plain figures of one unit, the lower first, are the ends of one range."""
     if a.unit != b.unit or a.unit in (None, "year") or a.value_low is not None or b.value_low is not None:
         return False
     if not (a.value is not None and b.value is not None and a.value < b.value):
         return False
-    gap = text[a.end : b.start]
     if text[max(0, a.start - 5) : a.start].casefold().rstrip().endswith("from"):
         return False
+    gap = text[a.end : b.start]
     between = v.between_gap.fullmatch(gap) and _key(a.text.split()[0]) in v.between_words
     return bool(v.range_gap.fullmatch(gap) or between)
 
