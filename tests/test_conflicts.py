@@ -858,11 +858,15 @@ def test_the_same_figure_by_different_target_years(db):
     assert [s["label"] for s in g["sides"]] == ["up to 0.5 GW by 2035", "0.5 GW by 2030"]
 
 
-def test_an_undated_end_of_the_decade_is_no_target(db):
+def test_an_undated_end_of_the_decade_is_a_year_ending_in_0(db):
+    # dev a 036/037: "targeting 500MW ... by 2035" vs an undated "500 megawatts ... by the end of the decade"
     a, b = docs(db, 2)
     add_claim(db, a, value=0.5, unit="GW", quote="500MW by 2035")
     add_doc(db, "undated", published=None)
     add_claim(db, "undated", value=0.5, unit="GW", quote="500 megawatts by the end of the decade")
+    store.ledger.recompute(db)
+    assert [s["label"] for s in only_group(db)["sides"]] == ["0.5 GW by the end of the decade", "0.5 GW by 2035"]
+    db["claims"].update(1, {"quote": "500MW by 2030"})
     assert store.ledger.recompute(db).groups == 0
 
 

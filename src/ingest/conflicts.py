@@ -321,14 +321,20 @@ def _running(quote: str | None, cfg: Config) -> bool:
     return any(map(lower.__contains__, cfg.running_words)) and bool(cfg.running_totals.search(quote))
 
 
+DECADE_END = "the end of the decade"  # an undated "by the end of the decade": some year ending in 0, not 2035
+
+
 def _target(quote: str | None, when: str | None, cfg: Config) -> str:
-    """The year by which the quote says its figure is reached: "by 2035", or the end of the decade of ``when``."""
+    """The year by which the quote says its figure is reached: "by 2035", or the end of the decade of ``when``
+    (``DECADE_END`` when undated)."""
     if not quote or "by " not in quote.lower():
         return ""
     if m := cfg.target_year.search(quote):
         return m.group(1)
+    if not cfg.decade_end.search(quote):
+        return ""
     year = _months(when)[0]
-    return str(year // 120 * 10 + 10) if year is not None and cfg.decade_end.search(quote) else ""
+    return DECADE_END if year is None else str(year // 120 * 10 + 10)
 
 
 def _family(unit: str | None, cfg: Config) -> str:
@@ -685,9 +691,11 @@ def _quote_sides(side: _Side, attr: str, bare: bool) -> list[_Side] | None:
     """Sides from one whose claims agree on the figure but whose quotes differ on ``attr`` (the period, the target
     year), when the parts come from different sources; claims that name none are a part of their own if ``bare``."""
     parts: dict[str, list[_Claim]] = defaultdict(list)
+    decade_ends = sorted(k for c in side.claims if (k := getattr(c, attr)).isdigit() and k.endswith("0"))
     for c in side.claims:
-        if bare or getattr(c, attr):
-            parts[getattr(c, attr)].append(c)
+        key = getattr(c, attr)
+        if bare or key:
+            parts[decade_ends[-1] if key == DECADE_END and decade_ends else key].append(c)
     sources = [frozenset(c.source for c in claims) for claims in parts.values()]
     if len(parts) < 2 or len(set(sources)) < 2:
         return None
