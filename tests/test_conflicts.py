@@ -858,6 +858,22 @@ def test_the_same_figure_by_different_target_years(db):
     assert [s["label"] for s in g["sides"]] == ["up to 0.5 GW by 2035", "0.5 GW by 2030"]
 
 
+def test_a_flat_figure_and_a_wide_range_of_one_fact_disagree(db):
+    # dev b 051/052: a flat EUR 50bn from the UAE vs the Elysée's "30 milliards à 50 milliards d'euros"
+    a, b, c = docs(db, 3)
+    kw = {"subject": "Émirats arabes unis", "counterparty": "France", "unit": "EUR"}
+    add_claim(db, a, value=50e9, quote="dont 50 milliards d'euros provenant des Émirats arabes unis", **kw)
+    quote = "de l'ordre de 30 milliards à 50 milliards d'euros"
+    add_claim(db, b, value=50e9, qualifier="range", value_low=30e9, value_high=50e9, quote=quote, **kw)
+    store.ledger.recompute(db)
+    assert [s["label"] for s in only_group(db)["sides"]] == ["50.0B EUR", "30.0B EUR–50.0B EUR"]
+    quote = "between EUR 49.5bn and EUR 50bn"  # a range within the tolerance is the figure
+    db["claims"].update(2, {"value_low": 49.5e9, "quote": quote})
+    add_claim(db, c, value=40e9, qualifier="range", value_low=30e9, value_high=50e9, quote="EUR 30-50bn", **kw)
+    store.ledger.recompute(db)
+    assert [s["label"] for s in only_group(db)["sides"]] == ["50.0B EUR", "30.0B EUR–50.0B EUR"]
+
+
 def test_an_undated_end_of_the_decade_is_a_year_ending_in_0(db):
     # dev a 036/037: "targeting 500MW ... by 2035" vs an undated "500 megawatts ... by the end of the decade"
     a, b = docs(db, 2)

@@ -92,6 +92,23 @@ def test_date_or_year_gives_qualifier_status_and_as_of():
     assert imports.gold_status("loan; in talks (FT report)") == "rumored"
 
 
+def test_a_gold_value_at_the_end_of_a_range_its_quote_states_keeps_the_range():
+    # dev b 052: EUR 50bn "encoded at its upper end"; dev a 032: 1.2 GW of "between 840 MW and 1,200 MW"
+    quote = "Ces investissements devraient être de l'ordre de 30 milliards à 50 milliards d'euros"
+    record = gold("1", 50e9, quote=quote, when="planned; range 30–50 milliards (upper end)")
+    fields = imports.from_gold(record)
+    assert (fields["qualifier"], fields["value_low"], fields["value_high"], fields["deal_status"]) == (
+        "range",
+        30e9,
+        50e9,
+        "planned",
+    )
+    quote = "between 840 MW and 1,200 MW by 2029"
+    assert imports.gold_range(1.2, "GW", quote) == {"qualifier": "range", "value_low": 0.84, "value_high": 1.2}
+    assert imports.gold_range(1.0, "GW", quote) == {}  # not an end of it
+    assert imports.gold_range(50e9, "EUR", "dont 50 milliards d'euros provenant des Émirats arabes unis") == {}
+
+
 def test_export_rows_round_trip_into_another_database(db, tmp_path, docs_dir):
     imports.import_claims(db, write_jsonl(tmp_path / "gold.jsonl", [gold("017", 460e6)]), docs_dir)
     rows = exports.claim_rows(db)

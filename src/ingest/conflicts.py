@@ -455,6 +455,12 @@ def _distinct(a: float, b: float, digits: tuple[int, int]) -> bool:
     return digits[0] <= fewest and most <= digits[1] and abs(a - b) > max(ua, ub) * (1 + 1e-9)
 
 
+def _wide(c: _Claim) -> bool:
+    """Whether ``c`` is a range wider than its tolerance: "EUR 30-50bn" is not the EUR 50bn another source
+    states flatly, nor the "1.4 GW" a page printed for "1-4 GW"; one source gives a figure, the other a range."""
+    return c.bound == "range" and c.lo < c.hi * (1 - c.tol)
+
+
 def _value_sides(claims: list[_Claim], absolute: bool, digits: tuple[int, int] = (0, 0)) -> list[_Side]:
     """Cluster exact values in one pass over their sorted order, then place each approximate or bounded claim
     on the side it is compatible with (the best supported), or on a side of its own when it fits none; so an
@@ -467,7 +473,7 @@ def _value_sides(claims: list[_Claim], absolute: bool, digits: tuple[int, int] =
             sides.append(_Side([], c.lo, c.hi, c.value, c.tol))
         sides[-1].add(c, intersect=False)
     for c in sorted((c for c in claims if c.bound in _BOUNDS), key=lambda c: (c.lo, c.hi)):
-        fits = [s for s in sides if s.lo <= c.hi and c.lo <= s.hi]
+        fits = [s for s in sides if s.lo <= c.hi and c.lo <= s.hi and not (s.points and _wide(c))]
         if fits:
             best = max(fits, key=lambda s: (len(s.sources), s.points))
             best.add(c, intersect=not best.points)

@@ -31,7 +31,7 @@ import yaml
 from pydantic import ValidationError
 
 from . import clean as clean_stage
-from . import duplicates, pipeline, store
+from . import duplicates, figures, pipeline, store
 from .errors import ImportFileError
 from .ground import ground_claim
 from .models import Claim, Document, RawDocument
@@ -164,11 +164,22 @@ def gold_as_of(text: str) -> str | None:
     return None
 
 
+def gold_range(value: float | None, unit: str | None, quote: str | None) -> dict:
+    """The range a gold value is an end of, where its quote states one ("de l'ordre de 30 milliards à 50
+    milliards d'euros" for EUR 50bn, the gold's upper-end convention): qualifier and both ends; else nothing."""
+    for f in figures.parse_figures(quote or "") if value is not None else ():
+        ends = (f.value_low, f.value_high)
+        if f.unit == unit and f.value_low != f.value_high and value in ends:
+            return {"qualifier": "range", "value_low": f.value_low, "value_high": f.value_high}
+    return {}
+
+
 def from_gold(record: dict) -> dict:
     """Claim fields of a gold record."""
     when = record.get("date_or_year") or ""
     fields = {k: record.get(k) for k in ("kind", "subject", "counterparty", "value", "unit", "quote")}
-    return {**fields, "qualifier": gold_qualifier(when), "deal_status": gold_status(when), "as_of": gold_as_of(when)}
+    stated = {"qualifier": gold_qualifier(when), "deal_status": gold_status(when), "as_of": gold_as_of(when)}
+    return {**fields, **stated, **gold_range(fields["value"], fields["unit"], fields["quote"])}
 
 
 def is_gold(record: dict) -> bool:
