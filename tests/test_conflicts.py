@@ -135,6 +135,18 @@ def test_attribution_conflict_same_figure_different_investor(db):
     assert {f["status"] for f in store.ledger.facts(db)} == {"conflicting"}
 
 
+def test_a_counterparty_that_describes_where_money_goes_is_the_name_in_it(db):
+    # dev b 063/064: the GBP1.5bn London Tech Week pledge credited to Nvidia's forum by one page, Liquidity by another
+    a, b, c = docs(db, 3)
+    kw = {"value": 1.5e9, "unit": "GBP"}
+    add_claim(db, a, subject="UK Sovereign AI Industry Forum", counterparty="UK AI startup ecosystem", **kw)
+    add_claim(db, b, subject="Liquidity", counterparty="UK (AI)", **kw)
+    store.ledger.recompute(db)
+    assert only_group(db)["disagreement"] == "attribution"
+    add_claim(db, c, subject="Liquidity", counterparty="UK Sovereign AI Industry Forum", **kw)  # a party, not a place
+    assert store.ledger.recompute(db).groups == 1
+
+
 def test_one_source_naming_two_investors_of_the_same_figure_is_not_an_attribution_conflict(db):
     (a,) = docs(db, 1)
     add_claim(db, a, value=5e9, subject="Google", counterparty="Anthropic")

@@ -58,6 +58,8 @@ class Config:
     party_suffixes: frozenset
     second_level: frozenset  # second-level labels of country domains (co.uk): a publisher keeps three labels
     unnamed_parties: frozenset
+    descriptors: frozenset  # words of a counterparty that describes where money goes ("ecosystem", "campus")
+    fillers: frozenset  # words cut with them ("AI", "en")
     min_digits: int  # exact figures of this many significant digits disagree beyond their last digit
     max_digits: int  # ... up to this many (longer values are conversions or means, not stated figures)
     change_months: int  # dated sides this many months apart are successive states
@@ -102,6 +104,8 @@ def load_config(path: str | None = None) -> Config:
         second_level=frozenset(raw["publishers"]["second_level"]),
         party_suffixes=frozenset(w.casefold() for w in raw["party_suffixes"]),
         unnamed_parties=frozenset(" ".join(w.casefold().split()) for w in raw["unnamed_parties"]),
+        descriptors=frozenset(w.casefold() for w in raw["recipients"]["descriptors"]),
+        fillers=frozenset(w.casefold() for w in raw["recipients"]["fillers"]),
         min_digits=int(raw["precision"]["min_digits"]),
         max_digits=int(raw["precision"]["max_digits"]),
         change_months=int(raw["change_over_time"]["min_months"]),
@@ -364,9 +368,10 @@ def _interval(row: dict, v: float, family: str, cfg: Config) -> tuple[str, float
 
 
 @cache
-def _party(name: str | None) -> str:
+def _party(name: str | None, recipient: bool = False) -> str:
     """A party as the key spells it: its canonical name (alias table) once remarks are cut ("Amazon (AWS)",
-    "Amazon (lead) with Ken Griffin": Amazon), case and spacing folded."""
+    "Amazon (lead) with Ken Griffin": Amazon), case and spacing folded. A ``recipient`` (counterparty) that
+    describes where money goes is the name in it ("UK AI startup ecosystem": UK)."""
     if not name:
         return ""
     cfg = load_config()
@@ -376,6 +381,9 @@ def _party(name: str | None) -> str:
     known = canonical(bare) or canonical(name)
     if not known:
         words = bare.split()
+        named = [w for w in words if w.casefold() not in cfg.descriptors | cfg.fillers]
+        if recipient and named and len(named) < len(words) and any(w.casefold() in cfg.descriptors for w in words):
+            words = named
         while len(words) > 1 and words[-1].casefold().rstrip(",") in cfg.party_suffixes:
             words.pop()
         known = " ".join(words).rstrip(",")
@@ -386,7 +394,7 @@ def fact_base(r: dict, cfg: Config) -> tuple[str, str, str, str, str]:
     """What a claim speaks of: (kind, subject, counterparty, unit family, facet), the parties canonical (the two
     parties of a symmetric kind in name order)."""
     kind = r["kind"]
-    subject, counterparty = _party(r.get("subject")), _party(r.get("counterparty"))
+    subject, counterparty = _party(r.get("subject")), _party(r.get("counterparty"), recipient=True)
     if kind in cfg.symmetric_kinds and counterparty < subject:
         subject, counterparty = counterparty, subject
     return kind, subject, counterparty, _family(r.get("unit"), cfg), _facet(r, cfg)
