@@ -414,7 +414,7 @@ def facts(db_path: str | None, status: str | None, as_json: bool) -> None:
 @click.option(
     "--reason",
     type=click.Choice(
-        ["value", "qualifier", "date", "period", "target", "attribution", "magnitude", "currency", "decline"]
+        ["value", "qualifier", "date", "period", "target", "stream", "attribution", "magnitude", "currency", "decline"]
     ),
     help="Only groups of this class of disagreement (magnitude: decimal or unit slips).",
 )

@@ -66,6 +66,8 @@ class Config:
     slip_years: int  # the same figure dated to one month of years at most this far apart: a date conflict
     periods: tuple  # (period name, cue pattern)
     period_words: tuple  # every period cue, lower case: a cheap substring test
+    streams: tuple  # (revenue stream, cue pattern): what a share is of
+    stream_denied: re.Pattern  # text before a cue that denies it ("rather than ad revenue")
     target_year: re.Pattern  # "by 2035": the year is group 1
     decade_end: re.Pattern  # "by the end of the decade"
     running_totals: re.Pattern  # a figure that only grows: ARR, funding to date
@@ -114,6 +116,8 @@ def load_config(path: str | None = None) -> Config:
             (name, _period_pattern(cues, raw["periods"]["not_before"])) for name, cues in raw["periods"]["cues"].items()
         ),
         period_words=tuple({c.lower() for cues in raw["periods"]["cues"].values() for c in cues}),
+        streams=tuple((name, _cue_pattern(cues)) for name, cues in raw["streams"]["cues"].items()),
+        stream_denied=re.compile(_cue_pattern(raw["streams"]["denied_after"]).pattern + r"\s+$", re.IGNORECASE),
         target_year=re.compile(raw["targets"]["year"], re.IGNORECASE),
         decade_end=re.compile(raw["targets"]["decade_end"], re.IGNORECASE),
         running_totals=_cue_pattern(raw["running_totals"]),
@@ -151,6 +155,7 @@ class _Claim:
     period: str = ""  # the period its quote names ("per year"), if any
     target: str = ""  # the target year its quote names ("by 2035"), if any
     running: bool = False  # its quote calls it a running total (ARR, funding to date)
+    stream: str = ""  # the revenue stream its quote names ("subscription revenue"), if any
 
 
 @dataclass(slots=True)
@@ -248,7 +253,7 @@ class ConflictGroup(BaseModel):
     id: int = Field(description="Its rank from 1 as detected; a stable id once stored.")
     fact_key: str = Field(description="The key of the fact (or the scope) in conflict.")
     disagreement: str = Field(
-        description="value, date, qualifier, magnitude, period, target, currency, attribution or decline."
+        description="value, date, qualifier, magnitude, period, target, stream, currency, attribution or decline."
     )
     reason: str = Field(description="The disagreement in one line.")
     majority_value: float | None = Field(description="The value of the best supported side, if one leads.")
@@ -323,6 +328,15 @@ def _period(quote: str | None, cfg: Config) -> str:
 def _running(quote: str | None, cfg: Config) -> bool:
     lower = (quote or "").lower()
     return any(map(lower.__contains__, cfg.running_words)) and bool(cfg.running_totals.search(quote))
+
+
+def _stream(quote: str | None, cfg: Config) -> str:
+    """The revenue stream the quote says a figure or share is of, skipping one it denies ("rather than ad
+    revenue")."""
+    for name, cues in cfg.streams:
+        if any(not cfg.stream_denied.search(quote[: m.start()]) for m in cues.finditer(quote or "")):
+            return name
+    return ""
 
 
 DECADE_END = "the end of the decade"  # an undated "by the end of the decade": some year ending in 0, not 2035
@@ -432,7 +446,7 @@ def _read(rows: Iterable[dict], cfg: Config) -> dict[tuple, list[_Claim]]:
             r.get("qualifier") or "exact", state, _source(r), r["doc_id"],
             r.get("published"), r.get("as_of"), start, end, rate, _period(r.get("quote"), cfg),
             _target(r.get("quote"), r.get("as_of") or r.get("published"), cfg),
-            _running(r.get("quote"), cfg),
+            _running(r.get("quote"), cfg), _stream(r.get("quote"), cfg),
         )  # fmt: skip
         groups[base].append(claim)
     return groups
@@ -725,7 +739,7 @@ def _disagreement(fact: _Fact, sides: list[_Side], cfg: Config) -> str:
         pairs = {(a.value, b.value) for a in sides[0].claims for b in sides[1].claims if a.value and b.value}
         if any(_magnitude(list(pair), cfg) for pair in pairs):  # "up to 1.92 GW" vs "up to 0.00192 GW"
             return "magnitude"
-    one_sided = any(all(c.bound in ("upper", "lower") for c in s.claims) for s in sides)
+    one_sided = any(all(c.bound in ("upper", "lower", "range") for c in s.claims) for s in sides)
     return "qualifier" if one_sided else "value"
 
 
@@ -788,6 +802,9 @@ def _group(
     elif disagreement == "target":
         spread, rank = 0.0, cfg.ranking["target"]
         reason += "; the same figure by different target years"
+    elif disagreement == "stream":
+        spread, rank = 0.0, cfg.ranking["stream"]
+        reason += "; the sources differ on what revenue it is of"
     elif disagreement == "dated":
         years = [min(c.start for c in s.claims) // 12 for s in sides]
         spread = float(max(years) - min(years))
@@ -804,7 +821,7 @@ def _group(
     else:
         spread = (hi - lo) / max(abs(hi), abs(lo)) if hi or lo else 0.0
         rank = spread
-        reason += f", {spread:.0%} apart"
+        reason += f", {spread:.0%} apart" if spread else "; the same figure, bounded differently"
     if len({c.source for s in sides for c in s.claims}) == 1:
         reason += ", within one document"
     return ConflictGroup(
@@ -837,6 +854,10 @@ def _fact_groups(facts: list[_Fact], cfg: Config) -> list[ConflictGroup]:
             f.sides = targets
             labels = [f"{_label(s, unit, cfg)} by {s.claims[0].target}" for s in targets]
             groups.append(_group(f.key, scope, "target", f.sides, labels, cfg))
+        elif len(f.sides) + len(f.states) == 1 and (streams := _quote_sides([*f.sides, *f.states][0], "stream", False)):
+            labels = [f"{_label(s, unit, cfg) if f.sides else 'a share'} of {s.claims[0].stream}" for s in streams]
+            f.sides, f.states = (streams, []) if f.sides else ([], streams)
+            groups.append(_group(f.key, scope, "stream", streams, labels, cfg))
         elif len(f.sides) >= 2:
             labels = [_label(s, unit, cfg) for s in f.sides]
             groups.append(_group(f.key, scope, _disagreement(f, f.sides, cfg), f.sides, labels, cfg))
