@@ -67,6 +67,7 @@ class Config:
     periods: tuple  # (period name, cue pattern)
     period_words: tuple  # every period cue, lower case: a cheap substring test
     streams: tuple  # (revenue stream, cue pattern): what a share is of
+    stream_words: tuple  # every stream cue, lower case: a cheap substring test
     stream_denied: re.Pattern  # text before a cue that denies it ("rather than ad revenue")
     target_year: re.Pattern  # "by 2035": the year is group 1
     decade_end: re.Pattern  # "by the end of the decade"
@@ -117,6 +118,7 @@ def load_config(path: str | None = None) -> Config:
         ),
         period_words=tuple({c.lower() for cues in raw["periods"]["cues"].values() for c in cues}),
         streams=tuple((name, _cue_pattern(cues)) for name, cues in raw["streams"]["cues"].items()),
+        stream_words=tuple({c.lower() for cues in raw["streams"]["cues"].values() for c in cues}),
         stream_denied=re.compile(_cue_pattern(raw["streams"]["denied_after"]).pattern + r"\s+$", re.IGNORECASE),
         target_year=re.compile(raw["targets"]["year"], re.IGNORECASE),
         decade_end=re.compile(raw["targets"]["decade_end"], re.IGNORECASE),
@@ -333,6 +335,9 @@ def _running(quote: str | None, cfg: Config) -> bool:
 def _stream(quote: str | None, cfg: Config) -> str:
     """The revenue stream the quote says a figure or share is of, skipping one it denies ("rather than ad
     revenue")."""
+    lower = (quote or "").lower()
+    if not any(map(lower.__contains__, cfg.stream_words)):
+        return ""
     for name, cues in cfg.streams:
         if any(not cfg.stream_denied.search(quote[: m.start()]) for m in cues.finditer(quote or "")):
             return name
