@@ -204,3 +204,14 @@ def test_a_one_word_name_written_once_carries_no_claim_alone(monkeypatch):
     assert not facts("Report by TheVerge\n\nThe company has closed a deal valued at nearly $6.5 billion.")
     twice = "Report on Quillon\n\nQuillon has closed a deal valued at nearly $6.5 billion."
     assert parties(facts(twice)) == {"Quillon"}
+
+
+def test_words_that_lead_straight_into_a_figure_are_a_feature_of_it():
+    # dev b 049: "The Series B values the startup at $2.6 billion post-money" (the round's cue is nearer the head)
+    text = "Quillon raised a Series B round. The Series B values the startup at $2.6 billion post-money."
+    sents = analyse(text)
+    s = next(s for s in sents if s.figures)
+    assert "lead=valuation" in classify.figure_features(text, s, s.figures[0], None, None)
+    text = "Quillon raised a Series B round. The Series B brings the startup $2.6 billion."
+    s = next(s for s in analyse(text) if s.figures)
+    assert not [f for f in classify.figure_features(text, s, s.figures[0], None, None) if f.startswith("lead=")]

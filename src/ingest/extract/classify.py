@@ -63,6 +63,8 @@ def figure_features(text: str, s: Sentence, f: Figure, rules_kind: str | None, c
     left, right = tokens(text[s.start : f.start]), tokens(text[f.end : s.end])
     c_start, c_end = rules.clause_of(s, f.start)
     feats = [f"unit={unit_class(f.unit)}", f"qual={f.qualifier}", f"rk={rules_kind}", f"rc={cued and cued.kind}"]
+    if lead := rules.lead_in(text, f, (c_start, c_end), v["unit_kinds"].get(unit_class(f.unit), [])):
+        feats.append(f"lead={lead[0]}")
     if f.unit and unit_class(f.unit) == "money":
         feats.append(f"cur={f.unit}")
     if f.value:

@@ -366,10 +366,8 @@ def figure_kind(text: str, s: Sentence, f: Figure, clause: tuple[int, int], excl
     head = head_noun(text, s, f)
     if head in allowed:
         return head
-    for kind, rx in v["lead_in"].items():
-        m = rx.search(text, c_start, f.start) if kind in allowed else None
-        if m:
-            return _held(text, s, kind, m.start())
+    if lead := lead_in(text, f, clause, allowed):
+        return _held(text, s, *lead)
     others = [g for g in s.figures if g is not f and g.unit != "year" and not is_rate(text, s, g)]
     claimed = [(a, b) for g in others for a, b in [head_span(text, s, g)] if a is not None]
     claimed += [m.span() for m in v["cue_blind"].finditer(text, s.start, s.end)]
@@ -384,6 +382,15 @@ def figure_kind(text: str, s: Sentence, f: Figure, clause: tuple[int, int], excl
         return v["unit_default_kind"].get(f.unit)
     kind, cue_start, _ = min(pool, key=lambda c: _distance(f, c[1], c[2]))
     return _held(text, s, kind, cue_start)
+
+
+def lead_in(text: str, f: Figure, clause: tuple[int, int], allowed: list[str]) -> tuple[str, int] | None:
+    """(kind, start) of the words that lead straight into a figure ("values the startup at $2.6 billion")."""
+    for kind, rx in vocabulary()["lead_in"].items():
+        m = rx.search(text, clause[0], f.start) if kind in allowed else None
+        if m:
+            return kind, m.start()
+    return None
 
 
 def _names(s: Sentence) -> tuple[tuple[int, int], ...]:
