@@ -400,9 +400,8 @@ def _party(name: str | None, recipient: bool = False) -> str:
     known = canonical(bare) or canonical(name)
     if not known:
         words = bare.split()
-        named = [w for w in words if w.casefold() not in cfg.descriptors | cfg.fillers]
-        if recipient and named and len(named) < len(words) and any(w.casefold() in cfg.descriptors for w in words):
-            words = named
+        if recipient and any(w.casefold() in cfg.descriptors for w in words):
+            words = [w for w in words if w.casefold() not in cfg.descriptors | cfg.fillers] or words
         while len(words) > 1 and words[-1].casefold().rstrip(",") in cfg.party_suffixes:
             words.pop()
         known = " ".join(words).rstrip(",")
