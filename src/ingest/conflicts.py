@@ -760,6 +760,14 @@ def _label(side: _Side, unit: str | None, cfg: Config) -> str:
     return f"{cfg.qualifiers[c.qualifier]['word']} {format_value(c.value, unit)}".strip() + stated
 
 
+def _within_range(sides: list[_Side]) -> bool:
+    """Whether one side is only a range and every other side's figure lies inside it ("1.4 GW" vs "1-4 GW")."""
+    ranges = [s for s in sides if all(c.bound == "range" for c in s.claims)]
+    return len(ranges) == 1 and all(
+        ranges[0].lo <= s.value <= ranges[0].hi for s in sides if s is not ranges[0] and s.value is not None
+    )
+
+
 def _support(n: int) -> str:
     return f"{n} source" if n == 1 else f"{n} sources"
 
@@ -825,7 +833,10 @@ def _group(
     else:
         spread = (hi - lo) / max(abs(hi), abs(lo)) if hi or lo else 0.0
         rank = spread
-        reason += f", {spread:.0%} apart" if spread else "; the same figure, bounded differently"
+        if _within_range(sides):
+            reason += "; a figure within a range"
+        else:
+            reason += f", {spread:.0%} apart" if spread else "; the same figure, bounded differently"
     if len({c.source for s in sides for c in s.claims}) == 1:
         reason += ", within one document"
     return ConflictGroup(
