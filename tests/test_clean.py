@@ -5,7 +5,7 @@ import pytest
 from datasketch import MinHash
 
 from conftest import SEEDS
-from ingest import duplicates
+from ingest import duplicates, shingles
 from ingest.clean import clean, dateline_date, normalize, parse_date
 from ingest.models import RawDocument
 
@@ -154,7 +154,7 @@ def test_a_page_that_looks_like_xml_is_read_without_a_warning():
 def test_a_long_texts_signature_hashed_in_batches_is_the_whole_texts():
     words = [f"w{i % 997}x{i % 13}" for i in range(3 * duplicates.BATCH)]
     whole = MinHash(num_perm=duplicates.NUM_PERM, hashfunc=int)
-    whole.update_batch(duplicates.gram_hashes(words).tolist())
+    whole.update_batch(shingles.gram_hashes(words).tolist())
     assert (duplicates.signature(" ".join(words)).hashvalues == whole.hashvalues).all()
 
 
@@ -163,14 +163,13 @@ def test_a_grams_hash_mixes_its_words_hashes_in_order_the_same_on_every_machine(
     mask, mix = 2**64 - 1, 0x9E3779B97F4A7C15
     words = "Initech agreed to buy Vandelay for two billion dollars".lower().split()
     expected = []
-    for i in range(len(words) - duplicates.SHINGLE + 1):
+    for i in range(len(words) - shingles.SHINGLE + 1):
         g = 0
-        for w in words[i : i + duplicates.SHINGLE]:
+        for w in words[i : i + shingles.SHINGLE]:
             g = (g * mix + int.from_bytes(hashlib.blake2b(w.encode(), digest_size=8).digest(), "little")) & mask
         g ^= g >> 31
         expected.append(((g * mix) & mask) >> 32)
-    assert duplicates.gram_hashes(words).tolist() == expected
+    assert shingles.gram_hashes(words).tolist() == expected
     assert (
-        duplicates.gram_hashes(["vandelay", "initech"]).tolist()
-        != duplicates.gram_hashes(["initech", "vandelay"]).tolist()
+        shingles.gram_hashes(["vandelay", "initech"]).tolist() != shingles.gram_hashes(["initech", "vandelay"]).tolist()
     )

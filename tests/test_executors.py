@@ -67,6 +67,18 @@ def test_the_pools_workers_start_with_the_stages_frozen_out_of_the_garbage_colle
     assert min(counts) > 10_000  # the imported stages' objects: a worker shares their pages with its forkserver
 
 
+def test_the_pools_workers_clean_without_loading_datasketch_and_scipy():
+    # a worker sends back a text's gram hashes; the MinHash is made where the index is (about 58 MB a process)
+    code = (
+        "import sys; from ingest import executors; from ingest.models import RawDocument; "
+        "c = executors.clean_one(RawDocument(source='t.txt', path='t.txt', content_type='text', "
+        "text='Initech agreed to buy Vandelay for two billion dollars.')); "
+        "assert c.grams, c; print(sorted(m for m in ('datasketch', 'scipy') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
 def test_the_pool_stores_what_one_process_stores(corpus, one_process, tmp_path):
     summary = run_with(executors.Local(jobs=2), corpus, tmp_path / "pool.db")
     assert summary.executor == "local, 2 processes" and summary.counts["near_duplicate"] == 24

@@ -2,46 +2,34 @@
 
 from __future__ import annotations
 
-import hashlib
-import re
 from collections.abc import Iterable
 
 import numpy as np
 from datasketch import LeanMinHash, MinHash, MinHashLSH
 
+from .shingles import text_grams
+
 NUM_PERM = 128
 THRESHOLD = 0.8  # estimated Jaccard similarity of 5-word shingles above which two texts are copies
-SHINGLE = 5
 BATCH = 4096  # grams hashed at once: 4096 x NUM_PERM x 8 bytes, 4 MB
 SCHEME = MinHash(num_perm=1).scheme  # the hashing scheme signatures are stored under
-_MIX = np.uint64(0x9E3779B97F4A7C15)  # odd: multiplying by it mixes a word's hash into its gram's
 
 
 def signature(text: str) -> LeanMinHash:
     """MinHash of the text's lower-cased word 5-grams: each distinct word is hashed once (BLAKE2b, 64 bits) and
-    each gram's 32-bit hash mixed from its words' with numpy (wrapping arithmetic, the same on every machine),
-    ``BATCH`` grams at a time: datasketch holds a row of ``NUM_PERM`` hashes per gram of a batch (a 5 MB text
-    hashed at once peaked at 850 MB)."""
+    each gram's 32-bit hash mixed from its words' with numpy (wrapping arithmetic, the same on every machine;
+    ``shingles.text_grams``)."""
+    return from_grams(text_grams(text))
+
+
+def from_grams(grams: bytes) -> LeanMinHash:
+    """MinHash of a text's gram hashes (``shingles.text_grams``), ``BATCH`` at a time: datasketch holds a row of
+    ``NUM_PERM`` hashes per gram of a batch (a 5 MB text hashed at once peaked at 850 MB)."""
+    hashes = np.frombuffer(grams, dtype=np.uint32)
     m = MinHash(num_perm=NUM_PERM, hashfunc=int)
-    hashes = gram_hashes(re.findall(r"\w+", text.lower()))
     for start in range(0, len(hashes), BATCH):
         m.update_batch(hashes[start : start + BATCH].tolist())
     return LeanMinHash(m)
-
-
-def gram_hashes(words: list[str]) -> np.ndarray:
-    """32-bit hashes of the ``SHINGLE``-word grams of ``words`` (one gram of them all when fewer)."""
-    ids: dict[str, int] = {}
-    at = np.fromiter((ids.setdefault(w, len(ids)) for w in words), dtype=np.int64, count=len(words))
-    digest = (int.from_bytes(hashlib.blake2b(w.encode(), digest_size=8).digest(), "little") for w in ids)
-    h = np.fromiter(digest, dtype=np.uint64, count=len(ids))[at]
-    n = max(1, len(words) - SHINGLE + 1)
-    g = np.zeros(n, dtype=np.uint64)
-    for k in range(min(SHINGLE, len(words))):
-        g = g * _MIX + h[k : k + n]
-    g ^= g >> np.uint64(31)  # the high bits, taken below, depend on every word
-    g *= _MIX
-    return g >> np.uint64(32)
 
 
 def to_bytes(sig: LeanMinHash) -> bytes:

@@ -21,8 +21,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from . import clean as clean_stage
-from . import duplicates, store
 from . import extract as extraction
+from . import shingles, store
 from .errors import RayMissingError
 from .extract.llm import CallCache, LLMClient
 from .models import Document, LoadError, RawDocument
@@ -40,7 +40,7 @@ class Cleaned(BaseModel):
     doc: Document | None = None
     error: LoadError | None = None
     validators: tuple[str | None, str | None] | None = None  # a fetched URL's ETag and Last-Modified
-    signature: bytes | None = None  # the text's MinHash (duplicates.to_bytes), made beside the cleaning
+    grams: bytes | None = None  # the text's gram hashes (shingles.text_grams), made beside the cleaning
     seconds: float = 0.0
 
 
@@ -68,10 +68,8 @@ def clean_one(item: Any) -> Any:
     except Exception as exc:  # a page that breaks the cleaner is that source's failure only
         error = LoadError(source=item.source, stage="clean", message=f"could not clean: {exc}")
         return Cleaned(source=item.source, error=error, seconds=time.perf_counter() - t0)
-    signature = duplicates.to_bytes(duplicates.signature(doc.text))
-    return Cleaned(
-        source=item.source, doc=doc, validators=validators, signature=signature, seconds=time.perf_counter() - t0
-    )
+    grams = shingles.text_grams(doc.text)
+    return Cleaned(source=item.source, doc=doc, validators=validators, grams=grams, seconds=time.perf_counter() - t0)
 
 
 def extract_one(

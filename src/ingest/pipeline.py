@@ -195,7 +195,7 @@ def ingest_one(
         summary.counts["failed"] += 1
         return "failed"
     with Stopwatch(summary, "store"):
-        status = store_document(db, item.doc, run_id, index, item.seconds, item.validators, item.signature)
+        status = store_document(db, item.doc, run_id, index, item.seconds, item.validators, item.grams)
     summary.counts[status] += 1
     return status
 
@@ -290,13 +290,13 @@ def store_document(
     index: duplicates.NearDuplicates,
     seconds: float,
     validators: tuple[str | None, str | None] | None = None,
-    signature: bytes | None = None,
+    grams: bytes | None = None,
 ) -> str:
     """Store a cleaned document unless its text is already stored; link near-copies to the first one.
 
     A source (a path, or a URL fetched) whose stored text differs becomes a new version of that article, which
     supersedes the previous one; ``validators`` are the fetched URL's ETag and Last-Modified, kept for next time;
-    ``signature``, the text's MinHash if the clean stage made it (else it is made here).
+    ``grams``, the text's gram hashes if the clean stage made them (else they are made here).
     """
     existing = store.documents.find_by_hash(db, doc.content_hash)
     if existing:
@@ -305,7 +305,7 @@ def store_document(
             if validators is not None:
                 store.documents.save_fetch_state(db, doc.source, validators, existing["id"])
         return "unchanged"
-    sig = duplicates.from_bytes(signature) if signature else duplicates.signature(doc.text)
+    sig = duplicates.from_grams(grams) if grams is not None else duplicates.signature(doc.text)
     previous = store.documents.latest_version(db, doc.source, doc.url if validators is not None else None)
     if previous:
         doc.previous_version, doc.version = previous["id"], (previous["version"] or 1) + 1
@@ -315,8 +315,6 @@ def store_document(
     else:
         doc.duplicate_of = index.first_copy(sig)
         status = "near_duplicate" if doc.duplicate_of else "new"
-    created = store.documents.save_document(
-        db, doc, run_id, status, seconds, signature or duplicates.to_bytes(sig), validators
-    )
+    created = store.documents.save_document(db, doc, run_id, status, seconds, duplicates.to_bytes(sig), validators)
     index.add(doc.id, sig, created)
     return status
