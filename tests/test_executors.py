@@ -3,12 +3,14 @@
 import gc
 import operator
 import os
+import re
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
 from functools import partial
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -16,7 +18,8 @@ from click.testing import CliRunner
 from conftest import ROOT, SEEDS
 from ingest import executors, pipeline, store
 from ingest.cli import cli
-from ingest.models import Document
+from ingest.extract import classify, rules
+from ingest.models import Document, RawDocument
 from test_pipeline import stored
 
 TIMING = {"created_at", "seconds", "at", "started_at", "finished_at", "timings", "checked_at", "pid", "applied_at"}
@@ -65,6 +68,48 @@ def test_the_pools_workers_start_with_the_stages_frozen_out_of_the_garbage_colle
     finally:
         pool.close()
     assert min(counts) > 10_000  # the imported stages' objects: a worker shares their pages with its forkserver
+
+
+def test_the_pools_workers_start_with_the_extraction_tables_loaded():
+    # loaded once in the forkserver: every worker shares its pages instead of loading a copy of its own
+    pool = executors.Local(jobs=2, min_pool=1)
+    try:
+        loaded = list(pool.map(operator.methodcaller("__call__"), [classifier_loaded] * 2))
+    finally:
+        pool.close()
+    assert loaded == [True, True]
+
+
+def classifier_loaded() -> bool:
+    return classify.model.cache_info().currsize == 1
+
+
+def test_a_long_text_starts_the_pool_while_it_is_cleaned(monkeypatch):
+    monkeypatch.setattr(rules, "SECTION_CHARS", 5_000)
+    short = RawDocument(source="s.txt", path="s.txt", content_type="text", text="Initech bought Vandelay.")
+    long = short.model_copy(update={"source": "l.txt", "text": "Initech bought Vandelay. " * 300})
+    pool = executors.Local(jobs=2)
+    try:
+        items = pipeline.warming([short, long, short], pool)
+        assert next(items) is short and pool._pool is None
+        assert next(items) is long and pool._pool is not None  # its processes start in the background
+        assert list(items) == [short]
+    finally:
+        pool.close()
+
+
+@pytest.mark.skipif(not hasattr(executors._LIBC, "malloc_trim"), reason="the C library has no malloc_trim (not glibc)")
+def test_trim_heap_gives_the_memory_freed_inside_the_heap_back():
+    def rss_mb() -> int:
+        return int(re.search(r"VmRSS:\s+(\d+)", Path("/proc/self/status").read_text()).group(1)) >> 10
+
+    large = bytearray(16 << 20)
+    del large  # a large block freed raises the C library's mmap threshold: the blocks that follow are heap
+    blocks = [bytearray(1 << 20) for _ in range(64)]
+    del blocks[:-1]  # freed, but the last block keeps them inside the heap, held by this process
+    held = rss_mb()
+    executors.trim_heap()
+    assert held - rss_mb() > 32
 
 
 def test_the_pools_workers_clean_without_loading_datasketch_and_scipy():
@@ -145,8 +190,6 @@ def test_ray_stores_what_one_process_stores(ray_cluster, corpus, one_process, tm
 
 
 def test_a_long_text_is_read_in_sections_over_the_pool(tmp_path, monkeypatch):
-    from ingest.extract import rules
-
     monkeypatch.setattr(rules, "SECTION_CHARS", 5_000)  # sections are cut here; workers read what they are sent
     (tmp_path / "in").mkdir()
     long = "\n\n".join(p.read_text() for p in sorted(SEEDS.glob("*.txt")))

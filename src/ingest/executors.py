@@ -6,6 +6,8 @@ stays the only database writer, so every executor stores exactly what the single
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import logging
 import multiprocessing
 import os
@@ -31,6 +33,7 @@ EXECUTORS = ("local", "ray")
 RAY_MISSING = "--executor ray: Ray is not installed; install the extra with pip install 'ingest[ray]'."
 AHEAD = 4  # items in flight per worker: enough to keep each busy, few enough to bound memory
 MIN_POOL = 16  # a run with fewer items to clean or extract stays in this process (a pool takes seconds to start)
+_LIBC = ctypes.CDLL(None) if os.name == "posix" else None  # this process's C library, for ``trim_heap``
 
 
 class Cleaned(BaseModel):
@@ -138,6 +141,12 @@ class Local:
             self.pooled = True
         return self._pool
 
+    def warm(self) -> None:
+        """Start the pool in the background (a long text is coming, whose sections will use it), so that its
+        processes start while this one cleans and stores; nothing with one job."""
+        if self.jobs > 1:
+            threading.Thread(target=_start, args=(self.pool(),), daemon=True).start()
+
     def describe(self) -> str:
         return f"local, {self.jobs if self.pooled else 1} process{'es' if self.pooled else ''}"
 
@@ -145,6 +154,20 @@ class Local:
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
             self._pool = None
+
+
+def _start(pool: ProcessPoolExecutor) -> None:
+    """Start a pool's processes: a first task makes them (a run that ended meanwhile has shut the pool)."""
+    with contextlib.suppress(RuntimeError):
+        pool.submit(int)
+
+
+def trim_heap() -> None:
+    """Give the heap's free pages back to the OS (glibc's ``malloc_trim``; nothing where the C library has none).
+    Cleaning a long text frees tens of MB that the C library otherwise keeps for this process."""
+    trim = getattr(_LIBC, "malloc_trim", None)
+    if trim is not None:
+        trim(0)
 
 
 def exit_with(parent: int) -> None:
@@ -217,6 +240,9 @@ class Ray:
             out = data.map_batches(_Apply(fn), batch_size=self.batch_size, batch_format="default")
             for batch in out.iter_batches(batch_size=None, batch_format="default"):
                 yield from batch["out"]
+
+    def warm(self) -> None:
+        """Nothing: the cluster starts when a stage first uses it (``ray.init`` holds this process meanwhile)."""
 
     def _cpus(self) -> float:
         self.start()

@@ -20,7 +20,7 @@ from .extract.budget import Budget
 from .extract.llm import LLMClient, estimate_cost
 from .extract.llm import config as llm_config
 from .load import FetchSettings, load
-from .models import Document, Feed, LoadError, NotModified
+from .models import Document, Feed, LoadError, NotModified, RawDocument
 from .store import Database
 
 STATUSES = ("new", "new_version", "unchanged", "not_modified", "near_duplicate", "skipped", "failed")
@@ -107,8 +107,11 @@ def run(
         index = duplicates.NearDuplicates(store.documents.signatures(db))
         stored = partial(store.documents.stored_at, db)
         items = load(sources, settings, since=since, stored=stored, validators=partial(store.documents.validators, db))
+        if extract is not None and extract.extractor == "rules":
+            items = warming(items, executor)
         cleaned = executor.map(executors.clean_one, timed(items, summary, "load"))
         ingest_all(cleaned, db, run_id, index, summary, bar, echo)
+        executors.trim_heap()  # what cleaning freed goes back before the pool's workers take their share
         if extract is not None or summary.counts["new_version"]:  # superseded claims leave the ledger
             if extract is not None:
                 extract_stage(db, run_id, extract, summary, show_bar, echo, executor)
@@ -143,6 +146,19 @@ def ingest_all(
         if echo and bar.disable:
             echo(f"{status:<15} {item.source}")
     bar.close()
+
+
+def warming(items: Iterable, executor: executors.Local | executors.Ray) -> Iterator:
+    """The loaded items; the first text long enough to be extracted in sections starts the executor's workers
+    while it is cleaned and stored."""
+    items = iter(items)
+    for item in items:
+        if isinstance(item, RawDocument) and extraction.rules.sectioned(item.text):
+            executor.warm()
+            yield item
+            yield from items
+            return
+        yield item
 
 
 def timed(items: Iterable, summary: RunSummary, stage: str) -> Iterator:

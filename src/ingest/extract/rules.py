@@ -94,7 +94,7 @@ def extract_rules(doc: Document, mapper: Callable = map) -> tuple[list[Claim], l
     processes: time and memory grow with the text, not faster."""
     if not sectioned(doc.text):
         return text_rules(doc.text)
-    parts = [(doc.text[a:b], a) for a, b in sections(doc.text)]
+    parts = ((doc.text[a:b], a) for a, b in sections(doc.text))  # sliced as the mapper takes them
     claims: list[Claim] = []
     signals: list[PatternSignal] = []
     for c, s in mapper(section_rules, parts):
