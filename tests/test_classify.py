@@ -215,3 +215,13 @@ def test_words_that_lead_straight_into_a_figure_are_a_feature_of_it():
     text = "Quillon raised a Series B round. The Series B brings the startup $2.6 billion."
     s = next(s for s in analyse(text) if s.figures)
     assert not [f for f in classify.figure_features(text, s, s.figures[0], None, None) if f.startswith("lead=")]
+
+
+def test_a_figures_unit_is_crossed_with_its_cue_words_rules_kind_and_head_noun():
+    # dev a 011/012: leases priced in dollars and sized in megawatts; a linear model needs the pair to tell a
+    # contract's value from a site's capacity under the same cue words
+    text = "Applied Digital signed 15-year leases with CoreWeave worth about $5 billion for 250 MW of capacity."
+    s = next(s for s in analyse(text) if s.figures)
+    money, power = (set(classify.figure_features(text, s, f, None, None)) for f in s.figures)
+    assert {"cueunit=compute_commitment|money", "rkunit=None|money", "headunit=None|money"} <= money
+    assert {"cueunit=compute_commitment|GW", "rkunit=None|GW", "headunit=None|GW"} <= power

@@ -94,6 +94,9 @@ def figure_features(text: str, s: Sentence, f: Figure, rules_kind: str | None, c
     }
     feats += [k for k, hit in flags.items() if hit]
     feats.append(f"nparties={_bucket(len(s.parties))}")
+    feats.append(f"rkunit={rules_kind}|{unit_class(f.unit)}")
+    feats.append(f"headunit={head}|{unit_class(f.unit)}")
+    feats += [f"cueunit={k}|{unit_class(f.unit)}" for k in in_clause]
     if CJK_RUN.search(text[s.start : s.end]):
         feats.append("cjk")
     return feats
