@@ -157,8 +157,9 @@ class Local:
 
 
 def _start(pool: ProcessPoolExecutor) -> None:
-    """Start a pool's processes: a first task makes them (a run that ended meanwhile has shut the pool)."""
-    with contextlib.suppress(RuntimeError):
+    """Start a pool's processes: a first task makes them. Nothing is raised here: a run that ended meanwhile has
+    shut the pool, and a pool that cannot start fails again where a stage uses it, which reports it."""
+    with contextlib.suppress(Exception):
         pool.submit(int)
 
 
