@@ -11,9 +11,10 @@ import pytest
 
 from conftest import ROOT
 from ingest.clean import clean
-from ingest.extract import classify
+from ingest.extract import classify, extract
+from ingest.extract.parties import receiving
 from ingest.extract.rules import analyse, cued_claims, extract_rules, figure_candidates
-from ingest.models import RawDocument
+from ingest.models import Document, RawDocument
 
 
 def facts(text: str) -> set[tuple]:
@@ -225,3 +226,21 @@ def test_a_figures_unit_is_crossed_with_its_cue_words_rules_kind_and_head_noun()
     money, power = (set(classify.figure_features(text, s, f, None, None)) for f in s.figures)
     assert {"cueunit=compute_commitment|money", "rkunit=None|money", "headunit=None|money"} <= money
     assert {"cueunit=compute_commitment|GW", "rkunit=None|GW", "headunit=None|GW"} <= power
+
+
+@pytest.mark.parametrize(
+    "text, receives",
+    [
+        # dev b 058's shape ("ElevenLabs just closed a $500 million Series D") with a name the alias table lacks
+        ("Kramerica Industries raised $120 million in new funding.", True),
+        ("Kramerica Industries invested $120 million in new data centres.", False),
+    ],
+)
+def test_a_lone_company_that_raises_money_is_its_receiver_whoever_decides_the_claim(text, receives):
+    s = analyse(text)[0]
+    f, p = s.figures[0], s.parties[0]
+    assert receiving(text, s, (f.start, f.end), "investment", p) is receives
+    assert not receiving(text, s, (f.start, f.end), "compute_commitment", p)  # its buyer is always named
+    d = Document(id="x", source="x.txt", content_type="text", raw=text, text=text, content_hash="x")
+    (claim,) = extract(d, "rules").claims
+    assert (claim.subject, claim.counterparty) == ((None, p.canonical) if receives else (p.canonical, None))

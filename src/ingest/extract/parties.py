@@ -142,7 +142,7 @@ def slot_of(text: str, s: Sentence, f_pos: tuple[int, int], p: PartyMention) -> 
             return slot
     if p.end > f_pos[0]:
         return None
-    if slots["passive"].search(text[p.end : f_pos[0]]):
+    if slots["passive"].search(text[p.end : f_pos[0]]) or slots["passive_after"].match(text, f_pos[1], s.end):
         return "receiver"
     return "holder" if slots["holder"].match(text, p.end, s.end) else "agent"
 
@@ -176,7 +176,7 @@ def place(
     cp_slots = wanted.get("counterparty", [])
     pool = sorted(own, key=lambda p: slots.get(id(p)) in cp_slots) + list(reversed(context))
     by_slot = _by_slot(ranked, slots, wanted.get("subject", []))
-    subject = by_slot or _by_type(pool, role["subject"], None)
+    subject = by_slot or _by_type([p for p in pool if slots.get(id(p)) not in cp_slots], role["subject"], None)
     guessed = subject is None
     subject = subject or next(iter(pool), None)
     cue = role.get("counterparty_cue")
@@ -195,6 +195,16 @@ def place(
     if counterparty is None and guessed and role.get("unnamed_subject") and receiver:
         return None, receiver  # "xAI raised $10 billion": the receiver is named, the investor is not
     return subject, counterparty
+
+
+def receiving(text: str, s: Sentence, pos: tuple[int, int], kind: str, subject: PartyMention | None) -> bool:
+    """True when a lone party of a kind whose investor may go unnamed (``unnamed_subject``) fills one of its
+    counterparty slots for the figure at ``pos``: "Kramerica Industries raised $120 million" names the receiver,
+    not an investor."""
+    v = vocabulary()
+    if subject is None or subject not in s.parties or not v["roles"][kind].get("unnamed_subject"):
+        return False
+    return slot_of(text, s, pos, subject) in v["slot_roles"].get(kind, {}).get("counterparty", [])
 
 
 def listed_pairs(text: str, s: Sentence, a: PartyMention, b: PartyMention) -> list[tuple[PartyMention, PartyMention]]:

@@ -26,7 +26,7 @@ from ..figures import Figure, claim_fields, is_count, mentions_value, parse_figu
 from ..models import Claim, Document, PatternSignal
 from . import classify
 from .orgs import canonical_name, listed, long_forms, makers, possessive
-from .parties import Sentence, context_parties, fits, listed_pairs, mentions, place
+from .parties import Sentence, context_parties, fits, listed_pairs, mentions, place, receiving
 from .rulebook import any_pattern, taxonomy, vocabulary
 
 VALUE_KINDS = ("investment", "compute_commitment", "equity_stake", "valuation", "revenue", "other")
@@ -213,6 +213,8 @@ def learned_claims(text: str, sents: list[Sentence], cued: list[Claim]) -> list[
         clause = clause_of(s, f.start)
         if is_instruction(text[s.start : s.end]) or vocabulary()["not_deal"].search(text, s.start, s.end):
             continue
+        if counterparty is None and receiving(text, s, (f.start, f.end), kind, subject):
+            subject, counterparty = None, subject
         status = value_status(text, s, clause)
         claim = make_claim(text, s, kind, clause, f, subject, counterparty, status, (f.start, f.end))
         out.append(classify.confidence(claim, p))
