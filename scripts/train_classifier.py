@@ -238,7 +238,8 @@ def score(name: str, rows: list[dict], args, repeat: int) -> float:
     label = f"cv {name} tune" + (f" (repeat {repeat})" if args.repeats > 1 else "")
     print(
         f"{label}: predicted {r['predicted']} gold {r['gold']} R {r['recall_lenient']} "
-        f"P {r['precision_lenient']} F1 {r['f1_lenient']} grounded {r['grounded_quote_rate']} "
+        f"P {r['precision_lenient']} F1 {r['f1_lenient']} (strict R {r['recall_strict']} P {r['precision_strict']}) "
+        f"grounded {r['grounded_quote_rate']} "
         f"negatives {r['claims_on_negative_docs']} by kind {r['recall_by_kind']}"
     )
     return r["f1_lenient"]
