@@ -26,7 +26,6 @@ import re
 import subprocess
 import sys
 import tempfile
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +33,7 @@ from scipy import optimize, sparse
 
 from ingest import aliases
 from ingest.clean import clean
-from ingest.evaluate import GoldClaim, in_split, load_devset, load_gold, match_claims, party_words
+from ingest.evaluate import GoldClaim, Score, in_split, load_devset, load_gold, match_claims, party_words
 from ingest.extract import classify, extract, rules
 from ingest.models import RawDocument
 
@@ -190,7 +189,7 @@ def score_folds(docs: list[dict], folds: int, args) -> None:
     for r in range(args.repeats):
         fold = folding(dev, folds, r, args.by_family)
         preds: dict[str, list] = {"a": [], "b": []}
-        counts: dict[str, Counter] = {"a": Counter(), "b": Counter()}
+        counts = {"a": Score(), "b": Score()}
         for k in range(folds):
             m = train([d for d in docs if fold.get(d["id"]) != k], args.claim_threshold, args.party_threshold)
             classify.model = lambda m=m: m
@@ -199,20 +198,15 @@ def score_folds(docs: list[dict], folds: int, args) -> None:
                 claims = extract(clean(raw), "rules").claims
                 preds[d["set"]] += [{**c.model_dump(mode="json"), "source": d["id"] + ".txt"} for c in claims]
                 pairs, _, _ = match_claims([GoldClaim(**g) for g in d["claims"]], claims, lenient=True)
-                counts[d["set"]].update(matched=len(pairs), gold=len(d["claims"]), predicted=len(claims))
+                counts[d["set"]].add(Score(gold=len(d["claims"]), predicted=len(claims), matched=len(pairs)))
         for name, rows in preds.items():
             f1[name].append(score(name, rows, args, r))
-            ours[name].append(f1_of(counts[name]))
-            print(f"  by the project's matcher: {dict(counts[name])} F1 {ours[name][-1]:.3f}")
+            ours[name].append(counts[name].f1 or 0.0)
+            print(f"  by the project's matcher: {counts[name].model_dump()} F1 {ours[name][-1]:.3f}")
     if args.repeats > 1:
         for name, values in f1.items():
             mean, own = sum(values) / len(values), sum(ours[name]) / len(values)
             print(f"cv {name} tune, mean of {args.repeats} repeats: F1 {mean:.3f} (the project's matcher {own:.3f})")
-
-
-def f1_of(counts: Counter) -> float:
-    """F1 of matched, gold and predicted counts."""
-    return 2 * counts["matched"] / (counts["gold"] + counts["predicted"]) if counts["matched"] else 0.0
 
 
 def folding(dev: list[dict], folds: int, repeat: int, by_family: bool) -> dict[str, int]:

@@ -62,13 +62,14 @@ def figure_features(text: str, s: Sentence, f: Figure, rules_kind: str | None, c
     v = vocabulary()
     left, right = tokens(text[s.start : f.start]), tokens(text[f.end : s.end])
     c_start, c_end = rules.clause_of(s, f.start)
-    feats = [f"unit={unit_class(f.unit)}", f"qual={f.qualifier}", f"rk={rules_kind}", f"rc={cued and cued.kind}"]
-    if lead := rules.lead_in(text, f, (c_start, c_end), v["unit_kinds"].get(unit_class(f.unit), [])):
+    unit = unit_class(f.unit)
+    feats = [f"unit={unit}", f"qual={f.qualifier}", f"rk={rules_kind}", f"rc={cued and cued.kind}"]
+    if lead := rules.lead_in(text, f, (c_start, c_end), v["unit_kinds"].get(unit, [])):
         feats.append(f"lead={lead[0]}")
-    if f.unit and unit_class(f.unit) == "money":
+    if f.unit and unit == "money":
         feats.append(f"cur={f.unit}")
     if f.value:
-        feats.append(f"mag={unit_class(f.unit)}{int(math.log10(max(f.value, 1)))}")
+        feats.append(f"mag={unit}{int(math.log10(max(f.value, 1)))}")
     for d, t in enumerate(reversed(left[-WINDOW:])):
         feats += [f"L{_bucket(d)}={t}", f"L={t}"]
     for d, t in enumerate(right[:WINDOW]):
@@ -94,9 +95,7 @@ def figure_features(text: str, s: Sentence, f: Figure, rules_kind: str | None, c
     }
     feats += [k for k, hit in flags.items() if hit]
     feats.append(f"nparties={_bucket(len(s.parties))}")
-    feats.append(f"rkunit={rules_kind}|{unit_class(f.unit)}")
-    feats.append(f"headunit={head}|{unit_class(f.unit)}")
-    feats += [f"cueunit={k}|{unit_class(f.unit)}" for k in in_clause]
+    feats += [f"rkunit={rules_kind}|{unit}", f"headunit={head}|{unit}", *(f"cueunit={k}|{unit}" for k in in_clause)]
     if CJK_RUN.search(text[s.start : s.end]):
         feats.append("cjk")
     return feats
