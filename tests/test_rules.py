@@ -484,6 +484,15 @@ def test_a_founding_year_is_not_when_a_figure_holds():
         ("Zorvex will lease the campus, a site with GPUs, for $2 billion.", "compute_commitment"),
         # dev set a: "The Wall Street Journal reported the sale price as about $20 billion."
         ("The Journal reported the sale price of Quantix as about $20 billion.", "acquisition"),
+        # dev set b: "Wiz previously rejected a $23 billion offer from Google" (an offer for a company)
+        ("Quantix previously rejected a $23 billion offer from Zorvex.", "acquisition"),
+        # dev set a: "has announced the sale of ZT Systems' manufacturing operations to Sanmina Corporation
+        # (NASDAQ:SANM) in a $3 billion deal"; selling a unit is an acquisition by its buyer
+        (
+            "Zorvex has announced the sale of Quantix' manufacturing operations to Initech in a $3 billion deal.",
+            "acquisition",
+        ),
+        ("Zorvex agreed to divest its networking business to Initech for $3 billion.", "acquisition"),
     ],
 )
 def test_buying_a_company_is_an_acquisition(text, kind):
@@ -506,6 +515,8 @@ def test_an_override_decides_only_the_figure_it_stands_by():
         # dev set a: "committing to pay $250m (RM1.07bn) to acquire the company's chip design plans"
         "Zorvex committed to pay $250m to acquire the company's chip design plans.",
         "Zorvex will pay $40 million to acquire Quantix's patents.",
+        # the sale of shares is no acquisition
+        "Zorvex announced the sale of new shares to Initech for $3 billion.",
     ],
 )
 def test_acquiring_designs_or_rights_is_no_acquisition(text):
