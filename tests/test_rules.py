@@ -275,6 +275,27 @@ def test_non_exclusive_is_not_exclusivity():
     assert claims_of("Google signed a non-exclusive licence with Cohere.") == []
 
 
+@pytest.mark.parametrize(
+    "text, kind",
+    [
+        # dev set a (Taiwan): "NVIDIA 以歷史性 200 億美元授權協議取得 Groq 的 AI 推理技術"; the cue words are written in
+        # simplified characters ("授权") and match the traditional ones too
+        ("Zorvex 以歷史性 200 億美元授權協議取得 Quantix 的 AI 推理技術", "ip_rights"),
+        ("Zorvex 以 200 亿美元授权协议取得 Quantix 的 AI 推理技术", "ip_rights"),
+        ("Zorvex 斥資 20 億美元收購 Quantix", "acquisition"),
+    ],
+)
+def test_chinese_cue_words_in_either_script(text, kind):
+    assert first_cue_kind(text) == kind
+
+
+def test_non_exclusive_in_chinese_is_not_exclusivity():
+    # dev set a: "該公司已與輝達簽署一項非獨家技術授權協議" (a non-exclusive licence)
+    text = "根據 Quantix 公告，該公司已與 Zorvex 簽署一項非獨家技術授權協議。"
+    assert claims_of(text) == []  # as "a non-exclusive licence" in English
+    assert [c.kind for c in claims_of(text.replace("非", ""))] == ["exclusivity", "ip_rights"]
+
+
 def test_licensing_fee_is_other():
     c = only("Amazon agreed to pay Adept a licensing fee of $25 million.")
     assert (c.kind, c.subject, c.counterparty, c.value) == ("other", "Amazon", "Adept", 25e6)
