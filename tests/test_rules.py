@@ -593,6 +593,13 @@ def first_cue_kind(text: str) -> str | None:
         ("Vandelay aims to invest $1.6 billion in upgrading the plant's turbine.", "other"),
         ("Globex will invest $2.5 billion in the startup.", "investment"),
         ("Globex invested $20 million in exchange for a stake.", "investment"),
+        # dev set b: "dass die Investoren für rund 100 Millionen Dollar etwa 20 Prozent der Anteile erhalten
+        # hätten" (investors, as "investors" is in English)
+        (
+            "Laut einer Quelle haben die Investoren für rund 100 Millionen Dollar 20 Prozent an Vandelay erhalten.",
+            "investment",
+        ),
+        ("Gli investitori hanno versato 100 milioni di euro in Vandelay.", "investment"),
     ],
 )
 def test_cue_words_of_dev_set_shapes(text, kind):
