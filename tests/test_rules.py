@@ -283,6 +283,8 @@ def test_non_exclusive_is_not_exclusivity():
         ("Zorvex 以歷史性 200 億美元授權協議取得 Quantix 的 AI 推理技術", "ip_rights"),
         ("Zorvex 以 200 亿美元授权协议取得 Quantix 的 AI 推理技术", "ip_rights"),
         ("Zorvex 斥資 20 億美元收購 Quantix", "acquisition"),
+        # dev set a: "此時距Groq於9月以約69億美元估值完成7.5億美元募資" (a round raised)
+        ("Quantix 於9月完成7.5億美元募資", "investment"),
     ],
 )
 def test_chinese_cue_words_in_either_script(text, kind):
@@ -593,6 +595,13 @@ def first_cue_kind(text: str) -> str | None:
         ("Vandelay aims to invest $1.6 billion in upgrading the plant's turbine.", "other"),
         ("Globex will invest $2.5 billion in the startup.", "investment"),
         ("Globex invested $20 million in exchange for a stake.", "investment"),
+        # dev set a: "brings Applied Digital's total anticipated contracted lease revenue to approximately $11B";
+        # "representing $6.7 billion in contracted revenue" (a lease's value, seen from its landlord)
+        ("The lease brings Vandelay's total contracted lease revenue to approximately $11B.", "compute_commitment"),
+        ("The expansion represents $6.7 billion in contracted revenue for Vandelay.", "compute_commitment"),
+        ("Vandelay reported first-quarter revenue of $64.22 million.", "revenue"),
+        # dev set b: "AMD Acquiert l'IA Finlandaise Silo pour 665 Millions $"
+        ("Globex Acquiert la start-up Vandelay pour 665 Millions $", "acquisition"),
         # dev set b: "dass die Investoren für rund 100 Millionen Dollar etwa 20 Prozent der Anteile erhalten
         # hätten" (investors, as "investors" is in English)
         (
