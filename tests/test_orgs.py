@@ -35,6 +35,16 @@ def test_headline_words_and_sentence_starts_are_no_names():
     assert not {"Lands", "Massive", "Somewhere", "Billion"} & got
 
 
+def test_events_are_no_organisations():
+    # dev set b: "Apple announced the OpenAI integration at its Worldwide Developers Conference in June 2024";
+    # "a £1.5 billion investment pledge ... at London Tech Week"
+    text = (
+        "Globex announced the Initech integration at its Worldwide Developers Conference in June 2024. "
+        "Quantix Labs made a pledge at London Tech Week. Apex Summit Partners backed Quantix Labs."
+    )
+    assert names(text) == {"Globex", "Initech", "Quantix Labs", "Apex Summit Partners"}
+
+
 def test_figures_and_german_nouns_are_no_names():
     got = names("Huawei pledged RMB50bn. Die Finanzierungsrunde von Aleph Alpha brachte 500 Millionen Dollar.")
     assert "Aleph Alpha" in got and "Huawei" in got

@@ -56,6 +56,8 @@ def _vocab() -> dict:
         "maker_of": re.compile(data["maker_of"]),
         "noun": re.compile(rf"(?:{'|'.join(map(re.escape, data['noun_endings']))})$", re.I),
         "article": re.compile(rf"(?<![{WORD}])(?:{'|'.join(map(re.escape, data['articles']))})\s+$"),
+        # the name's last word or the word after it ("Worldwide Developers Conference", "London Tech Week")
+        "event": re.compile(rf"(?:\S+\s+)?(?:{'|'.join(map(re.escape, data['event_nouns']))})\b"),
         "product": re.compile(rf"\s+(?:{'|'.join(map(re.escape, data['product_nouns']))})\b"),
         "compound": re.compile(
             rf"(?<=[\w.]{{2}})-(?:[a-z]{{2,}}|(?i:{'|'.join(map(re.escape, data['product_nouns']))})$)"
@@ -78,6 +80,7 @@ def mentions(text: str) -> list[PartyMention]:
         PartyMention(start, end, text[start:end], canonical_name(text[start:end]))
         for start, end in _name_spans(text, lower)
         if not overlapping(known, starts, start, end)
+        and not v["event"].match(text, max(start, text.rfind(" ", start, end) + 1))
     ]
     companies = {p.canonical for p in named if possessive(p.surface) or not v["product"].match(text, p.end)}
     companies &= {p.canonical for p in named if " " in p.surface or not v["article"].search(text, p.start - 8, p.start)}
