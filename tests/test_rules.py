@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from ingest.clean import clean
-from ingest.extract import extract
+from ingest.extract import extract, rulebook
 from ingest.extract.rulebook import vocabulary
 from ingest.extract.rules import (
     analyse,
@@ -289,6 +289,13 @@ def test_non_exclusive_is_not_exclusivity():
 )
 def test_chinese_cue_words_in_either_script(text, kind):
     assert first_cue_kind(text) == kind
+
+
+def test_a_patterns_chinese_words_match_both_scripts_as_the_pattern_reads():
+    rx = rulebook._regex(r"数据中心|[^。；]{0,4}股票|获?得")
+    for text in ("數據中心", "資料中心", "数据中心", "認購股票", "得", "獲得", "获得"):
+        assert rx.fullmatch(text), text
+    assert not rx.fullmatch("獲") and not rx.fullmatch("。股票")
 
 
 def test_non_exclusive_in_chinese_is_not_exclusivity():
