@@ -202,6 +202,16 @@ def test_sentences_keep_offsets_and_abbreviations():
     assert has_deal_cue("Amazon invested in Anthropic") and not has_deal_cue("The weather was fine")
 
 
+def test_a_sentence_ends_before_a_capital_where_a_scraped_page_lost_the_space():
+    # dev set a: "Amazon is investing in US firm X-energy ..., News.Az reports, citing Euronews.The announcement
+    # comes two days after ..."
+    text = "Zorvex is investing in Quantix, citing Euronews.The announcement comes as Character.AI and the U.S. wait."
+    assert [text[a:b] for a, b in sentences(text)] == [
+        "Zorvex is investing in Quantix, citing Euronews.",
+        "The announcement comes as Character.AI and the U.S. wait.",
+    ]
+
+
 def facts(text: str) -> set[tuple]:
     return {(c.kind, c.subject, c.counterparty, c.value) for c in claims_of(text)}
 

@@ -36,11 +36,13 @@ SECTION_CHARS = 200_000  # a longer text is read in sections of about this size 
 
 # --- sentences and clauses ---------------------------------------------------------------------------
 
-_END = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s)|[。！？]+|\n+")
+# A sentence ends at . ! ? before a space, or before a capitalised word where a scraped page lost the space
+# ("citing Euronews.The announcement"), at 。！？, or at a line break.
+_END = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s)|(?<=[a-z]{2})[.!?](?=[A-Z][a-z]+\s)|[。！？]+|\n+")
 
 
 def sentences(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence: ends at . ! ? before a space (not after an abbreviation), 。, or a line."""
+    """(start, end) of each sentence: ends at ``_END`` (a period not after an abbreviation)."""
     abbrev = set(vocabulary()["abbreviations"])
     spans, start = [], 0
     for m in _END.finditer(text):
