@@ -315,6 +315,20 @@ def test_non_exclusive_in_chinese_is_not_exclusivity():
     assert [c.kind for c in claims_of(text.replace("非", ""))] == ["exclusivity", "ip_rights"]
 
 
+def test_a_list_of_licensors_pairs_each_with_the_company_the_sentences_before_name():
+    # dev set b: "News Corp is not the first publication to sign a deal with OpenAI. ... Several other publishers
+    # including Associated Press, Axel Springer and Reuters have also signed similar licensing deals."
+    text = (
+        "Quantix Media is not the first publication to sign a deal with OpenAI. "
+        "Several other publishers including Associated Press, Axel Springer and Reuters have also signed similar "
+        "licensing deals."
+    )
+    got = {(c.kind, c.subject, c.counterparty) for c in claims_of(text)}
+    # the alias table's company is preferred among the earlier sentences' names, as for every right
+    assert got >= {("ip_rights", "OpenAI", p) for p in ("Associated Press", "Axel Springer", "Reuters")}
+    assert ("ip_rights", "Reuters", "Axel Springer") not in got
+
+
 def test_licensing_fee_is_other():
     c = only("Amazon agreed to pay Adept a licensing fee of $25 million.")
     assert (c.kind, c.subject, c.counterparty, c.value) == ("other", "Amazon", "Adept", 25e6)

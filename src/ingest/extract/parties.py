@@ -207,11 +207,18 @@ def receiving(text: str, s: Sentence, pos: tuple[int, int], kind: str, subject: 
     return slot_of(text, s, pos, subject) in v["slot_roles"].get(kind, {}).get("counterparty", [])
 
 
-def listed_pairs(text: str, s: Sentence, a: PartyMention, b: PartyMention) -> list[tuple[PartyMention, PartyMention]]:
+def listed_pairs(
+    text: str, s: Sentence, a: PartyMention, b: PartyMention, context: list[PartyMention]
+) -> list[tuple[PartyMention, PartyMention]]:
     """(a, b), or one pair per company listed with either ("partnerships with NVIDIA, AMD and AWS"); two
-    companies listed together ("Oracle and Cohere announced") are one pair."""
+    companies listed together ("Oracle and Cohere announced") are one pair; three or more, with no other company
+    in their sentence, each pair with the company the sentences before name ("Several other publishers
+    including AP, Axel Springer and Reuters have also signed similar licensing deals")."""
     ra, rb = listed_with(text, s, a), listed_with(text, s, b)
     if b in ra:
+        lent = next((p for p in context if p.canonical not in {q.canonical for q in ra}), None)
+        if len(ra) > 2 and len(ra) == len(s.parties) and lent:
+            return [(lent, x) for x in ra]
         return [(a, b)]
     return [(x, y) for x in ra for y in rb]
 

@@ -563,7 +563,11 @@ def right_claims(
     subject, counterparty = place(text, s, span, kind, clause, context)
     if subject is None or counterparty is None:
         return []
-    pairs = listed_pairs(text, s, subject, counterparty) if kind in v["listed_kinds"] else [(subject, counterparty)]
+    pairs = (
+        listed_pairs(text, s, subject, counterparty, context)
+        if kind in v["listed_kinds"]
+        else [(subject, counterparty)]
+    )
     return [make_claim(text, s, kind, clause, f, a, b, status, span) for a, b in pairs]
 
 
