@@ -205,10 +205,10 @@ def test_sentences_keep_offsets_and_abbreviations():
 def test_a_sentence_ends_before_a_capital_where_a_scraped_page_lost_the_space():
     # dev set a: "Amazon is investing in US firm X-energy ..., News.Az reports, citing Euronews.The announcement
     # comes two days after ..."
-    text = "Zorvex is investing in Quantix, citing Euronews.The announcement comes as Character.AI and the U.S. wait."
+    text = "Zorvex is investing in Quantix, citing Euronews.The announcement comes as Character.AI and the U.S.A. wait."
     assert [text[a:b] for a, b in sentences(text)] == [
         "Zorvex is investing in Quantix, citing Euronews.",
-        "The announcement comes as Character.AI and the U.S. wait.",
+        "The announcement comes as Character.AI and the U.S.A. wait.",
     ]
 
 
