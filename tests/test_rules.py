@@ -789,6 +789,11 @@ def test_exclusivity_in_german_french_and_italian(text):
         ("This marks the third upward revision for 2025, following $75 billion in February.", True),
         # dev set a: "CoreWeave forecasts elimination of roughly $10 billion in future lease obligations" (a deal's)
         ("Zorvex forecasts elimination of roughly $10 billion in future lease obligations.", False),
+        # dev set b: "its technology can connect more than 100,000 GPUs together", "its most recent products come in
+        # tall racks with 72 GPUs installed" (what a product can do or holds, not a purchase)
+        ("Zorvex says its technology can connect more than 100,000 GPUs together.", True),
+        ("Its latest products come in tall racks with 72 GPUs installed working together.", True),
+        ("Zorvex will buy racks of 72 GPUs worth $2 billion from Quantix.", False),
     ],
 )
 def test_market_prices_and_yields_are_no_deal(text, no_deal):
