@@ -794,11 +794,9 @@ def test_exclusivity_in_german_french_and_italian(text):
         ("Zorvex says its technology can connect more than 100,000 GPUs together.", True),
         ("Its latest products come in tall racks with 72 GPUs installed working together.", True),
         ("Zorvex will buy racks of 72 GPUs worth $2 billion from Quantix.", False),
-        # dev set b: "Google closed 2024 with $96 billion" (cash at the year's end), "After burning through $58
-        # billion in acquisitions, Salesforce ..." (a total spent on many deals)
-        ("Investors also point out that Zorvex closed 2024 with $96 billion.", True),
+        # dev set b: "After burning through $58 billion in acquisitions, Salesforce ..." (a total spent on many deals)
         ("After burning through $58 billion in acquisitions, Zorvex bought Quantix.", True),
-        ("Zorvex closed the deal with Quantix for $2 billion.", False),
+        ("Zorvex paid $2 billion in cash for Quantix, its third acquisition.", False),
     ],
 )
 def test_market_prices_and_yields_are_no_deal(text, no_deal):
