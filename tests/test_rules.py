@@ -797,6 +797,10 @@ def test_exclusivity_in_german_french_and_italian(text):
         # dev set b: "After burning through $58 billion in acquisitions, Salesforce ..." (a total spent on many deals)
         ("After burning through $58 billion in acquisitions, Zorvex bought Quantix.", True),
         ("Zorvex paid $2 billion in cash for Quantix, its third acquisition.", False),
+        # dev set b: "un aumento di 6 Milioni di Euro rispetto all'anno precedente" (a change from a year before)
+        ("Zorvex ha registrato un aumento di 6 Milioni di Euro rispetto all'anno precedente.", True),
+        ("Zorvex reported an increase of $2 billion compared with the year before.", True),
+        ("Zorvex will increase its stake by $2 billion in Quantix.", False),
     ],
 )
 def test_market_prices_and_yields_are_no_deal(text, no_deal):
