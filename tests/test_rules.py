@@ -801,6 +801,9 @@ def test_exclusivity_in_german_french_and_italian(text):
         ("Zorvex ha registrato un aumento di 6 Milioni di Euro rispetto all'anno precedente.", True),
         ("Zorvex reported an increase of $2 billion compared with the year before.", True),
         ("Zorvex will increase its stake by $2 billion in Quantix.", False),
+        # a real news page of the clean bench: "Revenues from the Trump-imposed tariffs have totaled about $63
+        # billion through June 30" (a state's income from tariffs, as from taxes)
+        ("Revenues from the tariffs have totaled about $63 billion through June 30.", True),
     ],
 )
 def test_market_prices_and_yields_are_no_deal(text, no_deal):
