@@ -624,6 +624,8 @@ def first_cue_kind(text: str) -> str | None:
         ("Globex will buy $2.5 billion of Vandelay shares.", "investment"),
         # dev set a: "The company aims to invest $1.6 billion in upgrading the plant's turbine" (spending: other)
         ("Vandelay aims to invest $1.6 billion in upgrading the plant's turbine.", "other"),
+        # dev set a: "To build the data center campus in Texas will cost $25 billion" (a project's cost: `other`)
+        ("To build the campus in Texas will cost $25 billion.", "other"),
         ("Globex will invest $2.5 billion in the startup.", "investment"),
         ("Globex invested $20 million in exchange for a stake.", "investment"),
         # dev set a: "brings Applied Digital's total anticipated contracted lease revenue to approximately $11B";
