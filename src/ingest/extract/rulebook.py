@@ -40,7 +40,8 @@ def _regex(pattern: str, flags: int = 0) -> regex.Pattern[str]:
     return regex.compile(_factored(pattern), regex.IGNORECASE | regex.VERSION0 | flags)
 
 
-_HAN = re.compile(r"\\.|\[\^?\]?(?:\\.|[^\]])*\]|[\u3400-\u9fff]+(?![?*+{])|[\u3400-\u9fff]", re.DOTALL)
+_KEPT = r"\\.|\[\^?\]?(?:\\.|[^\]])*\]"  # an escape or a character set: a pattern's atoms read whole
+_HAN = re.compile(rf"{_KEPT}|(?P<han>[\u3400-\u9fff]+(?![?*+{{])|[\u3400-\u9fff])", re.DOTALL)
 
 
 def _traditional(pattern: str) -> str:
@@ -48,9 +49,9 @@ def _traditional(pattern: str) -> str:
     traditional forms, in Taiwan's usage too ("数据中心": "數據中心", "資料中心")."""
 
     def forms(m: re.Match[str]) -> str:
-        word = m.group()
-        if not "\u3400" <= word[0] <= "\u9fff":
-            return word
+        word = m.group("han")
+        if not word:
+            return m.group()
         variants = list(dict.fromkeys([word, *(convert(word) for convert in _converters())]))
         return word if len(variants) == 1 else f"(?:{'|'.join(variants)})"
 
@@ -64,7 +65,7 @@ def _converters() -> tuple:
     return OpenCC("s2t").convert, OpenCC("s2twp").convert
 
 
-_ATOM = re.compile(r"\\.|\[\^?\]?(?:\\.|[^\]])*\]|[()|]|[^\\\[()|]+", re.DOTALL)
+_ATOM = re.compile(rf"{_KEPT}|[()|]|[^\\\[()|]+", re.DOTALL)
 
 
 def _alternatives(pattern: str) -> list[str]:
