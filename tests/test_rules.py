@@ -627,6 +627,9 @@ def first_cue_kind(text: str) -> str | None:
         # dev set a: "To build the data center campus in Texas will cost $25 billion" (a project's cost: `other`)
         ("To build the campus in Texas will cost $25 billion.", "other"),
         ("Globex will invest $2.5 billion in the startup.", "investment"),
+        # only the object of the figure's own "in" is spent on: a company's name there keeps it an investment
+        ("Globex has invested $8 billion in Vandelay in total.", "investment"),
+        ("Globex invested $2 billion in Vandelay in cash and stock.", "investment"),
         ("Globex invested $20 million in exchange for a stake.", "investment"),
         # dev set a: "brings Applied Digital's total anticipated contracted lease revenue to approximately $11B";
         # "representing $6.7 billion in contracted revenue" (a lease's value, seen from its landlord)
