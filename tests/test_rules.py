@@ -329,9 +329,18 @@ def test_a_list_of_licensors_pairs_each_with_the_company_the_sentences_before_na
     assert ("ip_rights", "Reuters", "Axel Springer") not in got
 
 
-def test_licensing_fee_is_other():
-    c = only("Amazon agreed to pay Adept a licensing fee of $25 million.")
-    assert (c.kind, c.subject, c.counterparty, c.value) == ("other", "Amazon", "Adept", 25e6)
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Amazon agreed to pay Adept a licensing fee of $25 million.",
+        # dev set b: "Nvidia has just shelled out over $900 million to hire Enfabrica CEO Rochan Sankar ... and to
+        # license the company's technology" (a licence's fee is ip_rights by the dev sets' conventions)
+        "Amazon agreed to pay $25 million to license Adept's technology.",
+    ],
+)
+def test_licensing_fee_is_ip_rights(text):
+    c = only(text)
+    assert (c.kind, c.subject, c.counterparty, c.value) == ("ip_rights", "Amazon", "Adept", 25e6)
 
 
 @pytest.mark.parametrize(
