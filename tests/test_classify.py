@@ -244,3 +244,17 @@ def test_a_lone_company_that_raises_money_is_its_receiver_whoever_decides_the_cl
     d = Document(id="x", source="x.txt", content_type="text", raw=text, text=text, content_hash="x")
     (claim,) = extract(d, "rules").claims
     assert (claim.subject, claim.counterparty) == ((None, p.canonical) if receives else (p.canonical, None))
+
+
+def features_of(text: str, value: float) -> list[str]:
+    sents = analyse(text)
+    (found,) = [c for c in figure_candidates(text, sents, cued_claims(text, sents)) if c.figure.value == value]
+    return found.features
+
+
+def test_a_bullet_without_a_full_stop_is_no_headline():
+    # Dev set a's "TLDR" bullets ("• The Hyperion facility will deliver over 2 gigawatts of compute capacity"): a
+    # list item is body text, whether or not it ends with a full stop; a line of its own without one is a headline.
+    bullet = "Key terms of the deal:\n- Investment: $5 billion from Quillon in Vandelay common stock\n- Closing: 2026\n"
+    assert "headline" not in features_of(bullet, 5e9)
+    assert "headline" in features_of("Quillon invests $5 billion in Vandelay\nThe deal closes in 2026.\n", 5e9)

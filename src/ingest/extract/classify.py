@@ -91,7 +91,9 @@ def figure_features(text: str, s: Sentence, f: Figure, rules_kind: str | None, c
         "conversion": rules.is_conversion(text, s, f),
         "question": text[s.start : s.end].rstrip().endswith("?"),
         "bracket": text[max(s.start, f.start - 2) : f.start].strip() in ("(", "（"),
-        "headline": "\n" in text[s.end : s.end + 1] and not re.search(r"[.!?。]$", text[s.start : s.end]),
+        "headline": "\n" in text[s.end : s.end + 1]
+        and not re.search(r"[.!?。]$", text[s.start : s.end])
+        and not v["list_item"].match(text, s.start),
     }
     feats += [k for k, hit in flags.items() if hit]
     feats.append(f"nparties={_bucket(len(s.parties))}")
