@@ -174,6 +174,10 @@ def test_a_one_word_name_counts_where_a_company_verb_follows_it():
     ):
         assert {"Zorvex", "Quantix"} <= names(text)
     assert "Parallel" not in names("Parallel investiert Meta 1,5 Milliarden US-Dollar in ein weiteres Rechenzentrum.")
+    # dev set b: "ElevenLabs closed 2025 with over $330 million in annual recurring revenue"; a company completes,
+    # closes, expands, launches, partners, licenses, hires, backs, sells and wins too
+    assert "Zorvex" in names("Zorvex closed 2025 with over $330 million in annual recurring revenue.")
+    assert "Zorvex" in names("Zorvex completes Quantix acquisition\n\nZorvex has completed its acquisition.")
 
 
 def test_a_company_verb_in_a_title_case_headline_is_no_name():
