@@ -112,6 +112,9 @@ def test_same_text_same_id():
 def test_parse_date():
     assert parse_date("Apr 23, 2026") == "2026-04-23"
     assert parse_date("April 23, 2026 was a day") is None
+    assert parse_date("1er janvier 2025") == "2025-01-01"
+    assert parse_date("6 de febrero de 2025") == "2025-02-06"
+    assert parse_date("31.02.2025") is None  # no such day
 
 
 @pytest.mark.parametrize(
@@ -125,6 +128,19 @@ def test_parse_date():
         ("date 2025-12-25 輝達（Nvidia）同意以現金200億美元", "2025-12-25"),
         ("The Wire Transfer\nMarch 11, 2026.\nSomewhere, $32 billion moved.", "2026-03-11"),
         ("Microsoft said it would invest by March 3, 2025 in the venture.", None),  # a date in a sentence
+        # dev-set heads: "Redmond, Washington, November 3, 2025- Microsoft has struck", "Friday, February 6, 2026",
+        # "07.10.2025 13:42"; and the date lines of German, French, Chinese, Japanese and Korean articles
+        ("Redmond, Washington, November 3, 2025- Microsoft has struck a deal", "2025-11-03"),
+        ("Friday, February 6, 2026\nspot_img", "2026-02-06"),
+        ("07.10.2025 13:42\n\nPerfect Storm: Deloitte Expands Anthropic Partnership", "2025-10-07"),
+        ("SAP beteiligt sich an Aleph Alpha\n6. November 2023\n\nDer Softwarekonzern", "2023-11-06"),
+        ("Nvidia investit dans Mistral\nPublié le 11 juin 2025\n\nNvidia va investir", "2025-06-11"),
+        ("阿里巴巴投资月之暗面\n2024年2月20日\n\n阿里巴巴向月之暗面投资", "2024-02-20"),
+        ("삼성전자, 테슬라와 파운드리 계약\n2025년 7월 28일\n\n삼성전자가", "2025-07-28"),
+        # dev set b: "Update vom 26. Juli 2024:" heads an article about a round of November 2023: an update's
+        # date is not when the article was published
+        ("Inhalt\nUpdate vom 26. Juli 2024:\n\nAleph Alpha hat im November 2023", None),
+        ("On December 30, 2025, Meta confirmed it will acquire Manus.", None),  # a sentence's date
         ("NEW YORK (Reuters) - no date here", None),
     ],
 )

@@ -748,6 +748,24 @@ def test_a_month_without_its_year_is_the_latest_up_to_the_document_date(text, as
     assert claims and {c.as_of for c in claims} == {as_of}
 
 
+@pytest.mark.parametrize(
+    "text, as_of",
+    [
+        # dev set b: "Le Président Emmanuel Macron a accueilli ... le jeudi 6 février 2025"; months in French and
+        # Italian too, as in English, Spanish and German
+        (
+            "Zorvex Labs va investir 1 milliard d'euros dans Quantix Robotics, a annoncé le jeudi 6 février 2025.",
+            "2025-02-06",
+        ),
+        ("Zorvex Labs ha investito 500 milioni di euro in Quantix Robotics il 3 luglio 2025.", "2025-07-03"),
+        # the day of a German date ends no sentence ("Update vom 26. Juli 2024")
+        ("Zorvex Labs hat am 26. Juli 2024 500 Millionen Euro in Quantix Robotics investiert.", "2024-07-26"),
+    ],
+)
+def test_a_date_with_its_month_in_another_language_is_the_claims(text, as_of):
+    assert {c.as_of for c in extract(doc(text), "rules").claims} == {as_of}
+
+
 def test_may_the_verb_is_no_month():
     text = "date 2025-03-02\nZorvex Labs may invest $750 million in Quantix Robotics."
     assert {c.as_of for c in extract(doc(text), "rules").claims} == {"2025-03-02"}

@@ -7,7 +7,6 @@ import re
 import unicodedata
 import warnings
 from bisect import bisect_right
-from datetime import datetime
 from functools import lru_cache
 from importlib import resources
 from itertools import accumulate
@@ -16,6 +15,7 @@ import trafilatura
 import yaml
 from bs4 import BeautifulSoup, XMLParsedAsHTMLWarning
 
+from . import dates
 from .models import Document, RawDocument
 from .pdf import PAGE_BREAK, reflow
 
@@ -35,16 +35,6 @@ ARTIFACTS: list[tuple[str | None, re.Pattern, str]] = [
 # (Each pattern starts with the text it fixes and looks behind from there: a pattern that starts by looking
 # behind is tried at every character, twenty times slower on a 5 MB text.)
 DATE_SEARCH = {"extensive_search": False, "original_date": True}  # dates from markup, not a text scan
-DATE_FORMATS = ["%b %d, %Y", "%B %d, %Y", "%d %B %Y", "%d %b %Y", "%Y-%m-%d"]
-_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
-# A dateline: "SAN FRANCISCO, March 3, 2025 /PRNewswire/ --", "REDMOND, Wash. — Jan. 23, 2023 —",
-# "LONDON, 12 May 2024 (Reuters) -", "Published: 2025-03-04", "date 2025-12-25", or a date opening the first lines.
-DATELINE = re.compile(
-    r"^(?:[A-Z][A-Z.'’ -]{1,40}(?:,\s*[A-Z][A-Za-z.]{1,14})?\s*[,:—–-]+\s*"
-    r"|(?i:published|posted|updated|dated|date)(?: on)?\s*[,:—–-]*\s*)?"
-    rf"(?P<date>{_MONTH} \d{{1,2}},? \d{{4}}|\d{{1,2}} {_MONTH} \d{{4}}|\d{{4}}-\d{{2}}-\d{{2}})\b",
-    re.M,
-)
 
 
 @lru_cache(maxsize=1)
@@ -218,23 +208,22 @@ def text_metadata(text: str) -> dict:
 def dateline_date(text: str) -> str | None:
     """The ISO date of a dateline among the first lines of an article ("NEW YORK, March 3, 2025 -- ..."), if any."""
     head = "\n".join(text.split("\n", 8)[:8])[:1500]
-    for m in DATELINE.finditer(head):
-        found = _date_words(m.group("date"))
-        if found:
-            return found
-    return None
+    return next(filter(None, (dates.iso(m) for m in _dateline().finditer(head))), None)
 
 
-def _date_words(words: str) -> str | None:
-    """ISO date of "Jan. 23, 2023", "Sept 3 2025", "12 May 2024" or "2024-05-12"."""
-    words = re.sub(r"\b(Sept)\b", "Sep", words.replace(".", "").replace(",", ""))
-    for fmt in ("%b %d %Y", "%B %d %Y", "%d %b %Y", "%d %B %Y", "%Y-%m-%d"):
-        try:
-            found = datetime.strptime(words, fmt).date()
-        except ValueError:
-            continue
-        return found.isoformat() if 1990 <= found.year <= 2100 else None
-    return None
+@lru_cache(maxsize=1)
+def _dateline() -> re.Pattern:
+    """A dateline: "SAN FRANCISCO, March 3, 2025 /PRNewswire/ --", "REDMOND, Wash. — Jan. 23, 2023 —", "Redmond,
+    Washington, November 3, 2025-", "Friday, February 6, 2026", "LONDON, 12 May 2024 (Reuters) -", "Published:
+    2025-03-04", "07.10.2025 13:42", or a date opening one of the first lines."""
+    labels = sorted(dates.vocabulary()["dateline_labels"], key=len, reverse=True)
+    return re.compile(
+        r"^(?:[A-Z][A-Z.'’ -]{1,40}(?:,\s*[A-Z][A-Za-z.]{1,14})?\s*[,:—–-]+\s*"  # a place in capitals
+        r"|(?:[A-Z][\w.'’-]*(?:[ \t]+[A-Z][\w.'’-]*){0,3}[ \t]*,[ \t]*){1,3}"  # places or a weekday, commas after
+        rf"|(?i:{'|'.join(map(re.escape, labels))})\s*[,:—–-]*\s*)?"
+        rf"(?:{dates.full_date()})",
+        re.M,
+    )
 
 
 def looks_like_title(line: str) -> bool:
@@ -243,10 +232,5 @@ def looks_like_title(line: str) -> bool:
 
 
 def parse_date(line: str) -> str | None:
-    """ISO date of a line that is only a date ("Apr 23, 2026"), else None."""
-    for fmt in DATE_FORMATS:
-        try:
-            return datetime.strptime(line.strip(), fmt).date().isoformat()
-        except ValueError:
-            continue
-    return None
+    """ISO date of a line that is only a date ("Apr 23, 2026", "11 juin 2025"), else None."""
+    return dates.parse(line)

@@ -31,7 +31,7 @@ import yaml
 from pydantic import ValidationError
 
 from . import clean as clean_stage
-from . import duplicates, figures, pipeline, store
+from . import dates, duplicates, figures, pipeline, store
 from .errors import ImportFileError
 from .ground import ground_claim
 from .models import Claim, Document, RawDocument
@@ -105,19 +105,16 @@ def _json_list(path: str | Path, text: str) -> Iterator[tuple[int, dict | None, 
 @cache
 def _settings() -> dict:
     raw = yaml.safe_load(resources.files("ingest.data").joinpath("imports.yaml").read_text("utf-8"))
-    months = {name: int(m) for m, names in raw["months"].items() for name in names}
-    months.update({name[:3]: m for name, m in list(months.items()) if len(name) > 3})
-    month_re = "|".join(sorted(map(re.escape, months), key=len, reverse=True))
     year = r"(?P<year>(?:19|20)\d{2})"
-    dates = re.compile(
+    found = re.compile(
         rf"(?P<iso>(?:19|20)\d{{2}})-(?P<im>\d{{2}})(?:-\d{{2}})?"
         rf"|(?P<cy>(?:19|20)\d{{2}})年(?P<cm>\d{{1,2}})月"
-        rf"|\b(?P<month>{month_re})\b\.?(?:\s*\d{{1,2}}(?:st|nd|rd|th)?,?)?\s*\(?{year}\b"
+        rf"|(?P<month>{dates.month_names()})(?:\s*\d{{1,2}}(?:st|nd|rd|th)?,?)?\s*\(?{year}\b"
         rf"|\b(?P<bare>(?:19|20)\d{{2}})\b",
         re.IGNORECASE,
     )
     targets = re.compile(r"\b(?:" + "|".join(map(re.escape, raw["target_words"])) + r")\W*$", re.IGNORECASE)
-    return {"raw": raw, "months": months, "dates": dates, "targets": targets}
+    return {"raw": raw, "dates": found, "targets": targets}
 
 
 def _cue(words: list[str]) -> re.Pattern:
@@ -159,7 +156,7 @@ def gold_as_of(text: str) -> str | None:
         if m["cy"]:
             return f"{m['cy']}-{int(m['cm']):02d}" if 1 <= int(m["cm"]) <= 12 else m["cy"]
         if m["month"]:
-            return f"{m['year']}-{cfg['months'][m['month'].casefold()]:02d}"
+            return f"{m['year']}-{dates.month(m['month']):02d}"
         return m["bare"]
     return None
 

@@ -22,6 +22,7 @@ from dataclasses import replace
 from functools import lru_cache
 
 from ..aliases import PartyMention
+from ..dates import month
 from ..figures import Figure, claim_fields, is_count, mentions_value, parse_figures, unit_class
 from ..models import Claim, Document, PatternSignal
 from . import classify
@@ -39,16 +40,21 @@ SECTION_CHARS = 200_000  # a longer text is read in sections of about this size 
 # A sentence ends at . ! ? before a space, or before a capitalised word where a scraped page lost the space
 # ("citing Euronews.The announcement"), at 。！？, or at a line break.
 _END = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s)|(?<=[a-z]{2})[.!?](?=[A-Z][a-z]+\s)|[。！？]+|\n+")
+_NEXT_WORD = re.compile(r"[ \t]+([^\W\d_]+)")
 
 
 def sentences(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence: ends at ``_END`` (a period not after an abbreviation)."""
+    """(start, end) of each sentence: ends at ``_END`` (a period not after an abbreviation, nor after the day of
+    a German date: "am 26. Juli 2024")."""
     abbrev = set(vocabulary()["abbreviations"])
     spans, start = [], 0
     for m in _END.finditer(text):
         if m.group().startswith(".") and "\n" not in m.group():
             word = re.search(r"([\w.]+)$", text[start : m.start()])
             if word and (word.group(1).lower() in abbrev or re.fullmatch(r"[A-Z]", word.group(1))):
+                continue
+            after = _NEXT_WORD.match(text, m.end())
+            if word and re.fullmatch(r"\d{1,2}", word.group(1)) and after and month(after.group(1)):
                 continue
         end = m.end() if not m.group().startswith("\n") else m.start()
         spans.append(_strip(text, start, end))
@@ -591,11 +597,11 @@ def value_status(text: str, s: Sentence, clause: tuple[int, int]) -> str | None:
 
 _DATE = re.compile(
     r"(?P<ymd>(?P<y1>\d{4})\s*[年년]\s*(?P<m1>\d{1,2})\s*[月월](?:\s*(?P<d1>\d{1,2})\s*[日일])?)"
-    r"|(?:(?P<d2>\d{1,2})\.?\s+(?:de\s+)?)?(?P<mon>[A-Za-zäé]{3,10})\.?\s+(?:(?P<d3>\d{1,2}),?\s+)?(?:de\s+)?(?P<y2>(?:19|20)\d{2})"
+    r"|(?:(?P<d2>\d{1,2})\.?\s+(?:de\s+)?)?(?P<mon>[A-Za-zÀ-ÿ]{3,10})\.?\s+(?:(?P<d3>\d{1,2}),?\s+)?(?:de\s+)?(?P<y2>(?:19|20)\d{2})"
     r"|(?P<y3>(?:19|20)\d{2})"
     r"|(?<![\d年년])(?P<m4>\d{1,2})\s*[月월]"
     r"|\b(?i:in|on|since|until|by|from|through|last|early|late|mid-|en|im|seit|desde|nel|a partir de)\s+"
-    r"(?P<mon5>[A-Za-zäé]{3,10})\b(?!\.?\s+(?:\d{1,2}(?:st|nd|rd|th)?,?\s+)?(?:de\s+)?(?:19|20)\d{2})"
+    r"(?P<mon5>[A-Za-zÀ-ÿ]{3,10})\b(?!\.?\s+(?:\d{1,2}(?:st|nd|rd|th)?,?\s+)?(?:de\s+)?(?:19|20)\d{2})"
 )
 NO_YEAR = "0000"  # the year of a month named without one ("in September", "9月"), until the document's date gives it
 
@@ -623,7 +629,6 @@ def _founded(text: str, start: int, pos: int) -> bool:
 
 def dates(text: str, start: int, end: int, exclude: tuple[int, int] | None) -> list[tuple[int, str]]:
     """(offset, date) of each date in text[start:end], as YYYY, YYYY-MM or YYYY-MM-DD."""
-    months = vocabulary()["months"]
     found = []
     for m in _DATE.finditer(text, start, end):
         if exclude and m.start() < exclude[1] and m.end() > exclude[0]:
@@ -633,7 +638,7 @@ def dates(text: str, start: int, end: int, exclude: tuple[int, int] | None) -> l
         if m.group("ymd"):
             y, mo, d = m.group("y1"), int(m.group("m1")), m.group("d1")
         elif m.group("y2"):
-            mo = months.get(m.group("mon").lower())
+            mo = month(m.group("mon"))
             if mo is None:
                 y, mo, d = m.group("y2"), None, None
             else:
@@ -641,7 +646,7 @@ def dates(text: str, start: int, end: int, exclude: tuple[int, int] | None) -> l
         elif m.group("y3"):
             y, mo, d = m.group("y3"), None, None
         else:
-            mo = int(m.group("m4")) if m.group("m4") else months.get(m.group("mon5").lower().rstrip("."))
+            mo = int(m.group("m4")) if m.group("m4") else month(m.group("mon5"))
             if not mo or not 1 <= mo <= 12 or m.group("mon5") == "may":
                 continue  # not a month ("in Ohio"), or the verb "may"
             y, d = NO_YEAR, None
