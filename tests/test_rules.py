@@ -4,6 +4,7 @@ import pytest
 
 from ingest.clean import clean
 from ingest.extract import extract, rulebook
+from ingest.extract.parties import mentions
 from ingest.extract.rulebook import vocabulary
 from ingest.extract.rules import (
     analyse,
@@ -413,6 +414,10 @@ def test_a_stand_in_is_the_company_named_before_it():
     assert facts("Mistral cerró una ronda que valora a la empresa en 6.000 millones de euros.") == {
         ("valuation", "Mistral", None, 6e9)
     }
+    # dev set b: "the Microsoft-backed artificial intelligence firm OpenAI": a backer named as a modifier is never
+    # the company a stand-in means
+    found = mentions("Amazon-backed Pied Piper raised $3.5 billion, valuing the company at $61.5 billion.")
+    assert [p.canonical for p in found if p.surface == "the company"] == ["Pied Piper"]
 
 
 def test_first_person_is_the_publisher_of_a_company_blog_or_call():
@@ -638,6 +643,15 @@ def first_cue_kind(text: str) -> str | None:
         # dev set a: "To build the data center campus in Texas will cost $25 billion" (a project's cost: `other`)
         ("To build the campus in Texas will cost $25 billion.", "other"),
         ("Globex will invest $2.5 billion in the startup.", "investment"),
+        # a company's value in a deal for it ("$157 per share in cash, or about $28 billion in equity value")
+        (
+            "Zorvex has completed its acquisition of Quantix for $157 per share, or about $28 billion in equity value.",
+            "acquisition",
+        ),
+        ("Zorvex will buy Quantix, representing an enterprise value of $6.4 billion.", "acquisition"),
+        # dev set a: "Infratil-backed CDC Data Centres went to market"; a company's backer named before it is no
+        # investment cue for the figures of its sentence
+        ("Zorvex-backed Quantix hits $61.5 billion valuation", "valuation"),
         # only the object of the figure's own "in" is spent on: a company's name there keeps it an investment
         ("Globex has invested $8 billion in Vandelay in total.", "investment"),
         ("Globex invested $2 billion in Vandelay in cash and stock.", "investment"),

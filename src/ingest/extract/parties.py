@@ -57,22 +57,24 @@ def stand_ins(text: str, named: list[PartyMention]) -> list[PartyMention]:
     """Words that stand for a company: "the startup" for a lab named before it, "the company" for any
     company, and "we" / "our" for the publisher of a company's own blog, release or call. As a subject the
     stand-in is the first company named earlier in its sentence; as an object ("in the startup") or with
-    none earlier in its sentence, the last one named before its sentence."""
+    none earlier in its sentence, the last one named before its sentence. A company named as a modifier
+    ("Amazon-backed Anthropic") is never the one meant."""
     v = vocabulary()
     out = []
-    starts = [p.start for p in named]
+    heads = [p for p in named if not re.match(r"-[a-z]", text[p.end : p.end + 2])]  # not "Amazon" of "Amazon-backed"
+    head_starts = [p.start for p in heads]
     for kind, rx in v["stand_ins"].items():
         for m in rx.finditer(text):
             sentence = max(text.rfind(end, 0, m.start()) for end in (". ", "\n", "。"))
             lead = text[max(0, m.start() - 25) : m.start()]
             obj = v["slots"]["target"].search(lead) or v["slots"]["source"].search(lead)
-            chosen = _stand_in_for(named, starts, m.start(), sentence, kind, bool(obj))
+            chosen = _stand_in_for(heads, head_starts, m.start(), sentence, kind, bool(obj))
             if chosen:
                 out.append(PartyMention(m.start(), m.end(), m.group(), chosen.canonical))
     me = publisher(text, named)
     if me:
         out += [PartyMention(m.start(), m.end(), m.group(), me) for m in v["first_person"].finditer(text)]
-    return [p for p in out if not orgs.overlapping(named, starts, p.start, p.end)]
+    return [p for p in out if not orgs.overlapping(named, [p.start for p in named], p.start, p.end)]
 
 
 def _stand_in_for(
