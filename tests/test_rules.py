@@ -832,6 +832,11 @@ def test_exclusivity_in_german_french_and_italian(text):
         # of a period, not a deal)
         ("Zorvex, racing to build data centers, spent $34.9 billion in the quarter ending Sept. 30.", True),
         ("Zorvex spent $2 billion in the deal for Quantix.", False),
+        # the same doc: "Meta, Alphabet, Amazon, and Microsoft all plan to ramp up spending" (a period's spending
+        # planned is capex guidance, as the dev sets' conventions say)
+        ("Zorvex plans to spend about $80 billion in fiscal 2025 on building data centres.", True),
+        ("Zorvex expects to spend $60 billion this year on AI infrastructure.", True),
+        ("Zorvex will spend $10 billion on Quantix cloud services through 2030.", False),
         # the same doc: "This marks the third upward revision for 2025, following $75 billion in February" (a
         # forecast revised, not a deal)
         ("This marks the third upward revision for 2025, following $75 billion in February.", True),
