@@ -961,3 +961,24 @@ def test_a_long_text_is_read_in_sections_that_end_at_paragraphs(monkeypatch):
 def test_a_company_the_alias_table_lacks_that_raises_money_receives_it(text):
     c = only(text)
     assert (c.kind, c.subject, c.counterparty) == ("investment", None, "Zorvex Labs")
+
+
+def test_a_table_row_is_read_by_its_headers():
+    # A funding roundup's table, as cleaning writes an HTML table (and as markdown writes one): the header names
+    # each column's kind and the parties' roles; the quote is the row.
+    html = (
+        "<html><body><article><h1>AI funding roundup for the week</h1><p>These were the largest deals of the week "
+        "in artificial intelligence, as tracked by our newsroom.</p><table><tr><th>Company</th><th>Valuation</th>"
+        "<th>Lead investor</th><th>Round size</th><th>Date</th></tr><tr><td>Quantix Robotics</td><td>$183 billion"
+        "</td><td>Tallow Capital</td><td>$13 billion</td><td>Sept 2025</td></tr></table><p>More deals are "
+        "expected next week as the market for AI infrastructure continues to heat up.</p></article></body></html>"
+    )
+    doc = clean(RawDocument(source="x.html", content_type="html", text=html))
+    got = {(c.kind, c.subject, c.counterparty, c.value, c.as_of) for c in extract(doc, "rules").claims}
+    assert got == {
+        ("valuation", "Quantix Robotics", None, 183e9, "2025-09"),
+        ("investment", "Tallow Capital", "Quantix Robotics", 13e9, "2025-09"),
+    }
+    assert all(c.quote.startswith("| Quantix Robotics |") for c in extract(doc, "rules").claims)
+    # a header that names no party's role reads nothing; cells with no header row are no table
+    assert claims_of("| Quantix Robotics | $13 billion |\n| Tallow Capital | $2 billion |\n") == []

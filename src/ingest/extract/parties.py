@@ -19,11 +19,12 @@ from ..aliases import PartyMention, canonical
 from ..figures import Figure
 from . import orgs
 from .rulebook import vocabulary
+from .tables import Cell
 
 
 @dataclass
 class Sentence:
-    """A sentence with its figures and parties (offsets into the document text)."""
+    """A sentence with its figures and parties (offsets into the document text); a table's row is one."""
 
     start: int
     end: int
@@ -31,6 +32,7 @@ class Sentence:
     parties: list[PartyMention]
     clauses: list[tuple[int, int]]
     blank_before: bool
+    cells: list[Cell] | None = None  # a table's body row: its cells under their headers
 
 
 def mentions(text: str) -> list[PartyMention]:

@@ -25,7 +25,7 @@ from ..aliases import PartyMention
 from ..dates import month
 from ..figures import Figure, claim_fields, is_count, mentions_value, parse_figures, unit_class
 from ..models import Claim, Document, PatternSignal
-from . import classify
+from . import classify, tables
 from .orgs import canonical_name, listed, long_forms, makers, possessive
 from .parties import Sentence, context_parties, fits, listed_pairs, mentions, place, receiving
 from .rulebook import any_pattern, taxonomy, vocabulary
@@ -151,7 +151,8 @@ def text_rules(text: str) -> tuple[list[Claim], list[PatternSignal]]:
     found = [p for s in sents for p in s.parties]
     decided = [c for c in cued if c.value is None or started(c, found)]
     longer = long_forms(found) | makers(text, found)
-    claims = [named(c, longer) for c in decided + learned_claims(text, sents, cued)]
+    rows = [c for s in sents if s.cells for c in table_claims(text, s)]
+    claims = [named(c, longer) for c in decided + learned_claims(text, sents, cued) + rows]
     return claims, pattern_signals(text, sents)
 
 
@@ -197,6 +198,8 @@ def cued_claims(text: str, sents: list[Sentence]) -> list[Claim]:
             lead = {}
         if is_instruction(text[s.start : s.end]) or text[s.start : s.end].rstrip().endswith("?"):
             continue
+        if s.cells:
+            continue  # a table's row is read by its headers (``table_claims``)
         context = context_parties(sents, i, text)
         for f in s.figures:
             claim = figure_claim(text, s, f, context, lead)
@@ -213,7 +216,7 @@ def learned_claims(text: str, sents: list[Sentence], cued: list[Claim]) -> list[
     out = []
     written = Counter(p.canonical for s in sents for p in s.parties if canonical_name(p.surface) == p.canonical)
     for s, f, kind, p, subject, counterparty in classify.learned_claims(sents, figure_candidates(text, sents, cued)):
-        if not in_bounds(f) or is_rate(text, s, f) or is_conversion(text, s, f):
+        if s.cells or not in_bounds(f) or is_rate(text, s, f) or is_conversion(text, s, f):
             continue
         only = subject if counterparty is None else counterparty if subject is None else None
         if only and not (listed(only) or " " in only.canonical or written[only.canonical] > 1):
@@ -227,6 +230,44 @@ def learned_claims(text: str, sents: list[Sentence], cued: list[Claim]) -> list[
         claim = make_claim(text, s, kind, clause, f, subject, counterparty, status, (f.start, f.end))
         out.append(classify.confidence(claim, p))
     return out
+
+
+def table_claims(text: str, s: Sentence) -> list[Claim]:
+    """The claims of a table's body row: each figure takes the kind its column's header cues (else the whole
+    header's first), within what its unit allows; its parties are the cells under a subject and a counterparty
+    header (``table_roles``: "Investor", "Acquirer" ... "Company", "Target" ...), the company alone for a kind
+    with no counterparty (a valuation). The quote is the row."""
+    v = vocabulary()
+    subject, counterparty = _row_party(s, "subject"), _row_party(s, "counterparty")
+    if subject is None and counterparty is None:
+        return []
+    out = []
+    for f in s.figures:
+        kind = _column_kind(s, f)
+        if kind is None:
+            continue
+        # a kind with no counterparty (a valuation) is the company's own, not its investor's
+        pair = (subject, counterparty) if v["roles"][kind]["counterparty"] else (counterparty or subject, None)
+        out.append(make_claim(text, s, kind, (s.start, s.end), f, *pair, None, (f.start, f.end)))
+    return out
+
+
+def _row_party(s: Sentence, role: str) -> PartyMention | None:
+    """The first organisation in a cell whose header names ``role`` (``table_roles``)."""
+    names = vocabulary()["table_roles"][role]
+    cells = [c for c in s.cells if c.header.strip().casefold() in names]
+    return next((p for c in cells for p in s.parties if c.start <= p.start < c.end), None)
+
+
+def _column_kind(s: Sentence, f: Figure) -> str | None:
+    """The kind the header of a figure's column cues, else the first the whole header cues, of those its unit
+    allows (a year is a date, not a figure, in a table)."""
+    v = vocabulary()
+    allowed = [] if unit_class(f.unit) == "year" else v["unit_kinds"].get(unit_class(f.unit), [])
+    column = next((c.header for c in s.cells if c.start <= f.start < c.end), "")
+    header = " | ".join(c.header for c in s.cells)
+    cued = (k for where in (column, header) for k, cue in v["kind_cues"].items() if k in allowed and cue.search(where))
+    return next(cued, None)
 
 
 def figure_candidates(text: str, sents: list[Sentence], cued: list[Claim]) -> Iterator[classify.Candidate]:
@@ -266,6 +307,7 @@ def analyse(text: str) -> list[Sentence]:
     prev_end = 0
     named = mentions(text)
     starts = [p.start for p in named]
+    rows = tables.body_rows(text) if "|" in text else {}
     for start, end in sentences(text):
         figs = [_shift(f, start) for f in parse_figures(text[start:end])]
         parties = [
@@ -276,7 +318,7 @@ def analyse(text: str) -> list[Sentence]:
         local = [_shift(f, -start) for f in figs]
         gap = text[prev_end:start]
         new_block = "\n\n" in gap or ("\n" in gap and bool(vocabulary()["list_item"].match(text, start)))
-        out.append(Sentence(start, end, figs, parties, clauses(text, start, end, local), new_block))
+        out.append(Sentence(start, end, figs, parties, clauses(text, start, end, local), new_block, rows.get(start)))
         prev_end = end
     return out
 
