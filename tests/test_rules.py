@@ -224,6 +224,9 @@ def facts(text: str) -> set[tuple]:
         ("Oracle is in talks with Meta over a $5 billion cloud deal.", ("Meta", "Oracle")),
         ("Nebius will supply Microsoft with GPU capacity worth $5 billion.", ("Microsoft", "Nebius")),
         ("Microsoft signed a $5 billion compute contract with Nebius.", ("Microsoft", "Nebius")),
+        # the tenant of a lease is the buyer (dev set a: "Applied Digital ... two approximately 15-year leases with
+        # CoreWeave"), also where the landlord's verb leads ("leased a campus to")
+        ("Nebius leased a data center campus to Microsoft for $5 billion.", ("Microsoft", "Nebius")),
     ],
 )
 def test_compute_buyer_need_not_be_a_lab(text, expected):

@@ -135,6 +135,8 @@ def slot_of(text: str, s: Sentence, f_pos: tuple[int, int], p: PartyMention) -> 
     slots = vocabulary()["slots"]
     if slots["issuer"].match(text, p.end, s.end):
         return "issuer"
+    if slots["lessee"].search(text, s.start, p.start):
+        return "customer"
     before = text[max(s.start, p.start - 25) : p.start]
     for slot in ("source", "recipient", "customer", "target"):
         if slots[slot].search(before):
