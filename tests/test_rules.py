@@ -912,6 +912,8 @@ def test_a_product_exclusive_is_not_exclusivity(text):
         "Zorvex Labs provided exclusive cloud hosting for Quantix Robotics.",
         "Zorvex Labs obtained exclusive access among the Big 4 to Quantix Robotics's platform.",
         "Zorvex Labs will exclusively license its models to Quantix Robotics.",
+        # "available exclusively" as "exclusively available" (Mistral's models on Azure)
+        "Quantix Robotics will make its models available exclusively on Zorvex Labs' cloud for two years.",
     ],
 )
 def test_exclusive_terms_of_a_deal_are_exclusivity(text):
