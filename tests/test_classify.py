@@ -258,3 +258,10 @@ def test_a_bullet_without_a_full_stop_is_no_headline():
     bullet = "Key terms of the deal:\n- Investment: $5 billion from Quillon in Vandelay common stock\n- Closing: 2026\n"
     assert "headline" not in features_of(bullet, 5e9)
     assert "headline" in features_of("Quillon invests $5 billion in Vandelay\nThe deal closes in 2026.\n", 5e9)
+
+
+def test_a_company_bought_in_the_passive_is_the_target():
+    # "Splunk agreed to be acquired by Cisco for $28 billion": the company after "acquired by" buys, whichever
+    # the classifier reads first
+    got = facts("Quantix agreed to be acquired by Zorvex for $28 billion in cash.")
+    assert {(f[0], f[1], f[2]) for f in got} == {("acquisition", "Zorvex", "Quantix")}

@@ -402,6 +402,8 @@ def test_a_valuation_verb_leading_into_the_figure_beats_a_nearer_cue(text):
         ("Mistral, valorisée 6 milliards d'euros, recrute.", ("valuation", "Mistral", None, 6e9)),
         ("Samsung détient une participation de 4,5 % dans Cohere.", ("equity_stake", "Samsung", "Cohere", 4.5)),
         ("ソフトバンクグループはOpenAIに最大250億ドルを出資する。", ("investment", "SoftBank", "OpenAI", 25e9)),
+        # the Spanish present, as dev set b's "invierte" in its verbs of a company
+        ("Microsoft invierte 1.000 millones de dólares en Cohere.", ("investment", "Microsoft", "Cohere", 1e9)),
     ],
 )
 def test_french_and_japanese_cues(text, expected):

@@ -29,6 +29,7 @@ _PLAIN = (
     "founding",
     "dateline",
     "price_clause",
+    "bought_by",
 )
 
 

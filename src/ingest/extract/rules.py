@@ -226,10 +226,20 @@ def learned_claims(text: str, sents: list[Sentence], cued: list[Claim]) -> list[
             continue
         if counterparty is None and receiving(text, s, (f.start, f.end), kind, subject):
             subject, counterparty = None, subject
+        elif kind == "acquisition" and bought_by(text, subject, counterparty):
+            subject, counterparty = counterparty, subject
         status = value_status(text, s, clause)
         claim = make_claim(text, s, kind, clause, f, subject, counterparty, status, (f.start, f.end))
         out.append(classify.confidence(claim, p))
     return out
+
+
+def bought_by(text: str, subject: PartyMention | None, counterparty: PartyMention | None) -> bool:
+    """True where the subject of an acquisition is the company bought, in the passive ("Splunk agreed to be
+    acquired by Cisco"): the classifier reads the first company as the acquirer."""
+    if subject is None or counterparty is None or counterparty.start < subject.end:
+        return False
+    return bool(vocabulary()["bought_by"].fullmatch(text, subject.end, counterparty.start))
 
 
 def table_claims(text: str, s: Sentence) -> list[Claim]:
