@@ -902,6 +902,8 @@ def test_a_count_of_people_is_no_headcount(text):
         "including a new Plasma Green which is exclusive to the Zorvex e-Sport.",
         "Only one title at launch is exclusive to the Quantix service, indie developer Vandelay Works said.",
         "Exclusively for the festival, the Zorvex collective designed Quantix Spider on the Vandelay Bridge.",
+        # the clean bench's news: "only three games available exclusively on the service have been announced"
+        "Zorvex Labs' lineup is light, with only three games available exclusively on the service.",
     ],
 )
 def test_a_product_exclusive_is_not_exclusivity(text):
