@@ -265,3 +265,13 @@ def test_a_company_bought_in_the_passive_is_the_target():
     # the classifier reads first
     got = facts("Quantix agreed to be acquired by Zorvex for $28 billion in cash.")
     assert {(f[0], f[1], f[2]) for f in got} == {("acquisition", "Zorvex", "Quantix")}
+
+
+def test_the_company_that_leads_a_round_invests():
+    # "SoftBank led the $6.6 billion round, with participation from Microsoft, Nvidia and Thrive Capital": the
+    # lead is the investor, the others fund it too, and no investee is named; "with participation from" is no
+    # stake (French "participation" is)
+    got = facts("Tallow Capital led the $6.6 billion round, with participation from Quillon Labs and Hooli Ventures.")
+    assert {(f[0], f[1], f[2]) for f in got} == {("investment", "Tallow Capital", None)}
+    got = facts("Tallow Capital led the $6.6 billion round in Quantix Robotics.")
+    assert {(f[0], f[1], f[2]) for f in got} == {("investment", "Tallow Capital", "Quantix Robotics")}

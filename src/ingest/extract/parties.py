@@ -143,6 +143,8 @@ def slot_of(text: str, s: Sentence, f_pos: tuple[int, int], p: PartyMention) -> 
             return slot
     if slots["buyer"].match(text, p.end, s.end):
         return "customer"
+    if slots["lead"].match(text, p.end, s.end):
+        return "source"
     for slot in ("target", "source"):
         if slots[f"particle_{slot}"].match(text, p.end, s.end):
             return slot

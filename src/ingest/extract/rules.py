@@ -27,7 +27,7 @@ from ..figures import Figure, claim_fields, is_count, mentions_value, parse_figu
 from ..models import Claim, Document, PatternSignal
 from . import classify, tables
 from .orgs import canonical_name, listed, long_forms, makers, possessive
-from .parties import Sentence, context_parties, fits, listed_pairs, mentions, place, receiving
+from .parties import Sentence, context_parties, fits, listed_pairs, mentions, place, receiving, slot_of
 from .rulebook import any_pattern, taxonomy, vocabulary
 
 VALUE_KINDS = ("investment", "compute_commitment", "equity_stake", "valuation", "revenue", "other")
@@ -228,6 +228,9 @@ def learned_claims(text: str, sents: list[Sentence], cued: list[Claim]) -> list[
             subject, counterparty = None, subject
         elif kind == "acquisition" and bought_by(text, subject, counterparty):
             subject, counterparty = counterparty, subject
+        elif kind == "investment" and (lead := round_lead(text, s)):
+            funder = counterparty is None or slot_of(text, s, (f.start, f.end), counterparty) == "source"
+            subject, counterparty = lead, None if funder or counterparty.canonical == lead.canonical else counterparty
         status = value_status(text, s, clause)
         claim = make_claim(text, s, kind, clause, f, subject, counterparty, status, (f.start, f.end))
         out.append(classify.confidence(claim, p))
@@ -240,6 +243,13 @@ def bought_by(text: str, subject: PartyMention | None, counterparty: PartyMentio
     if subject is None or counterparty is None or counterparty.start < subject.end:
         return False
     return bool(vocabulary()["bought_by"].fullmatch(text, subject.end, counterparty.start))
+
+
+def round_lead(text: str, s: Sentence) -> PartyMention | None:
+    """The company that leads the round of a figure's sentence ("SoftBank led the $6.6 billion round, with
+    participation from Microsoft"): its investor, whoever else the classifier reads first."""
+    lead = vocabulary()["slots"]["lead"]
+    return next((p for p in s.parties if lead.match(text, p.end, s.end)), None)
 
 
 def table_claims(text: str, s: Sentence) -> list[Claim]:
