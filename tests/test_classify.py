@@ -275,3 +275,9 @@ def test_the_company_that_leads_a_round_invests():
     assert {(f[0], f[1], f[2]) for f in got} == {("investment", "Tallow Capital", None)}
     got = facts("Tallow Capital led the $6.6 billion round in Quantix Robotics.")
     assert {(f[0], f[1], f[2]) for f in got} == {("investment", "Tallow Capital", "Quantix Robotics")}
+
+
+def test_an_acquisition_in_the_spanish_future():
+    # dev set b's Spanish verbs of a company ("adquirió", "invertirá"), in the future too ("adquirirá")
+    got = facts("Zorvex adquirirá la empresa de ciberseguridad Quantix por 500 millones de euros.")
+    assert {(f[0], f[1], f[2], f[3]) for f in got} == {("acquisition", "Zorvex", "Quantix", 5e8)}

@@ -246,3 +246,10 @@ def test_a_metric_acronym_is_no_name():
     # dev set b: "ElevenLabs led the synthesis market with $200M ARR by Q1 2026" named "ARR" its counterparty
     got = names("Quillon Voice led the synthesis market with $200M ARR by Q1 2026, on EBITDA of $40M.")
     assert got == {"Quillon Voice"}
+
+
+def test_names_in_japanese_and_korean_text():
+    # dev set b: "サカナAIは1月23日、グーグルと戦略的パートナーシップを締結し": a katakana name with a Latin tail is one
+    # name, and a Latin name before a particle ("NTTは", "OpenAIに") is a company's, as before a company's verb
+    assert {"ZVX", "クアンティクスAI"} <= names("ZVXはクアンティクスAIに約50億円を出資すると発表した。")
+    assert "ZVX" in names("ZVX는 퓨리오사에 500억원을 투자했다.")

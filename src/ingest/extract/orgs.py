@@ -35,6 +35,7 @@ _INNER = rf"(?:[{WORD}&.'’\-]|:(?=[a-z]))"  # "Run:ai"
 _TOKEN = rf"(?:[{UPPER}]{_INNER}*[{WORD}&]|[{UPPER}]|[a-z]{{1,3}}[{UPPER}][{WORD}\-]*)"
 _POSSESSIVE_S = re.compile(r"['’]s$")
 _DOTTED = re.compile(r"(?:[A-Z]\.){2,}")  # an abbreviation written with dots ("U.S.", "U.A.E.")
+_PARTICLE = re.compile(r"(?:は|が|に|から|と|へ|も|은|는|이|가|에|와|과)")  # "NTTは", "OpenAIに": a name in CJK text
 _RANK = re.compile(r"[ \t]\d{1,3}\b(?![.,]\d)")  # a small number after a one-word name: a rank ("the Big 4")
 
 
@@ -46,7 +47,7 @@ def _vocab() -> dict:
     suffix = "|".join(re.escape(s) for s in sorted(data["suffixes"], key=len, reverse=True))
     return {
         "name": re.compile(rf"(?<![{WORD}])(?P<name>{name})(?P<suffix>,?\s+(?:{suffix})(?![{WORD}]))?"),
-        "katakana": re.compile(r"[\u30a0-\u30ff]{3,}(?:・[\u30a0-\u30ff]+)*"),
+        "katakana": re.compile(r"[\u30a0-\u30ff]{3,}(?:・[\u30a0-\u30ff]+)*(?:[A-Z]{1,3}(?![A-Za-z]))?"),  # "サカナAI"
         "stop": {w.casefold() for w in data["not_names"] + [v for v in data["subject_verbs"] if " " not in v]},
         "joiners": frozenset(data["joiners"]),
         "suffix_words": frozenset(data["suffixes"]),
@@ -194,12 +195,17 @@ def _bare(word: str) -> str:
 
 def _words_inside_sentences(text: str) -> set[str]:
     """The words of ``text`` that stand at least once after another word of their sentence, take a possessive
-    ("Initech's") or a company's verb ("Initech agreed"), in one pass."""
+    ("Initech's"), a company's verb ("Initech agreed") or a Japanese or Korean particle ("NTTは"), in one pass."""
     inside = set()
     verb, compound_tail = _vocab()["subject_verb"], _vocab()["compound"]
     # only words with a capital letter ("d’Hugging" too): a name has one
     for m in re.finditer(rf"(?<![{WORD}])(?=[{WORD}&.'’:\-]*[{UPPER}])[{WORD}]{_INNER}*", text):
-        if not _starts_sentence(text, m.start()) or _POSSESSIVE_S.search(m.group()) or verb.match(text, m.end()):
+        if (
+            not _starts_sentence(text, m.start())
+            or _POSSESSIVE_S.search(m.group())
+            or verb.match(text, m.end())
+            or _PARTICLE.match(text, m.end())
+        ):
             compound = compound_tail.search(m.group())  # "Hooli-Chips" stands for Hooli too
             inside.add(_bare(m.group()[: compound.start()] if compound else m.group()))
     return inside
