@@ -657,6 +657,8 @@ def first_cue_kind(text: str) -> str | None:
         # dev set a: "Infratil-backed CDC Data Centres went to market"; a company's backer named before it is no
         # investment cue for the figures of its sentence
         ("Zorvex-backed Quantix hits $61.5 billion valuation", "valuation"),
+        # the price of a share of a company ("Meta paid $14.3 billion for a 49% stake in Scale AI") is invested
+        ("Zorvex paid $14.3 billion for a 49% stake in Quantix.", "investment"),
         # only the object of the figure's own "in" is spent on: a company's name there keeps it an investment
         ("Globex has invested $8 billion in Vandelay in total.", "investment"),
         ("Globex invested $2 billion in Vandelay in cash and stock.", "investment"),

@@ -123,6 +123,7 @@ def vocabulary() -> dict:
         "unit_price": {k: _regex(p) for k, p in data["unit_price"].items()},
         "change_percent": {k: _regex(p) for k, p in data["change_percent"].items()},
         "buy_company": {k: _regex(p) for k, p in data["buy_company"].items()},
+        "stake_price": {k: _regex(p) for k, p in data["stake_price"].items()},
         "lead_in": {k: _regex(_fill(p, data)) for k, p in data["lead_in"].items()},
         "slots": {k: _regex(_fill(p, data)) for k, p in data["slots"].items()},
         "stand_ins": {k: _regex(p) for k, p in data["stand_ins"].items()},

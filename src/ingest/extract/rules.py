@@ -427,6 +427,8 @@ def figure_kind(text: str, s: Sentence, f: Figure, clause: tuple[int, int], excl
     c_start, c_end = clause
     if "acquisition" in allowed and buys_company(text, s, clause):
         return "acquisition"
+    if "investment" in allowed and buys_stake(text, s, f):
+        return "investment"
     o_start = s.start if v["price_clause"].match(text, c_start) else c_start
     amounts = [g for g in s.figures if g.unit != "year"]  # an override decides the figures it stands between
     o_start = max([o_start] + [g.end for g in amounts if g.end <= f.start])
@@ -506,6 +508,14 @@ def buys_company(text: str, s: Sentence, clause: tuple[int, int]) -> bool:
             if near and not _owned(text, p):
                 return True
     return any(v["price"].search(text, clause[0], p.start) and not _owned(text, p) for p in s.parties)
+
+
+def buys_stake(text: str, s: Sentence, f: Figure) -> bool:
+    """True for the price of a share of a company ("Meta paid $14.3 billion for a 49% stake in Scale AI"): an
+    amount, "for a", a percentage and a stake word; the percentage is the stake's own claim."""
+    v = vocabulary()["stake_price"]
+    share = next((g for g in s.figures if g.start >= f.end and unit_class(g.unit) == "percent"), None)
+    return bool(share and v["between"].fullmatch(text, f.end, share.start) and v["after"].match(text, share.end))
 
 
 def _owned(text: str, p: PartyMention) -> bool:
