@@ -121,6 +121,9 @@ def test_a_longer_name_only_after_the_short_form_is_not_its_full_name():
     # a dev-set shape: "ElevenLabs led the synthesis market ... ElevenLabs Conversational AI all promise ..."
     found = orgs.mentions("Vocalis led the market with $200M ARR. Rivals and Vocalis Conversational AI promise speed.")
     assert "Vocalis" not in orgs.long_forms(found)
+    # unless what it adds is a company's generic tail (a headline's "Lumen", then "Lumen Technologies")
+    found = orgs.mentions("Why we partner with Quillon\n\nToday we announce a partnership with Quillon Technologies.")
+    assert orgs.long_forms(found) == {"Quillon": "Quillon Technologies"}
 
 
 def test_a_place_before_based_is_no_name():

@@ -50,6 +50,7 @@ def _vocab() -> dict:
         "katakana": re.compile(r"[\u30a0-\u30ff]{3,}(?:・[\u30a0-\u30ff]+)*(?:[A-Z]{1,3}(?![A-Za-z]))?"),  # "サカナAI"
         "stop": {w.casefold() for w in data["not_names"] + [v for v in data["subject_verbs"] if " " not in v]},
         "joiners": frozenset(data["joiners"]),
+        "generic_tails": frozenset(data["generic_tails"]),
         "suffix_words": frozenset(data["suffixes"]),
         "suffix": re.compile(rf"(?:,?\s+(?:{suffix}))+$"),
         "possessive": re.compile(r"['’]s?$"),
@@ -92,7 +93,8 @@ def long_forms(found: list[PartyMention]) -> dict[str, str]:
     """The one longer name of the text that each short form's words start ("Talen" is "Talen Energy", "ZT"
     is "ZT Systems" where the text names both), when the text names it before the short form (the full name
     comes first; a longer name only after the short one is something of that company's, "ElevenLabs
-    Conversational AI"); alias-table names stay as they are."""
+    Conversational AI"), or when what it adds is a company's generic tail (a headline's "Lumen", then "Lumen
+    Technologies"); alias-table names stay as they are."""
     first: dict[str, int] = {}
     for p in found:
         if not listed(p):
@@ -102,7 +104,8 @@ def long_forms(found: list[PartyMention]) -> dict[str, str]:
     for n in names:
         i = bisect_left(names, n + " ")  # sorted: the names that start with n's words follow here
         starts = [m for m in names[i : i + 2] if m.startswith(n + " ")]
-        if len(starts) == 1 and first[starts[0]] < first[n]:
+        generic = len(starts) == 1 and starts[0][len(n) + 1 :] in _vocab()["generic_tails"]
+        if len(starts) == 1 and (first[starts[0]] < first[n] or generic):
             out[n] = starts[0]
     return out
 
