@@ -281,3 +281,10 @@ def test_an_acquisition_in_the_spanish_future():
     # dev set b's Spanish verbs of a company ("adquirió", "invertirá"), in the future too ("adquirirá")
     got = facts("Zorvex adquirirá la empresa de ciberseguridad Quantix por 500 millones de euros.")
     assert {(f[0], f[1], f[2], f[3]) for f in got} == {("acquisition", "Zorvex", "Quantix", 5e8)}
+
+
+def test_a_company_whose_funding_a_figure_totals_receives_it():
+    # a press release's "The round brings Vantara's total funding to $720 million": the possessor of the funding
+    # is its receiver, whoever funded it
+    got = facts("Quillon Labs closed a round. The round brings Quillon Labs's total funding to $720 million.")
+    assert {(f[0], f[1], f[2]) for f in got} == {("investment", None, "Quillon Labs")}

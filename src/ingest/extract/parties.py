@@ -145,6 +145,8 @@ def slot_of(text: str, s: Sentence, f_pos: tuple[int, int], p: PartyMention) -> 
         return "customer"
     if slots["lead"].match(text, p.end, s.end):
         return "source"
+    if slots["funded"].match(text, p.end, s.end):
+        return "receiver"
     for slot in ("target", "source"):
         if slots[f"particle_{slot}"].match(text, p.end, s.end):
             return slot
