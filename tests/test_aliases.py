@@ -234,3 +234,9 @@ def test_the_trie_of_forms_finds_what_the_alternation_of_all_forms_finds(pieces)
     text = "".join(pieces)
     table = default_table()
     assert [(p.start, p.end) for p in table.find_parties(text)] == [m.span() for m in table._pattern.finditer(text)]
+
+
+def test_a_company_named_by_what_it_makes() -> None:
+    # dev set b: "the ChatGPT maker"; the product alone names no company
+    assert companies_in("CoreWeave expanded its contracts with the ChatGPT maker.") == {"CoreWeave", "OpenAI"}
+    assert canonical("ChatGPT") is None
