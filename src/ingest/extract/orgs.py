@@ -35,7 +35,6 @@ _INNER = rf"(?:[{WORD}&.'’\-]|:(?=[a-z]))"  # "Run:ai"
 _TOKEN = rf"(?:[{UPPER}]{_INNER}*[{WORD}&]|[{UPPER}]|[a-z]{{1,3}}[{UPPER}][{WORD}\-]*)"
 _POSSESSIVE_S = re.compile(r"['’]s$")
 _DOTTED = re.compile(r"(?:[A-Z]\.){2,}")  # an abbreviation written with dots ("U.S.", "U.A.E.")
-_APPOSITION = re.compile(r",\s+(?:which|whose|a|an|the)\s")  # "Run:ai, which Nvidia acquired", "Wiz, the"
 _PARTICLE = re.compile(r"(?:は|が|に|から|と|へ|も|은|는|이|가|에|와|과)")  # "NTTは", "OpenAIに": a name in CJK text
 _RANK = re.compile(r"[ \t]\d{1,3}\b(?![.,]\d)")  # a small number after a one-word name: a rank ("the Big 4")
 
@@ -209,7 +208,6 @@ def _words_inside_sentences(text: str) -> set[str]:
             or _POSSESSIVE_S.search(m.group())
             or verb.match(text, m.end())
             or _PARTICLE.match(text, m.end())
-            or _APPOSITION.match(text, m.end())
         ):
             compound = compound_tail.search(m.group())  # "Hooli-Chips" stands for Hooli too
             inside.add(_bare(m.group()[: compound.start()] if compound else m.group()))
