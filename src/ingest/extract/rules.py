@@ -224,17 +224,26 @@ def learned_claims(text: str, sents: list[Sentence], cued: list[Claim]) -> list[
         clause = clause_of(s, f.start)
         if is_instruction(text[s.start : s.end]) or vocabulary()["not_deal"].search(text, s.start, s.end):
             continue
-        if counterparty is None and receiving(text, s, (f.start, f.end), kind, subject):
-            subject, counterparty = None, subject
-        elif kind == "acquisition" and bought_by(text, subject, counterparty):
-            subject, counterparty = counterparty, subject
-        elif kind == "investment" and (lead := round_lead(text, s)):
-            funder = counterparty is None or slot_of(text, s, (f.start, f.end), counterparty) == "source"
-            subject, counterparty = lead, None if funder or counterparty.canonical == lead.canonical else counterparty
+        subject, counterparty = reread_roles(text, s, f, kind, subject, counterparty)
         status = value_status(text, s, clause)
         claim = make_claim(text, s, kind, clause, f, subject, counterparty, status, (f.start, f.end))
         out.append(classify.confidence(claim, p))
     return out
+
+
+def reread_roles(
+    text: str, s: Sentence, f: Figure, kind: str, subject: PartyMention | None, counterparty: PartyMention | None
+) -> tuple[PartyMention | None, PartyMention | None]:
+    """The classifier's parties, re-read where the sentence's grammar names a role: a lone receiver of an
+    investment ("Kramerica raised $120 million"), a company bought in the passive, the lead of a round."""
+    if counterparty is None and receiving(text, s, (f.start, f.end), kind, subject):
+        return None, subject
+    if kind == "acquisition" and bought_by(text, subject, counterparty):
+        return counterparty, subject
+    if kind == "investment" and (lead := round_lead(text, s)):
+        funder = counterparty is None or slot_of(text, s, (f.start, f.end), counterparty) == "source"
+        return lead, None if funder or counterparty.canonical == lead.canonical else counterparty
+    return subject, counterparty
 
 
 def bought_by(text: str, subject: PartyMention | None, counterparty: PartyMention | None) -> bool:
