@@ -35,7 +35,6 @@ _INNER = rf"(?:[{WORD}&.'’\-]|:(?=[a-z]))"  # "Run:ai"
 _TOKEN = rf"(?:[{UPPER}]{_INNER}*[{WORD}&]|[{UPPER}]|[a-z]{{1,3}}[{UPPER}][{WORD}\-]*)"
 _POSSESSIVE_S = re.compile(r"['’]s$")
 _DOTTED = re.compile(r"(?:[A-Z]\.){2,}")  # an abbreviation written with dots ("U.S.", "U.A.E.")
-_PARTICLE = re.compile(r"(?:は|が|に|から|と|へ|も|은|는|이|가|에|와|과)")  # "NTTは", "OpenAIに": a name in CJK text
 _RANK = re.compile(r"[ \t]\d{1,3}\b(?![.,]\d)")  # a small number after a one-word name: a rank ("the Big 4")
 
 
@@ -51,6 +50,7 @@ def _vocab() -> dict:
         "stop": {w.casefold() for w in data["not_names"] + [v for v in data["subject_verbs"] if " " not in v]},
         "joiners": frozenset(data["joiners"]),
         "generic_tails": frozenset(data["generic_tails"]),
+        "particle": re.compile("|".join(map(re.escape, data["particles"]))),
         "suffix_words": frozenset(data["suffixes"]),
         "suffix": re.compile(rf"(?:,?\s+(?:{suffix}))+$"),
         "possessive": re.compile(r"['’]s?$"),
@@ -104,8 +104,7 @@ def long_forms(found: list[PartyMention]) -> dict[str, str]:
     for n in names:
         i = bisect_left(names, n + " ")  # sorted: the names that start with n's words follow here
         starts = [m for m in names[i : i + 2] if m.startswith(n + " ")]
-        generic = len(starts) == 1 and starts[0][len(n) + 1 :] in _vocab()["generic_tails"]
-        if len(starts) == 1 and (first[starts[0]] < first[n] or generic):
+        if len(starts) == 1 and (first[starts[0]] < first[n] or starts[0][len(n) + 1 :] in _vocab()["generic_tails"]):
             out[n] = starts[0]
     return out
 
@@ -200,14 +199,14 @@ def _words_inside_sentences(text: str) -> set[str]:
     """The words of ``text`` that stand at least once after another word of their sentence, take a possessive
     ("Initech's"), a company's verb ("Initech agreed") or a Japanese or Korean particle ("NTTは"), in one pass."""
     inside = set()
-    verb, compound_tail = _vocab()["subject_verb"], _vocab()["compound"]
+    verb, compound_tail, particle = _vocab()["subject_verb"], _vocab()["compound"], _vocab()["particle"]
     # only words with a capital letter ("d’Hugging" too): a name has one
     for m in re.finditer(rf"(?<![{WORD}])(?=[{WORD}&.'’:\-]*[{UPPER}])[{WORD}]{_INNER}*", text):
         if (
             not _starts_sentence(text, m.start())
             or _POSSESSIVE_S.search(m.group())
             or verb.match(text, m.end())
-            or _PARTICLE.match(text, m.end())
+            or particle.match(text, m.end())
         ):
             compound = compound_tail.search(m.group())  # "Hooli-Chips" stands for Hooli too
             inside.add(_bare(m.group()[: compound.start()] if compound else m.group()))
