@@ -205,6 +205,9 @@ def test_a_one_word_name_written_once_carries_no_claim_alone(monkeypatch):
     assert not facts("Report by TheVerge\n\nThe company has closed a deal valued at nearly $6.5 billion.")
     twice = "Report on Quillon\n\nQuillon has closed a deal valued at nearly $6.5 billion."
     assert parties(facts(twice)) == {"Quillon"}
+    # nor where a noun before it calls it a company ("Cursor maker Anysphere has surpassed $500 million in ARR")
+    described = "Report\n\nCodeline maker Quillon has closed a deal valued at nearly $6.5 billion."
+    assert parties(facts(described)) == {"Quillon"}
 
 
 def test_words_that_lead_straight_into_a_figure_are_a_feature_of_it():

@@ -30,6 +30,7 @@ _PLAIN = (
     "dateline",
     "price_clause",
     "bought_by",
+    "company_noun",
 )
 
 

@@ -219,7 +219,7 @@ def learned_claims(text: str, sents: list[Sentence], cued: list[Claim]) -> list[
         if s.cells or not in_bounds(f) or is_rate(text, s, f) or is_conversion(text, s, f):
             continue
         only = subject if counterparty is None else counterparty if subject is None else None
-        if only and not (listed(only) or " " in only.canonical or written[only.canonical] > 1):
+        if only and not (listed(only) or " " in only.canonical or written[only.canonical] > 1 or described(text, only)):
             continue  # a one-word name written once, not in the alias table, carries no claim alone
         clause = clause_of(s, f.start)
         if is_instruction(text[s.start : s.end]) or vocabulary()["not_deal"].search(text, s.start, s.end):
@@ -229,6 +229,11 @@ def learned_claims(text: str, sents: list[Sentence], cued: list[Claim]) -> list[
         claim = make_claim(text, s, kind, clause, f, subject, counterparty, status, (f.start, f.end))
         out.append(classify.confidence(claim, p))
     return out
+
+
+def described(text: str, p: PartyMention) -> bool:
+    """True for a name the words before it call a company ("Cursor maker Anysphere", "AI startup Cohere")."""
+    return bool(vocabulary()["company_noun"].search(text, max(0, p.start - 30), p.start))
 
 
 def reread_roles(
