@@ -787,6 +787,15 @@ def test_a_date_with_its_month_in_another_language_is_the_claims(text, as_of):
     assert {c.as_of for c in extract(doc(text), "rules").claims} == {as_of}
 
 
+def test_a_revenue_share_without_a_figure_is_a_revenue_claim_of_its_payer():
+    # dev set b: "providing Samsung with fixed monthly payments for each device that preinstalls Gemini, plus a
+    # percentage of advertising revenue generated within the app" (a revenue share: subject = payer)
+    got = facts("Zorvex Labs pays Quantix Robotics a fixed fee plus a share of advertising revenue from its app.")
+    assert got == {("revenue", "Zorvex Labs", "Quantix Robotics", None)}
+    with_figure = facts("Zorvex Labs pays Quantix Robotics 20% of advertising revenue from its app.")
+    assert all(f[3] is not None for f in with_figure), "a share with its figure is the figure's claim"
+
+
 def test_may_the_verb_is_no_month():
     text = "date 2025-03-02\nZorvex Labs may invest $750 million in Quantix Robotics."
     assert {c.as_of for c in extract(doc(text), "rules").claims} == {"2025-03-02"}

@@ -31,6 +31,7 @@ _PLAIN = (
     "price_clause",
     "bought_by",
     "company_noun",
+    "pays",
 )
 
 

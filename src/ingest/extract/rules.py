@@ -606,6 +606,7 @@ def rights_claims(text: str, s: Sentence, context: list[PartyMention]) -> list[C
     if not any(unit_class(f.unit) == "money" for f in s.figures):  # a licence deal with no fee named
         for m in v["rights"]["licensing"].finditer(text, s.start, s.end):
             out += right_claims(text, s, "ip_rights", (m.start(), m.end()), None, context)
+    out += revenue_share(text, s)
     years = [f for f in s.figures if f.unit == "year" and f.value_low is None]
     for f in years:
         kind = year_kind(text, s, f)
@@ -615,6 +616,22 @@ def rights_claims(text: str, s: Sentence, context: list[PartyMention]) -> list[C
     if not started and len(years) == 1 and v["announce_start"].search(text, s.start, s.end):
         out += right_claims(text, s, "partnership_start", (years[0].start, years[0].end), years[0], context)
     return out
+
+
+def revenue_share(text: str, s: Sentence) -> list[Claim]:
+    """A revenue share its sentence names without a figure, between the payer before a paying verb and the payee
+    after it ("Google pays Samsung a fixed monthly fee plus a share of advertising revenue from the Gemini app")."""
+    v = vocabulary()
+    share = v["rights"]["revenue_share"].search(text, s.start, s.end)
+    if not share or any(unit_class(f.unit) in ("money", "percent") for f in s.figures):
+        return []
+    pay = v["pays"].search(text, s.start, share.start())
+    payer = pay and next((p for p in reversed(s.parties) if p.end <= pay.start()), None)
+    payee = pay and next((p for p in s.parties if pay.end() <= p.start < share.start()), None)
+    if not (payer and payee):
+        return []
+    clause = clause_of(s, share.start())
+    return [make_claim(text, s, "revenue", clause, None, payer, payee, value_status(text, s, clause), share.span())]
 
 
 def named_outside_dateline(text: str, s: Sentence) -> list[PartyMention]:
