@@ -439,13 +439,13 @@ def figure_kind(text: str, s: Sentence, f: Figure, clause: tuple[int, int], excl
     v = vocabulary()
     allowed = [k for k in v["unit_kinds"][unit_class(f.unit)] if k != exclude]
     c_start, c_end = clause
-    if "acquisition" in allowed and buys_company(text, s, clause):
+    start = s.start if v["price_clause"].match(text, c_start) else c_start  # "to buy Windsurf, a tool, for $3B"
+    if "acquisition" in allowed and buys_company(text, s, (start, c_end)):
         return "acquisition"
     if "investment" in allowed and buys_stake(text, s, f):
         return "investment"
-    o_start = s.start if v["price_clause"].match(text, c_start) else c_start
     amounts = [g for g in s.figures if g.unit != "year"]  # an override decides the figures it stands between
-    o_start = max([o_start] + [g.end for g in amounts if g.end <= f.start])
+    o_start = max([start] + [g.end for g in amounts if g.end <= f.start])
     o_end = min([c_end] + [g.start for g in amounts if g.start >= f.end])
     names = _names(s)  # an override that ends inside a party's name is part of the name
     for kind, cue in v["overrides"]:
