@@ -536,6 +536,9 @@ def test_a_founding_year_is_not_when_a_figure_holds():
         # "to buy" alone decides nothing: what is bought does ("committed to buy $1.43 billion of Cerebras products"),
         # also across an apposition before the price ("agreed to buy Windsurf, an AI coding tool, for about $3 billion")
         ("Zorvex agreed to buy Quantix, an AI coding tool, for about $3 billion.", "acquisition"),
+        # a part of a company run as a business is bought as one (dev set a: "the sale of ZT Systems' manufacturing
+        # operations to Sanmina")
+        ("Zorvex agreed to buy Quantix's networking unit for $2 billion.", "acquisition"),
         ("Zorvex has committed to buy $1.4 billion of Quantix products and services.", None),
         ("Zorvex is buying a stake in US nuclear developer Quantix for $500 million.", "equity_stake"),
         # dev set a: "the U.S. government has agreed to acquire a 10% stake in the company in exchange for $8.9

@@ -510,16 +510,17 @@ def _cue_spans(text: str, start: int, end: int, names: tuple[tuple[int, int], ..
 
 
 def buys_company(text: str, s: Sentence, clause: tuple[int, int]) -> bool:
-    """True when a clause buys a company ("to buy chip designer Initech"), not its products ("to buy Initech
-    chips", "buy the output of Initech"): a buy word, at most three lower-case words and no preposition, then a
-    company; or a price paid for a company ("paying $2.25 billion in cash for Initech")."""
+    """True when a clause buys a company ("to buy chip designer Initech") or a part of one run as a business ("to
+    buy Initech's networking unit"), not its products ("to buy Initech chips", "buy the output of Initech"): a
+    buy word, at most three lower-case words and no preposition, then a company; or a price paid for a company
+    ("paying $2.25 billion in cash for Initech")."""
     v = vocabulary()["buy_company"]
     for m in v["verb"].finditer(text, *clause):
         for p in s.parties:
             gap = text[m.end() : p.start].split()
             near = 0 <= p.start - m.end() <= 30 and len(gap) <= 3 and all(w.islower() for w in gap)
             near = near and not v["gap"].search(" ".join(gap))
-            if near and not _owned(text, p):
+            if near and (not _owned(text, p) or v["business"].match(text, p.end)):
                 return True
     return any(v["price"].search(text, clause[0], p.start) and not _owned(text, p) for p in s.parties)
 
