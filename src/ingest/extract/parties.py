@@ -63,6 +63,7 @@ def stand_ins(text: str, named: list[PartyMention]) -> list[PartyMention]:
     ("Amazon-backed Anthropic") is never the one meant."""
     v = vocabulary()
     out = []
+    starts = [p.start for p in named]
     heads = [p for p in named if not re.match(r"-[a-z]", text[p.end : p.end + 2])]  # not "Amazon" of "Amazon-backed"
     head_starts = [p.start for p in heads]
     for kind, rx in v["stand_ins"].items():
@@ -76,7 +77,7 @@ def stand_ins(text: str, named: list[PartyMention]) -> list[PartyMention]:
     me = publisher(text, named)
     if me:
         out += [PartyMention(m.start(), m.end(), m.group(), me) for m in v["first_person"].finditer(text)]
-    return [p for p in out if not orgs.overlapping(named, [p.start for p in named], p.start, p.end)]
+    return [p for p in out if not orgs.overlapping(named, starts, p.start, p.end)]
 
 
 def _stand_in_for(
