@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ingest import conflicts, review, store
+from ingest import conflicts, exports, review, store
 from ingest.cli import cli
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
@@ -737,6 +737,32 @@ def test_two_conversions_of_one_round_that_disagree_are_a_conflict(db):
     low, high = g["sides"]  # one source each: the lower value first
     assert low["label"].endswith("(385.0M EUR)") and len(low["claim_ids"]) == 1
     assert high["label"].endswith("(460.0M EUR)") and len(high["claim_ids"]) == 2  # $500m and its conversion
+
+
+def test_conversions_in_brackets_that_disagree_across_sources_are_a_conflict(db):
+    # Dev set a: "a $500m (€385m) funding round" (Euronews via News.az) vs "a $500m (€460m) fundraising" (NucNet)
+    a, b = docs(db, 2)
+    kw = {"value": 500e6, "subject": "Amazon", "counterparty": "X-energy", "as_of": "2024-10"}
+    low = add_claim(db, a, conversion_value=385e6, conversion_unit="EUR", **kw)
+    add_claim(db, b, conversion_value=460e6, conversion_unit="EUR", **kw)
+    store.ledger.recompute(db)
+    g = only_group(db)
+    assert g["disagreement"] == "value" and "(385.0M EUR in brackets) (1 source)" in g["reason"]
+    side = next(s for s in g["sides"] if s["conversions"] == [low])
+    assert side["claim_ids"] == [low]  # the claim's own $500m agrees with the other source
+    (read,) = exports.conflict_rows(db)[0]["sides"][g["sides"].index(side)]["claims"]
+    assert (read["value"], read["unit"], read["converted_from"]) == (385e6, "EUR", {"value": 500e6, "unit": "USD"})
+
+
+def test_a_conversion_at_the_rate_of_its_date_agrees_and_one_sources_own_slip_is_no_conflict(db):
+    a, b = docs(db, 2)
+    kw = {"value": 500e6, "subject": "Amazon", "counterparty": "X-energy", "as_of": "2024-10"}
+    add_claim(db, a, conversion_value=460e6, conversion_unit="EUR", **kw)
+    add_claim(db, b, **kw)
+    add_claim(db, a, kind="valuation", value=2e9, conversion_value=1.2e9, conversion_unit="EUR", as_of="2024-10")
+    store.ledger.recompute(db)
+    assert store.ledger.conflicts(db) == []
+    assert sorted(f["support"] for f in store.ledger.facts(db)) == [1, 2]  # the claim's two readings: one fact
 
 
 def test_the_same_figure_in_two_currencies_is_a_currency_conflict(db):

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from ingest.clean import clean
-from ingest.extract import extract, rulebook
+from ingest.extract import extract, merge, rulebook
 from ingest.extract.parties import mentions
 from ingest.extract.rulebook import vocabulary
 from ingest.extract.rules import (
@@ -14,6 +14,7 @@ from ingest.extract.rules import (
     has_deal_cue,
     is_instruction,
     named,
+    restated_conversions,
     sentences,
     taxonomy,
 )
@@ -485,6 +486,32 @@ def test_an_amount_converted_in_brackets_is_one_claim():
     assert facts("SoftBank will invest $3 billion (¥450 billion) in OpenAI.") == {
         ("investment", "SoftBank", "OpenAI", 3e9)
     }
+
+
+def test_a_claim_keeps_its_conversion_in_brackets_and_its_quote_states_it():
+    # Dev set a: "Amazon was leading a $500m (€385m) funding round"
+    c = only("X-energy said in a statement on Wednesday that Amazon was leading a $500m (€385m) funding round.")
+    assert (c.value, c.unit, c.conversion_value, c.conversion_unit) == (500e6, "USD", 385e6, "EUR")
+    assert "(€385m)" in c.quote
+    assert only("Amazon was leading a $500m funding round in X-energy.").conversion_value is None
+
+
+def test_a_restated_amount_lends_the_claim_its_conversion_with_the_sentence_as_evidence():
+    # Dev set a: a headline states the round, the body restates it with a conversion in a sentence that the
+    # classifier may keep as a claim of its own or not; either way one claim carries the conversion.
+    headline = "$500m investment in Vantara will help finance new generation of SMRs"
+    body = (
+        "Maryland-based Vantara said on Wednesday that Amazon had agreed to anchor a $500m (€460m) fundraising, "
+        "which would help Vantara finance the development and licensing of its reactors."
+    )
+    text = f"{headline}\n{body}"
+    (claim,) = [c for c in extract(doc(text), "rules").claims if c.value == 500e6]
+    assert (claim.quote, claim.conversion_value, claim.conversion_unit) == (headline, 460e6, "EUR")
+    lone = Claim(kind="investment", subject="Amazon", counterparty="Vantara", value=500e6, unit="USD",
+                 quote=headline, char_start=0, char_end=len(headline), grounded=True)  # fmt: skip
+    claims, evidence = merge([lone, *restated_conversions(text, analyse(text), [lone])])
+    assert [(c.quote, c.conversion_value) for c in claims] == [(headline, 460e6)]
+    assert [e[1] for e in evidence] == [body]
 
 
 def test_a_date_in_another_figures_clause_is_not_borrowed():

@@ -158,6 +158,7 @@ class _Claim:
     target: str = ""  # the target year its quote names ("by 2035"), if any
     running: bool = False  # its quote calls it a running total (ARR, funding to date)
     stream: str = ""  # the revenue stream its quote names ("subscription revenue"), if any
+    conversion: bool = False  # the claim read by the conversion its source gives in brackets ("$500m (€385m)")
 
 
 @dataclass(slots=True)
@@ -226,6 +227,9 @@ class Side(BaseModel):
     support: int = Field(description="Independent sources stating it.")
     claim_ids: list[int] = Field(description="Its claims, by id.")
     doc_ids: list[str] = Field(description="The documents of its claims.")
+    conversions: list[int] = Field(
+        default_factory=list, description="Its claims read by the conversion their source gives in brackets."
+    )
 
 
 class Fact(BaseModel):
@@ -426,34 +430,44 @@ def fact_scope(base: tuple, cfg: Config) -> str:
 
 
 def _read(rows: Iterable[dict], cfg: Config) -> dict[tuple, list[_Claim]]:
-    """Claims grouped by (kind, subject, counterparty, unit family, facet)."""
+    """Claims grouped by (kind, subject, counterparty, unit family, facet); a claim with a conversion in
+    brackets is read twice, as stated and as converted."""
     groups: dict[tuple, list[_Claim]] = defaultdict(list)
     for r in rows:
         base = fact_base(r, cfg)
-        kind, family = base[0], base[3]
-        value = r.get("value")
-        if value is None and r.get("value_low") is not None and r.get("value_high") is not None:
-            value = (r["value_low"] + r["value_high"]) / 2
-        if value is None:
-            bound, lo, hi, tol = "state", 0.0, 0.0, 0.0
-            state = cfg.states.get(r.get("deal_status"), cfg.states["default"])
-        else:
-            bound, lo, hi, tol = _interval(r, value, family, cfg)
-            state = None
-        start, end = (None, None) if kind in cfg.event_kinds else _months(r.get("as_of"))
-        unit, base_currency = r.get("unit"), cfg.currencies["base"]
-        rate = 1.0
-        if family == cfg.currencies["family"] and unit != base_currency and value is not None:
-            rate = currency.rate(unit, base_currency, r.get("as_of") or r.get("published")) or 1.0
-        claim = _Claim(
-            r["id"], r.get("subject"), r.get("counterparty"), r.get("unit"), value, lo, hi, bound, tol,
-            r.get("qualifier") or "exact", state, _source(r), r["doc_id"],
-            r.get("published"), r.get("as_of"), start, end, rate, _period(r.get("quote"), cfg),
-            _target(r.get("quote"), r.get("as_of") or r.get("published"), cfg),
-            _running(r.get("quote"), cfg), _stream(r.get("quote"), cfg),
-        )  # fmt: skip
+        claim = _reading(r, base, cfg)
         groups[base].append(claim)
+        unit, value = r.get("conversion_unit"), r.get("conversion_value")
+        if value is not None and unit != claim.unit and claim.value is not None and _family(unit, cfg) == base[3]:
+            converted = {**r, "unit": unit, "value": value, "value_low": None, "value_high": None}
+            groups[base].append(_reading(converted, base, cfg, conversion=True))
     return groups
+
+
+def _reading(r: dict, base: tuple, cfg: Config, conversion: bool = False) -> _Claim:
+    """One reading of a claim row: its value as an interval, its rate to the base currency, its time."""
+    kind, family = base[0], base[3]
+    value = r.get("value")
+    if value is None and r.get("value_low") is not None and r.get("value_high") is not None:
+        value = (r["value_low"] + r["value_high"]) / 2
+    if value is None:
+        bound, lo, hi, tol = "state", 0.0, 0.0, 0.0
+        state = cfg.states.get(r.get("deal_status"), cfg.states["default"])
+    else:
+        bound, lo, hi, tol = _interval(r, value, family, cfg)
+        state = None
+    start, end = (None, None) if kind in cfg.event_kinds else _months(r.get("as_of"))
+    unit, base_currency = r.get("unit"), cfg.currencies["base"]
+    rate = 1.0
+    if family == cfg.currencies["family"] and unit != base_currency and value is not None:
+        rate = currency.rate(unit, base_currency, r.get("as_of") or r.get("published")) or 1.0
+    return _Claim(
+        r["id"], r.get("subject"), r.get("counterparty"), r.get("unit"), value, lo, hi, bound, tol,
+        r.get("qualifier") or "exact", state, _source(r), r["doc_id"],
+        r.get("published"), r.get("as_of"), start, end, rate, _period(r.get("quote"), cfg),
+        _target(r.get("quote"), r.get("as_of") or r.get("published"), cfg),
+        _running(r.get("quote"), cfg), _stream(r.get("quote"), cfg), conversion,
+    )  # fmt: skip
 
 
 # ---------------------------------------------------------------- clustering
@@ -597,15 +611,19 @@ def _distinguished(fact: _Fact, cfg: Config) -> list[_Fact]:
     """A fact of one document whose claims disagree is as many facts as sides: figures an article gives side by
     side, and no other source gives, are facts it tells apart (a component and its total, the stages of a ramp,
     successive rounds). A decimal or unit slip between them stays one fact, to be flagged."""
+    if len({c.doc for c in fact.claims}) > 1:
+        return [fact]
+    absolute = fact.base[3] in cfg.absolute_tolerance
+    if any(c.conversion for c in fact.claims):  # a source's conversion is compared with other sources only
+        fact = _fact(fact.base, [c for c in fact.claims if not c.conversion], absolute, cfg)
     sides = fact.sides
-    if len(sides) < 2 or len({c.doc for c in fact.claims}) > 1:
+    if len(sides) < 2:
         return [fact]
     values = [s.value for s in sides if s.value]
     if fact.base[3] not in cfg.magnitude["never"] and any(
         _magnitude([a, b], cfg) for i, a in enumerate(values) for b in values[i + 1 :]
     ):
         return [fact]
-    absolute = fact.base[3] in cfg.absolute_tolerance
     return [_fact(fact.base, s.claims, absolute, cfg, f"|={s.value:g}") for s in sides]
 
 
@@ -751,7 +769,8 @@ def _label(side: _Side, unit: str | None, cfg: Config) -> str:
     if side.claims[0].bound == "state":
         return side.claims[0].state
     c = side.claims[0]
-    stated = f" ({side.stated})" if side.stated else ""
+    bracketed = " in brackets" if all(c.conversion for c in side.claims) else ""  # only sources' conversions
+    stated = f" ({side.stated}{bracketed})" if side.stated else ""
     if side.points or all(c.bound == "soft" for c in side.claims):
         word = "" if side.points else cfg.qualifiers[c.qualifier]["word"]
         return f"{word} {format_value(side.value, unit)}".strip() + stated
@@ -780,8 +799,9 @@ def _side_row(side: _Side, label: str) -> Side:
         subject=side.claims[0].subject,
         counterparty=side.claims[0].counterparty,
         support=len(side.sources),
-        claim_ids=sorted(c.id for c in side.claims),
+        claim_ids=sorted({c.id for c in side.claims}),
         doc_ids=sorted({c.doc for c in side.claims}),
+        conversions=sorted({c.id for c in side.claims if c.conversion}),
     )
 
 
@@ -1076,7 +1096,7 @@ def _fact_row(f: _Fact, ids: dict[int, int], cfg: Config) -> Fact:
         support=support,
         first_seen=min(published) if published else None,
         last_seen=max(published) if published else None,
-        claim_ids=sorted(c.id for c in f.claims),
+        claim_ids=sorted({c.id for c in f.claims}),
         conflict_group=ids[f.group] if f.group is not None else None,
         note=_note(f, cfg) if status != "conflicting" else None,
         scope=fact_scope(f.base, cfg),

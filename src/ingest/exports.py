@@ -49,6 +49,8 @@ class ExportRow(BaseModel):
     value_low: float | None
     value_high: float | None
     qualifier: Qualifier
+    conversion_value: float | None = Field(None, description="The amount in another currency given in brackets.")
+    conversion_unit: str | None = Field(None, description="Its ISO currency code.")
     deal_status: DealStatus | None
     as_of: str | None
     quote: str = Field(description="The exact words of the source that state the fact.")
@@ -155,7 +157,7 @@ def conflict_rows(db: Database, reason: str | None = None) -> list[dict]:
     rows = {r["id"]: r for r in found}
     for g in groups:
         for side in g["sides"]:
-            side["claims"] = [rows[i] for i in side["claim_ids"]]
+            side["claims"] = store.ledger.side_claims(side, rows)
     return groups
 
 

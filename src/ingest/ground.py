@@ -191,6 +191,8 @@ def ground_claim(claim: Claim, text: str, start_hint: int = 0) -> Claim:
     start, end, how = found
     span = text[start:end]
     update = {"char_start": start, "char_end": end, "alignment": how, "quote": span}
+    if claim.conversion_value is not None and not mentions_value(span, claim.conversion_value, claim.conversion_unit):
+        update |= {"conversion_value": None, "conversion_unit": None}  # a conversion the quote does not state
     return claim.model_copy(update={**update, "grounded": states_figures(claim, span)})
 
 

@@ -39,7 +39,7 @@ from .store import Database
 
 EXTRACTOR = "import"
 _CLAIM_FIELDS = ("kind", "subject", "counterparty", "value", "unit", "value_low", "value_high", "qualifier",
-                 "deal_status", "as_of", "quote", "confidence")  # fmt: skip
+                 "conversion_value", "conversion_unit", "deal_status", "as_of", "quote", "confidence")  # fmt: skip
 
 
 @dataclass

@@ -182,6 +182,10 @@ class Claim(BaseModel):
     value_low: Amount | None = Field(None, description="Low end of a stated range.")
     value_high: Amount | None = Field(None, description="High end of a stated range.")
     qualifier: Qualifier = Field(Qualifier.exact, description="How the figure is hedged.")
+    conversion_value: Amount | None = Field(
+        None, description="The amount in another currency that the source gives in brackets ('$500m (€460m)')."
+    )
+    conversion_unit: str | None = Field(None, pattern=r"^[A-Z]{3}$", description="The ISO code of that currency.")
     deal_status: DealStatus | None = Field(None, description="State of the deal the fact belongs to.")
     as_of: str | None = Field(
         None,
@@ -204,6 +208,8 @@ class Claim(BaseModel):
             raise ValueError("char_end must not be before char_start")
         if self.value_low is not None and self.value_high is not None and self.value_low > self.value_high:
             raise ValueError("value_low must not exceed value_high")
+        if (self.conversion_value is None) != (self.conversion_unit is None):
+            raise ValueError("conversion_value and conversion_unit must be given together")
         bounds = {"percent": (0, 100), "year": (1900, 2100)}.get(self.unit or "")
         for v in (self.value, self.value_low, self.value_high):
             if bounds and v is not None and not bounds[0] <= v <= bounds[1]:

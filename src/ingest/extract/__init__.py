@@ -334,6 +334,9 @@ def merge(claims: list[Claim]) -> tuple[list[Claim], list[tuple[int, str, int | 
         if first is not None:
             if (claim.quote, claim.char_start) != (out[first].quote, out[first].char_start):
                 evidence.append((first, claim.quote, claim.char_start, claim.char_end))
+            if out[first].conversion_value is None and claim.conversion_value is not None:  # stated by the evidence
+                conversion = {"conversion_value": claim.conversion_value, "conversion_unit": claim.conversion_unit}
+                out[first] = out[first].model_copy(update=conversion)
             continue
         bucket.append(len(out))
         out.append(claim)

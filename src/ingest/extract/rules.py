@@ -153,7 +153,28 @@ def text_rules(text: str) -> tuple[list[Claim], list[PatternSignal]]:
     longer = long_forms(found) | makers(text, found)
     rows = [c for s in sents if s.cells for c in table_claims(text, s)]
     claims = [named(c, longer) for c in decided + learned_claims(text, sents, cued) + rows]
-    return claims, pattern_signals(text, sents)
+    return claims + restated_conversions(text, sents, claims), pattern_signals(text, sents)
+
+
+def restated_conversions(text: str, sents: list[Sentence], claims: list[Claim]) -> list[Claim]:
+    """A claim again for each sentence that restates its amount with a conversion in brackets and makes no claim
+    of it ("$500m investment in X-energy", then "Amazon had agreed to anchor a $500m (€460m) fundraising"):
+    merging keeps one claim, the conversion on it and the sentence as its evidence."""
+    out = []
+    for s in sents:
+        for f in s.figures:
+            same = [c for c in claims if (c.value, c.unit) == (f.value, f.unit)]
+            if not same or any(s.start <= c.char_start < s.end for c in same):
+                continue
+            if (g := conversion_of(text, s, f)) is not None:
+                update = {
+                    **conversion_fields(g),
+                    "quote": text[s.start : s.end],
+                    "char_start": s.start,
+                    "char_end": s.end,
+                }
+                out += [c.model_copy(update=update) for c in same if c.conversion_value is None]
+    return out
 
 
 def started(claim: Claim, found: list[PartyMention]) -> bool:
@@ -416,6 +437,17 @@ def is_conversion(text: str, s: Sentence, f: Figure) -> bool:
         and prev[0].unit != f.unit
         and vocabulary()["conversion_gap"].fullmatch(text, prev[0].end, f.start)
     )
+
+
+def conversion_of(text: str, s: Sentence, f: Figure | None) -> Figure | None:
+    """The conversion in brackets that follows an amount ("$500m (€460m)"), if any."""
+    after = [g for g in s.figures if f is not None and g.start >= f.end][:1]
+    return after[0] if after and after[0].value is not None and is_conversion(text, s, after[0]) else None
+
+
+def conversion_fields(g: Figure | None) -> dict:
+    """The claim fields of a conversion (none without one)."""
+    return {"conversion_value": g.value, "conversion_unit": g.unit} if g else {}
 
 
 def is_rate(text: str, s: Sentence, f: Figure) -> bool:
@@ -770,7 +802,10 @@ def make_claim(
     span: tuple[int, int],
 ) -> Claim:
     """A claim whose quote is the clause widened to the parties named in its sentence."""
+    conversion = conversion_of(text, s, f)
     start, end = clause
+    if conversion:  # the quote states the conversion, to its closing bracket
+        end = max(end, conversion.end + (text[conversion.end : conversion.end + 1] in ")）"))
     in_sentence = [p for p in (subject, counterparty) if p is not None and s.start <= p.start < s.end]
     for p in in_sentence:
         start, end = min(start, p.start), max(end, p.end)
@@ -786,6 +821,7 @@ def make_claim(
         subject=subject.canonical if subject else None,
         counterparty=counterparty.canonical if counterparty else None,
         **claim_fields(f),
+        **conversion_fields(conversion),
         deal_status=status,
         as_of=as_of(text, s, clause, span[0], excluded),
         quote=quote,

@@ -29,14 +29,15 @@ from .sql import IN_JSON
 
 _CLAIM_SQL = (
     "SELECT c.id, c.kind, c.subject, c.counterparty, c.value, c.unit, c.value_low, c.value_high, c.qualifier, "
-    "c.deal_status, c.as_of, c.quote, c.doc_id, COALESCE(d.duplicate_of, d.id) AS source_id, d.published, "
+    "c.conversion_value, c.conversion_unit, c.deal_status, c.as_of, c.quote, c.doc_id, "
+    "COALESCE(d.duplicate_of, d.id) AS source_id, d.published, "
     "c.review_status, c.grounded, c.fact_key, c.conflict_group, c.fact_scope, c.superseded_by, "
     "o.url AS source_url, o.site AS source_site FROM claims c {index} LEFT JOIN documents d ON d.id = c.doc_id "
     "LEFT JOIN documents o ON o.id = COALESCE(d.duplicate_of, d.id)"
 )
 LEDGER_INPUTS = (
-    "kind", "subject", "counterparty", "value", "unit", "value_low", "value_high", "qualifier", "deal_status",
-    "as_of", "quote", "doc_id",
+    "kind", "subject", "counterparty", "value", "unit", "value_low", "value_high", "qualifier", "conversion_value",
+    "conversion_unit", "deal_status", "as_of", "quote", "doc_id",
 )  # fmt: skip  # the claim columns detection reads (besides whether the claim is in the ledger at all)
 
 
@@ -244,15 +245,33 @@ def conflicts(db: sqlite_utils.Database, reason: str | None = None) -> list[dict
         chunk = ids[n : n + 500]
         sql = (
             "SELECT c.id, c.doc_id, COALESCE(d.duplicate_of, d.id) AS source_id, d.source, d.url, d.title, "
-            "d.published, c.subject, c.counterparty, c.value, c.unit, c.qualifier, c.as_of, c.quote, "
+            "d.published, c.subject, c.counterparty, c.value, c.unit, c.qualifier, c.conversion_value, "
+            "c.conversion_unit, c.as_of, c.quote, "
             f"c.char_start, c.char_end, c.review_status FROM claims c JOIN documents d ON d.id = c.doc_id "
             f"WHERE c.id IN ({', '.join('?' * len(chunk))})"
         )
         claims.update((r["id"], r) for r in db.query(sql, chunk))
     for g in groups:
         for s in g["sides"]:
-            s["claims"] = [claims[i] for i in s["claim_ids"] if i in claims]
+            s["claims"] = side_claims(s, claims)
     return groups
+
+
+def side_claims(side: dict, claims: dict[int, dict]) -> list[dict]:
+    """The claims of a stored side (from ``claims``, by id) as the side compares them: a claim read by its
+    conversion in brackets shows the converted amount as its value and unit, the stated ones in
+    ``converted_from``."""
+    read = set(side.get("conversions", ()))
+    out = []
+    for i in side["claim_ids"]:
+        c = claims.get(i)
+        if c is None:
+            continue
+        if i in read:
+            stated = {"value": c["value"], "unit": c["unit"]}
+            c = {**c, "value": c["conversion_value"], "unit": c["conversion_unit"], "converted_from": stated}
+        out.append(c)
+    return out
 
 
 def fact(db: sqlite_utils.Database, key: str) -> Fact | None:

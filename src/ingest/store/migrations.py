@@ -466,3 +466,10 @@ def m012_word_hashed_signatures(db: sqlite_utils.Database) -> None:
             "UPDATE documents SET minhash = ? WHERE id = ?",
             [duplicates.to_bytes(duplicates.signature(text or "")), doc_id],
         )
+
+
+@migration
+def m013_claim_conversions(db: sqlite_utils.Database) -> None:
+    """A claim keeps the conversion its source gives in brackets ("$500m (€460m)"): the ledger compares it too."""
+    db["claims"].add_column("conversion_value", float)
+    db["claims"].add_column("conversion_unit", str)
