@@ -25,6 +25,7 @@ from pathlib import Path
 
 from ingest.clean import clean
 from ingest.cli import DEFAULT_EXTRACTOR
+from ingest.extract import extract
 from ingest.extract.rules import extract_rules
 from ingest.models import Document, RawDocument
 
@@ -60,7 +61,7 @@ def off_topic(bench: Path) -> None:
         return
     bodies = [t["articleBody"] for _, t in sorted(json.loads(truth.read_text()).items()) if t.get("articleBody")]
     docs = [clean(RawDocument(source=f"{i}.txt", content_type="text", text=b)) for i, b in enumerate(bodies)]
-    kinds = Counter(c.kind for d in docs for c in extract_rules(d)[0])
+    kinds = Counter(c.kind for d in docs for c in extract(d, DEFAULT_EXTRACTOR).claims)  # as a run stores them
     print(f"default extractor on {len(docs)} news pages not about AI deals: {sum(kinds.values())} claims {dict(kinds)}")
 
 

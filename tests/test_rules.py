@@ -4,7 +4,7 @@ import pytest
 
 from ingest.clean import clean
 from ingest.extract import extract, merge, rulebook
-from ingest.extract.parties import mentions
+from ingest.extract.parties import mentions, slot_of
 from ingest.extract.rulebook import vocabulary
 from ingest.extract.rules import (
     analyse,
@@ -233,6 +233,56 @@ def facts(text: str) -> set[tuple]:
 def test_compute_buyer_need_not_be_a_lab(text, expected):
     c = only(text)
     assert (c.kind, c.subject, c.counterparty, c.value) == ("compute_commitment", *expected, 5e9)
+
+
+def test_the_company_power_or_chips_are_supplied_to_is_the_buyer():
+    c = only("Kestrel Energy signed a 20-year power purchase agreement to supply 400 MW to Corvid Cloud.")
+    assert (c.kind, c.subject, c.counterparty, c.value) == ("compute_commitment", "Corvid Cloud", "Kestrel Energy", 0.4)
+    text = "Kestrel Capital agreed to provide $2 billion to Corvid Cloud."  # money provided: no buyer
+    (s,) = analyse(text)
+    f, p = s.figures[0], s.parties[-1]
+    assert (p.canonical, slot_of(text, s, (f.start, f.end), p)) == ("Corvid Cloud", "target")
+
+
+def test_the_company_that_agrees_to_buy_is_the_acquirer():
+    # "agreed to buy" names the buyer before it, as a compute buyer's ("X had agreed in 2023 to spend")
+    c = only("Kestrel Systems agreed to buy Vantara's networking unit for $250 million.")
+    assert (c.kind, c.subject, c.counterparty, c.value) == ("acquisition", "Kestrel Systems", "Vantara", 250e6)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # dev set a: "..., berichtet Bloomberg News." and "News.Az reports, citing Euronews."
+        "Vantara Systems will raise $600 million from Lightspeed, Bloomberg News reported on Monday, citing people.",
+        "Vantara Systems will raise $600 million from Lightspeed, according to The Information.",
+        "Vantara Systems will raise $600 million from Lightspeed, Reuters zufolge.",
+        "Vantara Systems sammelt 600 Millionen Dollar von Lightspeed ein, berichtet Bloomberg News.",
+        "Vantara Systems sammelt laut Reuters 600 Millionen Dollar von Lightspeed ein.",
+        "Lightspeed is investing in Vantara Systems, News.Az reports, citing Euronews.",
+    ],
+)
+def test_a_news_outlet_named_as_a_reports_source_is_no_party(text):
+    assert {p.canonical for p in mentions(doc(text).text)} == {"Vantara Systems", "Lightspeed"}
+
+
+def test_a_company_that_reports_its_own_figures_is_still_a_party():
+    assert {p.canonical for p in mentions("Nvidia reported revenue of $30 billion, Kestrel said.")} == {
+        "NVIDIA",
+        "Kestrel",
+    }
+
+
+@pytest.mark.parametrize(
+    "text, kind",
+    [
+        ("The round would value Vantara Systems at about $4 billion.", "valuation"),
+        ("The deal will value Vantara Systems at $4 billion.", "valuation"),
+        ("The deal value of $4 billion was paid in cash by Kestrel Systems to buy Vantara Systems.", "acquisition"),
+    ],
+)
+def test_value_as_a_verb_after_a_modal_is_a_valuation(text, kind):
+    assert first_cue_kind(text) == kind
 
 
 def test_a_stake_the_lab_receives_is_held_by_the_lab():

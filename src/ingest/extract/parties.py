@@ -36,10 +36,10 @@ class Sentence:
 
 
 def mentions(text: str) -> list[PartyMention]:
-    """The organisations a document names (listed or not), plus the short form of a listed name that ends in
-    a generic word ("Scale" after "Scale AI") wherever it stands after the full name, plus the words that
-    stand for a company."""
-    found = orgs.mentions(text)
+    """The organisations a document names (listed or not) but news outlets named as a report's source, plus the
+    short form of a listed name that ends in a generic word ("Scale" after "Scale AI") wherever it stands after
+    the full name, plus the words that stand for a company."""
+    found = [p for p in orgs.mentions(text) if not reporter(text, p)]
     shorts: dict[str, tuple[str, int]] = {}
     for p in (p for p in found if orgs.listed(p)):
         tail = vocabulary()["short_form_tail"].search(p.surface)
@@ -53,6 +53,14 @@ def mentions(text: str) -> list[PartyMention]:
                 found.append(PartyMention(start, end, short, name))
     found += stand_ins(text, sorted(found, key=lambda p: p.start))
     return sorted(found, key=lambda p: p.start)
+
+
+def reporter(text: str, p: PartyMention) -> bool:
+    """True for an outlet named as the source of a report ("according to The Information", ", Reuters reported")."""
+    v = vocabulary()
+    return bool(
+        v["reporter_before"].search(text, max(0, p.start - 30), p.start) or v["reporter_after"].match(text, p.end)
+    )
 
 
 def stand_ins(text: str, named: list[PartyMention]) -> list[PartyMention]:
@@ -136,7 +144,7 @@ def slot_of(text: str, s: Sentence, f_pos: tuple[int, int], p: PartyMention) -> 
     slots = vocabulary()["slots"]
     if slots["issuer"].match(text, p.end, s.end):
         return "issuer"
-    if slots["lessee"].search(text, s.start, p.start):
+    if slots["lessee"].search(text, s.start, p.start) or slots["supplied"].search(text, s.start, p.start):
         return "customer"
     before = text[max(s.start, p.start - 25) : p.start]
     for slot in ("source", "recipient", "customer", "target"):

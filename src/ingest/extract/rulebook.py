@@ -32,6 +32,8 @@ _PLAIN = (
     "bought_by",
     "company_noun",
     "pays",
+    "reporter_before",
+    "reporter_after",
 )
 
 
