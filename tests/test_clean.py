@@ -142,6 +142,9 @@ def test_parse_date():
         ("Inhalt\nUpdate vom 26. Juli 2024:\n\nAleph Alpha hat im November 2023", None),
         ("On December 30, 2025, Meta confirmed it will acquire Manus.", None),  # a sentence's date
         ("NEW YORK (Reuters) - no date here", None),
+        # a date alone on the first line is no phone number to drop as page chrome
+        ("2025-09-18\n\nHalvorsen Digital secures $2.5bn debt facility", "2025-09-18"),
+        ("18.09.2025\n\nHalvorsen Digital sichert sich Kredit", "2025-09-18"),
     ],
 )
 def test_dateline_dates(head, expected):

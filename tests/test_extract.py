@@ -210,6 +210,19 @@ def test_merge_keeps_one_claim_per_figure_restated_with_its_subject_misread():
     assert [e[1] for e in evidence] == [headline.quote, tldr.quote]
 
 
+def test_merge_takes_a_party_the_kept_claim_leaves_open_from_its_restatement():
+    # A headline names the company raising, the body its lead investor: one fact, both parties.
+    headline = fact("Vantara in talks to raise $7 billion", 0, None, "Vantara", confidence=0.9)
+    body = fact(
+        "Vantara is in talks to raise about $7 billion in a round led by Lightspeed", 60, "Lightspeed", "Vantara"
+    )
+    claims, evidence = extract.merge([headline, body])
+    assert [(c.quote, c.subject, c.counterparty) for c in claims] == [(headline.quote, "Lightspeed", "Vantara")]
+    assert [e[1] for e in evidence] == [body.quote]
+    backwards = fact("Vantara put $7 billion in", 200, "Vantara", None)
+    assert extract.lent_fields(headline, backwards) == {}  # a party is never paired with itself
+
+
 def test_merge_keeps_distinct_facts_with_one_figure_apart():
     # One hub, one figure, two partners (a press release's "up to 500 MW" with each); one sentence listing two
     # investors; the same amount raised at two dates, one with its investor named.

@@ -244,6 +244,16 @@ def test_the_company_power_or_chips_are_supplied_to_is_the_buyer():
     assert (p.canonical, slot_of(text, s, (f.start, f.end), p)) == ("Corvid Cloud", "target")
 
 
+def test_the_company_a_stake_is_sold_to_holds_it():
+    c = only("Halvorsen Digital agreed to sell a 35% stake in the campus to Pinecrest Partners.")
+    assert (c.kind, c.subject, c.counterparty, c.value) == (
+        "equity_stake",
+        "Pinecrest Partners",
+        "Halvorsen Digital",
+        35,
+    )
+
+
 def test_the_company_that_agrees_to_buy_is_the_acquirer():
     # "agreed to buy" names the buyer before it, as a compute buyer's ("X had agreed in 2023 to spend")
     c = only("Kestrel Systems agreed to buy Vantara's networking unit for $250 million.")

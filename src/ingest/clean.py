@@ -165,7 +165,7 @@ def split_glued_labels(text: str) -> str:
 
 
 def drop_chrome(lines: list[str]) -> list[str]:
-    """Drop contact lines, disclaimers, cookie and navigation text; never a line stating a figure. The chrome
+    """Drop contact lines, disclaimers, cookie and navigation text; never a line stating a figure or a date. The chrome
     patterns read one line at a time, from its start (an e-mail address after a blank line is as much chrome as
     one after a paragraph); the chrome phrases anywhere in it."""
     v = vocabulary()
@@ -182,7 +182,8 @@ def drop_chrome(lines: list[str]) -> list[str]:
                 in_block = False
             else:
                 continue
-        if line and not has_figure and (v["chrome"].match(line) or v["chrome_phrases"].search(line)):
+        chrome = v["chrome"].match(line) or v["chrome_phrases"].search(line)
+        if line and not has_figure and chrome and not dates.parse(line):  # "2025-09-18" is no phone number
             continue
         kept.append(line)
     return kept

@@ -322,6 +322,23 @@ def same_fact(kept: Claim, claim: Claim) -> bool:
     return agree or same_target or (claim.subject, claim.counterparty) == (kept.counterparty, kept.subject)
 
 
+def lent_fields(kept: Claim, claim: Claim) -> dict:
+    """What a restatement of a kept claim tells that the kept one leaves open, its evidence stating it: a party
+    ("Vantara in talks to raise $600 million" kept, "... in a round led by Lightspeed" its restatement) where
+    the other party agrees, and a conversion in brackets."""
+    parties = (kept.subject, kept.counterparty)
+    lent = {}
+    if parties != (claim.counterparty, claim.subject):  # not read the other way round
+        lent = {
+            k: v
+            for k in ("subject", "counterparty")
+            if getattr(kept, k) is None and (v := getattr(claim, k)) not in parties
+        }
+    if kept.conversion_value is None:
+        lent |= {"conversion_value": claim.conversion_value, "conversion_unit": claim.conversion_unit}
+    return {k: v for k, v in lent.items() if v is not None}
+
+
 def merge(claims: list[Claim]) -> tuple[list[Claim], list[tuple[int, str, int | None, int | None]]]:
     """Keep one claim per fact (grounded and most confident first); the others' spans become evidence."""
     ranked = sorted(claims, key=lambda c: (not c.grounded, -c.confidence, c.char_start or 0))
@@ -334,9 +351,8 @@ def merge(claims: list[Claim]) -> tuple[list[Claim], list[tuple[int, str, int | 
         if first is not None:
             if (claim.quote, claim.char_start) != (out[first].quote, out[first].char_start):
                 evidence.append((first, claim.quote, claim.char_start, claim.char_end))
-            if out[first].conversion_value is None and claim.conversion_value is not None:  # stated by the evidence
-                conversion = {"conversion_value": claim.conversion_value, "conversion_unit": claim.conversion_unit}
-                out[first] = out[first].model_copy(update=conversion)
+            if lent := lent_fields(out[first], claim):
+                out[first] = out[first].model_copy(update=lent)
             continue
         bucket.append(len(out))
         out.append(claim)

@@ -146,6 +146,8 @@ def slot_of(text: str, s: Sentence, f_pos: tuple[int, int], p: PartyMention) -> 
         return "issuer"
     if slots["lessee"].search(text, s.start, p.start) or slots["supplied"].search(text, s.start, p.start):
         return "customer"
+    if slots["sold_to"].search(text, s.start, p.start):
+        return "buyer"
     before = text[max(s.start, p.start - 25) : p.start]
     for slot in ("source", "recipient", "customer", "target"):
         if slots[slot].search(before):
