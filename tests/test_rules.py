@@ -113,6 +113,13 @@ def test_rights_exclusivity_rofr_ip_and_partnership_start():
     )
 
 
+def test_the_year_of_exclusive_rights_is_the_exclusivitys_not_an_ip_rights_end():
+    claims = claims_of("The deal gives Helix Systems exclusive rights to supply inference chips to Quorra until 2029.")
+    assert [(c.kind, c.as_of) for c in claims] == [("exclusivity", "2029")]
+    claims = claims_of("Helix Systems keeps rights to Quorra's models through 2032 and exclusive rights to host them.")
+    assert sorted((c.kind, c.value) for c in claims) == [("exclusivity", None), ("ip_rights", 2032)]
+
+
 def test_negated_and_generic_rights_are_not_claims():
     assert claims_of("Anthropic has not granted exclusivity to Amazon.") == []
     assert claims_of("Exclusive partnerships with labs become unsustainable, Microsoft said.") == []
@@ -580,6 +587,29 @@ def test_a_date_in_another_figures_clause_is_not_borrowed():
     )
     claims = claims_of(text)
     assert {(c.value, c.as_of) for c in claims} == {(8e9, None), (250e9, "2025")}
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # a date after a figure is that figure's; one before every figure dates them all
+        (
+            "Brightwave will invest $750 million in Tessaro and Tessaro will commit to purchase at least $2 billion "
+            "of Brightwave networking equipment through 2030.",
+            [(750e6, None), (2e9, "2030")],
+        ),
+        (
+            "Amazon invested $4 billion in Anthropic in 2023 and $4 billion more in 2024.",
+            [(4e9, "2023"), (4e9, "2024")],
+        ),
+        (
+            "In 2024, Amazon invested $4 billion in Anthropic and Google invested $2 billion in Anthropic.",
+            [(4e9, "2024"), (2e9, "2024")],
+        ),  # fmt: skip
+    ],
+)
+def test_a_date_is_the_figures_it_follows(text, expected):
+    assert [(c.value, c.as_of) for c in claims_of(text)] == expected
 
 
 def test_share_price_moves_are_not_claims():

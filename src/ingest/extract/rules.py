@@ -679,14 +679,23 @@ def year_kind(text: str, s: Sentence, f: Figure) -> str | None:
     clause with a partnership and a start word."""
     v = vocabulary()["rights"]
     before = text[max(s.start, f.start - 40) : f.start]
-    if v["ip_until"].search(text[max(s.start, f.start - 12) : f.start]) and v["ip_rights"].search(
-        text, s.start, f.start
-    ):
+    if v["ip_until"].search(text[max(s.start, f.start - 12) : f.start]) and ip_words(text, s.start, f.start):
         return "ip_rights"
     near = text[max(s.start, f.start - 90) : min(s.end, f.end + 40)]
     if v["start"].search(before + text[f.end : min(s.end, f.end + 8)]) and v["partnership"].search(near):
         return "partnership_start"
     return None
+
+
+def ip_words(text: str, start: int, end: int) -> bool:
+    """True where the text between names IP rights or a licence; "rights" of an exclusivity ("exclusive rights to
+    supply inference chips to X until 2029") are that exclusivity's, whose year it is."""
+    v = vocabulary()["rights"]
+    exclusive = [m.span() for m in v["exclusivity"].finditer(text, start, end)]
+    return any(
+        not (m.group().lower().startswith("right") and any(a <= m.start() < b for a, b in exclusive))
+        for m in v["ip_rights"].finditer(text, start, end)
+    )
 
 
 def right_claims(
@@ -744,12 +753,22 @@ NO_YEAR = "0000"  # the year of a month named without one ("in September", "9月
 
 def as_of(text: str, s: Sentence, clause: tuple[int, int], near: int, exclude: tuple[int, int] | None) -> str | None:
     """The date a fact refers to: the nearest in its clause, else the sentence's only date that is not in
-    another clause with a figure of its own ("$8B, $250B commitment in the 2025 restructure")."""
-    own = dates(text, clause[0], clause[1], exclude)
+    another clause with a figure of its own ("$8B, $250B commitment in the 2025 restructure"); never a date that
+    follows another figure ("will invest $750 million ... and commit to purchase $2 billion of equipment through
+    2030": 2030 is the purchase's), but in a table's row, whose date cell dates all of it."""
+    figures = sorted({f.start for f in s.figures if f.unit != "year"} | {near})
+    found = [d for d in dates(text, s.start, s.end, exclude) if s.cells or _date_owner(figures, d[0]) in (None, near)]
+    own = [d for d in found if clause[0] <= d[0] < clause[1]]
     if own:
         return min(own, key=lambda d: abs(d[0] - near))[1]
-    values = {v for pos, v in dates(text, s.start, s.end, exclude) if not _dates_other_figure(s, pos, clause)}
+    values = {v for pos, v in found if not _dates_other_figure(s, pos, clause)}
     return values.pop() if len(values) == 1 else None
+
+
+def _date_owner(figures: list[int], pos: int) -> int | None:
+    """The figure a date at ``pos`` follows (the last one before it), None for a date before every figure."""
+    before = [f for f in figures if f < pos]
+    return before[-1] if before else None
 
 
 def _dates_other_figure(s: Sentence, pos: int, clause: tuple[int, int]) -> bool:
