@@ -74,6 +74,8 @@ def test_a_one_word_name_before_a_small_number_is_a_rank():
     got = names("Zorvex Labs won exclusive access among the Big 4 to its platform, a big step.")
     assert "Zorvex Labs" in got and "Big" not in got
     assert "Quill" in names("The round values Quill at $2 billion; Quill 2 ships next year.")
+    # an amount after the name is no rank
+    assert "Vireo" in names("Sakuragi Telecom has agreed to pay Vireo 120 billion yen for access to its models.")
 
 
 def test_a_one_word_name_counts_where_it_stands_inside_a_sentence():

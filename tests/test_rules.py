@@ -261,6 +261,21 @@ def test_the_company_a_stake_is_sold_to_holds_it():
     )
 
 
+def test_a_payer_of_compute_is_its_buyer_and_its_payee_the_provider():
+    c = only("Sakuragi Telecom has agreed to pay Vireo Systems 120 billion yen for access to its cloud capacity.")
+    assert (c.kind, c.subject, c.counterparty, c.value) == (
+        "compute_commitment",
+        "Sakuragi Telecom",
+        "Vireo Systems",
+        120e9,
+    )
+
+
+def test_buying_networking_equipment_is_a_compute_commitment():
+    c = only("Tessaro Labs will commit to purchase at least $2 billion of Brightwave's networking equipment.")
+    assert (c.kind, c.subject, c.counterparty) == ("compute_commitment", "Tessaro Labs", "Brightwave")
+
+
 def test_the_company_that_agrees_to_buy_is_the_acquirer():
     # "agreed to buy" names the buyer before it, as a compute buyer's ("X had agreed in 2023 to spend")
     c = only("Kestrel Systems agreed to buy Vantara's networking unit for $250 million.")
@@ -491,6 +506,9 @@ def test_a_stand_in_is_the_company_named_before_it():
     # the company a stand-in means
     found = mentions("Amazon-backed Pied Piper raised $3.5 billion, valuing the company at $61.5 billion.")
     assert [p.canonical for p in found if p.surface == "the company"] == ["Pied Piper"]
+    # an object stand-in of a sentence whose first company speaks is that company ("X announced that Y will ...")
+    text = "Nordlys Energi sells power. Veridia also announced that Bpifrance will take a 10% stake in the company."
+    assert [p.canonical for p in mentions(text) if p.surface == "the company"] == ["Veridia"]
 
 
 def test_first_person_is_the_publisher_of_a_company_blog_or_call():

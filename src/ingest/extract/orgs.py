@@ -35,7 +35,8 @@ _INNER = rf"(?:[{WORD}&.'’\-]|:(?=[a-z]))"  # "Run:ai"
 _TOKEN = rf"(?:[{UPPER}]{_INNER}*[{WORD}&]|[{UPPER}]|[a-z]{{1,3}}[{UPPER}][{WORD}\-]*)"
 _POSSESSIVE_S = re.compile(r"['’]s$")
 _DOTTED = re.compile(r"(?:[A-Z]\.){2,}")  # an abbreviation written with dots ("U.S.", "U.A.E.")
-_RANK = re.compile(r"[ \t]\d{1,3}\b(?![.,]\d)")  # a small number after a one-word name: a rank ("the Big 4")
+# a small number after a one-word name: a rank ("the Big 4"), but not an amount ("pay Vireo 120 billion yen")
+_RANK = re.compile(r"[ \t]\d{1,3}\b(?![.,]\d)(?![ \t]*(?:%|percent|per cent|billion|million|trillion|bn\b|mn\b|m\b))")
 
 
 @cache

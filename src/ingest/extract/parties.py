@@ -79,7 +79,7 @@ def stand_ins(text: str, named: list[PartyMention]) -> list[PartyMention]:
             sentence = max(text.rfind(end, 0, m.start()) for end in (". ", "\n", "。"))
             lead = text[max(0, m.start() - 25) : m.start()]
             obj = v["slots"]["target"].search(lead) or v["slots"]["source"].search(lead)
-            chosen = _stand_in_for(heads, head_starts, m.start(), sentence, kind, bool(obj))
+            chosen = _stand_in_for(text, heads, head_starts, m.start(), sentence, kind, bool(obj))
             if chosen:
                 out.append(PartyMention(m.start(), m.end(), m.group(), chosen.canonical))
     me = publisher(text, named)
@@ -89,17 +89,18 @@ def stand_ins(text: str, named: list[PartyMention]) -> list[PartyMention]:
 
 
 def _stand_in_for(
-    named: list[PartyMention], starts: list[int], pos: int, sentence: int, kind: str, obj: bool
+    text: str, named: list[PartyMention], starts: list[int], pos: int, sentence: int, kind: str, obj: bool
 ) -> PartyMention | None:
-    """The company a stand-in at ``pos`` means: as a subject, the first fitting one named earlier in its
-    sentence; else the last fitting one named before its sentence (else the last fitting one at all)."""
+    """The company a stand-in at ``pos`` means: as a subject, or as an object where that company speaks ("X
+    announced that Y will take a stake in the company"), the first fitting one named earlier in its sentence;
+    else the last fitting one named before its sentence (else the last fitting one at all)."""
 
     def ok(p: PartyMention) -> bool:
         return p.end <= pos and (kind == "any" or party_type(p.canonical) == kind)
 
     first, last = bisect_left(starts, sentence + 1), bisect_left(starts, pos)
     own = [p for p in named[first:last] if ok(p)]
-    if own and not obj:
+    if own and (not obj or vocabulary()["speaker"].match(text, own[0].end)):
         return own[0]
     earlier = next((named[i] for i in range(first - 1, -1, -1) if ok(named[i])), None)
     return earlier or (own[-1] if own else None)

@@ -34,6 +34,7 @@ _PLAIN = (
     "pays",
     "reporter_before",
     "reporter_after",
+    "speaker",
 )
 
 
