@@ -141,6 +141,9 @@ def test_a_deal_word_in_a_headline_is_no_name():
 def test_a_german_noun_before_a_name_is_not_part_of_it():
     # dev-set shape: "Vermögensverwalter Blue Owl Capital, wobei Meta nur 20 Prozent behalten werde"
     assert names("Der Vermögensverwalter Tallow Capital hält 80 Prozent.") == {"Tallow Capital"}
+    # nor is one inside a name, nor a compound of "KI-" ("AI-")
+    got = names("Halden übernimmt KI-Spezialisten Merovia. Halden kauft das Berliner KI-Unternehmen Merovia.")
+    assert got == {"Merovia"}  # (a sentence-initial one-word name before a German verb is no name)
 
 
 def test_a_name_neither_starts_nor_ends_with_a_joiner():

@@ -57,7 +57,11 @@ def _vocab() -> dict:
         "possessive": re.compile(r"['’]s?$"),
         "place_tails": frozenset(w.casefold() for w in data["place_tails"]),
         "maker_of": re.compile(data["maker_of"]),
-        "noun": re.compile(rf"(?:{'|'.join(map(re.escape, data['noun_endings']))})$", re.I),
+        "noun": re.compile(
+            rf"(?:{'|'.join(map(re.escape, data['noun_endings']))})$"
+            rf"|^(?-i:{'|'.join(map(re.escape, data['noun_prefixes']))})",
+            re.I,
+        ),
         "article": re.compile(rf"(?<![{WORD}])(?:{'|'.join(map(re.escape, data['articles']))})\s+$"),
         # the name's last word or the word after it ("Worldwide Developers Conference", "London Tech Week")
         "event": re.compile(rf"(?:\S+\s+)?(?:{'|'.join(map(re.escape, data['event_nouns']))})\b"),
@@ -153,8 +157,8 @@ def _name_spans(text: str, lower: set[str]) -> list[tuple[int, int]]:
             suffixed = i + 1 < len(words) and words[i + 1].group() in v["suffix_words"]  # "News Corp"
             initial = i == 0 and _starts_sentence(text, m.start())
             common = not suffixed and _common(word, lower if initial or title else set())
-            if common or (not runs[-1] and v["noun"].search(word)):
-                runs.append([])  # a common word ends a name ("Meta Lands Billion"), a German noun starts none
+            if common or v["noun"].search(word):
+                runs.append([])  # a common word ends a name ("Meta Lands Billion"), a German noun is in none
                 continue
             runs[-1].append((w.start(), end))
             if compound:
