@@ -623,7 +623,13 @@ def test_a_date_in_another_figures_clause_is_not_borrowed():
         (
             "In 2024, Amazon invested $4 billion in Anthropic and Google invested $2 billion in Anthropic.",
             [(4e9, "2024"), (2e9, "2024")],
-        ),  # fmt: skip
+        ),
+        # only in its clause (the seeds: "$13B+ investment; restructured 2025 with ... OpenAI committing $250B")
+        (
+            "Microsoft made a $13 billion investment in OpenAI; restructured 2025 with OpenAI committing $250 "
+            "billion to Azure.",
+            [(13e9, None), (250e9, "2025")],
+        ),
     ],
 )
 def test_a_date_is_the_figures_it_follows(text, expected):

@@ -754,10 +754,12 @@ NO_YEAR = "0000"  # the year of a month named without one ("in September", "9月
 def as_of(text: str, s: Sentence, clause: tuple[int, int], near: int, exclude: tuple[int, int] | None) -> str | None:
     """The date a fact refers to: the nearest in its clause, else the sentence's only date that is not in
     another clause with a figure of its own ("$8B, $250B commitment in the 2025 restructure"); never a date that
-    follows another figure ("will invest $750 million ... and commit to purchase $2 billion of equipment through
-    2030": 2030 is the purchase's), but in a table's row, whose date cell dates all of it."""
+    follows another figure in its clause ("will invest $750 million ... and commit to purchase $2 billion of
+    equipment through 2030": 2030 is the purchase's), but in a table's row, whose date cell dates all of it."""
     figures = sorted({f.start for f in s.figures if f.unit != "year"} | {near})
-    found = [d for d in dates(text, s.start, s.end, exclude) if s.cells or _date_owner(figures, d[0]) in (None, near)]
+    found = [
+        d for d in dates(text, s.start, s.end, exclude) if s.cells or _date_owner(s, figures, d[0]) in (None, near)
+    ]
     own = [d for d in found if clause[0] <= d[0] < clause[1]]
     if own:
         return min(own, key=lambda d: abs(d[0] - near))[1]
@@ -765,9 +767,11 @@ def as_of(text: str, s: Sentence, clause: tuple[int, int], near: int, exclude: t
     return values.pop() if len(values) == 1 else None
 
 
-def _date_owner(figures: list[int], pos: int) -> int | None:
-    """The figure a date at ``pos`` follows (the last one before it), None for a date before every figure."""
-    before = [f for f in figures if f < pos]
+def _date_owner(s: Sentence, figures: list[int], pos: int) -> int | None:
+    """The figure a date at ``pos`` follows in its clause (the last one before it), None for a date before
+    every figure of its clause ("$13B+ investment; restructured 2025 with Microsoft losing ROFR")."""
+    start = clause_of(s, pos)[0]
+    before = [f for f in figures if start <= f < pos]
     return before[-1] if before else None
 
 
