@@ -242,44 +242,46 @@ def test_compute_buyer_need_not_be_a_lab(text, expected):
     assert (c.kind, c.subject, c.counterparty, c.value) == ("compute_commitment", *expected, 5e9)
 
 
-def test_the_company_power_or_chips_are_supplied_to_is_the_buyer():
-    c = only("Kestrel Energy signed a 20-year power purchase agreement to supply 400 MW to Corvid Cloud.")
-    assert (c.kind, c.subject, c.counterparty, c.value) == ("compute_commitment", "Corvid Cloud", "Kestrel Energy", 0.4)
-    text = "Kestrel Capital agreed to provide $2 billion to Corvid Cloud."  # money provided: no buyer
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # the company power or chips are supplied to is the buyer
+        (
+            "Kestrel Energy signed a 20-year power purchase agreement to supply 400 MW to Corvid Cloud.",
+            ("compute_commitment", "Corvid Cloud", "Kestrel Energy", 0.4),
+        ),
+        # the company a stake is sold to holds it
+        (
+            "Halvorsen Digital agreed to sell a 35% stake in the campus to Pinecrest Partners.",
+            ("equity_stake", "Pinecrest Partners", "Halvorsen Digital", 35),
+        ),
+        # a payer of compute is its buyer, its payee the provider
+        (
+            "Sakuragi Telecom has agreed to pay Vireo Systems 120 billion yen for access to its cloud capacity.",
+            ("compute_commitment", "Sakuragi Telecom", "Vireo Systems", 120e9),
+        ),
+        # "agreed to buy" names the buyer before it, as a compute buyer's ("X had agreed in 2023 to spend")
+        (
+            "Kestrel Systems agreed to buy Vantara's networking unit for $250 million.",
+            ("acquisition", "Kestrel Systems", "Vantara", 250e6),
+        ),
+    ],
+)
+def test_the_buyer_is_read_from_the_verb(text, expected):
+    c = only(text)
+    assert (c.kind, c.subject, c.counterparty, c.value) == expected
+
+
+def test_money_provided_to_a_company_makes_no_buyer():
+    text = "Kestrel Capital agreed to provide $2 billion to Corvid Cloud."
     (s,) = analyse(text)
     f, p = s.figures[0], s.parties[-1]
     assert (p.canonical, slot_of(text, s, (f.start, f.end), p)) == ("Corvid Cloud", "target")
 
 
-def test_the_company_a_stake_is_sold_to_holds_it():
-    c = only("Halvorsen Digital agreed to sell a 35% stake in the campus to Pinecrest Partners.")
-    assert (c.kind, c.subject, c.counterparty, c.value) == (
-        "equity_stake",
-        "Pinecrest Partners",
-        "Halvorsen Digital",
-        35,
-    )
-
-
-def test_a_payer_of_compute_is_its_buyer_and_its_payee_the_provider():
-    c = only("Sakuragi Telecom has agreed to pay Vireo Systems 120 billion yen for access to its cloud capacity.")
-    assert (c.kind, c.subject, c.counterparty, c.value) == (
-        "compute_commitment",
-        "Sakuragi Telecom",
-        "Vireo Systems",
-        120e9,
-    )
-
-
 def test_buying_networking_equipment_is_a_compute_commitment():
     c = only("Tessaro Labs will commit to purchase at least $2 billion of Brightwave's networking equipment.")
     assert (c.kind, c.subject, c.counterparty) == ("compute_commitment", "Tessaro Labs", "Brightwave")
-
-
-def test_the_company_that_agrees_to_buy_is_the_acquirer():
-    # "agreed to buy" names the buyer before it, as a compute buyer's ("X had agreed in 2023 to spend")
-    c = only("Kestrel Systems agreed to buy Vantara's networking unit for $250 million.")
-    assert (c.kind, c.subject, c.counterparty, c.value) == ("acquisition", "Kestrel Systems", "Vantara", 250e6)
 
 
 @pytest.mark.parametrize(

@@ -163,17 +163,13 @@ def restated_conversions(text: str, sents: list[Sentence], claims: list[Claim]) 
     out = []
     for s in sents:
         for f in s.figures:
-            same = [c for c in claims if (c.value, c.unit) == (f.value, f.unit)]
-            if not same or any(s.start <= c.char_start < s.end for c in same):
+            if (g := conversion_of(text, s, f)) is None:  # rare: looked for before the claims are
                 continue
-            if (g := conversion_of(text, s, f)) is not None:
-                update = {
-                    **conversion_fields(g),
-                    "quote": text[s.start : s.end],
-                    "char_start": s.start,
-                    "char_end": s.end,
-                }
-                out += [c.model_copy(update=update) for c in same if c.conversion_value is None]
+            same = [c for c in claims if (c.value, c.unit) == (f.value, f.unit)]
+            if any(s.start <= c.char_start < s.end for c in same):
+                continue
+            span = {"quote": text[s.start : s.end], "char_start": s.start, "char_end": s.end}
+            out += [c.model_copy(update=conversion_fields(g) | span) for c in same if c.conversion_value is None]
     return out
 
 
